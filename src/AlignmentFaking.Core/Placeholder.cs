@@ -1,0 +1,1 @@
+namespace AlignmentFaking; internal static class Placeholder { }

@@ -1,0 +1,1 @@
+namespace AlignmentFaking.Judging; internal static class Placeholder { }
