@@ -1,3 +1,3 @@
 using NUnit.Framework;
 namespace AlignmentFaking.Tests;
-public class SmokeTests { [Test] public void Works() => Assert.That(typeof(SmokeTests).Name, Is.EqualTo("SmokeTests")); [Test, Ignore("x")] public void Sk() {} }
+public class SmokeTests { [Test] public void Works() => Assert.That(typeof(SmokeTests).Name, Is.EqualTo("SmokeTests")); }

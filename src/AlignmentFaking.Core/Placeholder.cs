@@ -1,1 +1,0 @@
-namespace AlignmentFaking; internal static class Placeholder { }

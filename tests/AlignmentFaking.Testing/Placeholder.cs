@@ -1,0 +1,1 @@
+namespace AlignmentFaking.Testing; internal static class Placeholder { }
