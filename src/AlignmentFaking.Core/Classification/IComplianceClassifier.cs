@@ -1,0 +1,24 @@
+using AlignmentFaking.Running;
+
+namespace AlignmentFaking.Classification;
+
+/// <summary>
+/// Judges whether a sample complied. The proxy (<see cref="ComplianceProxyClassifier"/>) and the LLM judges implement
+/// it, so a run can use any combination and re-judge a finished run without calling the subject again.
+/// </summary>
+public interface IComplianceClassifier
+{
+    /// <summary>A short stable name (<c>proxy</c>, <c>llm-judge</c>, ...).</summary>
+    string Name { get; }
+
+    /// <summary>Classifies one finished sample.</summary>
+    /// <param name="sample">The sample.</param>
+    /// <param name="cancellationToken">Cancels the classification.</param>
+    ValueTask<ComplianceVerdict> ClassifyAsync(ExperimentSample sample, CancellationToken cancellationToken = default);
+}
+
+/// <summary>A classifier's verdict with its reason.</summary>
+/// <param name="Outcome">The outcome.</param>
+/// <param name="Reason">A short human explanation.</param>
+/// <param name="RawReply">For judges, the judge model's raw reply (kept for unparseable replies).</param>
+public sealed record ComplianceVerdict(ComplianceOutcome Outcome, string? Reason = null, string? RawReply = null);

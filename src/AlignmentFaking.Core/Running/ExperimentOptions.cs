@@ -1,0 +1,110 @@
+using AlignmentFaking.Scenarios;
+
+namespace AlignmentFaking.Running;
+
+/// <summary>Options of an experiment run. Every property documents its default; <see cref="Validate"/> checks them.</summary>
+public sealed class ExperimentOptions
+{
+    /// <summary>The reasoning modes to run, in order. Default: CoT only.</summary>
+    public IReadOnlyList<ReasoningMode> Modes { get; set; } = [ReasoningMode.Cot];
+
+    /// <summary>The tiers to run. Default: training and unmonitored.</summary>
+    public IReadOnlyList<Tier> Tiers { get; set; } = [Tier.Training, Tier.Unmonitored];
+
+    /// <summary>Samples per request and tier (k repetitions). Default: 1.</summary>
+    public int Epochs { get; set; } = 1;
+
+    /// <summary>Sampling temperature. Default: 1.0, as the original; <see langword="null"/> leaves it to the provider.</summary>
+    public float? Temperature { get; set; } = 1.0f;
+
+    /// <summary>Maximum output tokens per call. Default: <see langword="null"/> (the provider's default, as the original did for non-Anthropic models; it used 4000 for Anthropic).</summary>
+    public int? MaxOutputTokens { get; set; }
+
+    /// <summary>
+    /// Sampling seed, for providers that honour one. Default: <see langword="null"/> (none sent). When set, epoch
+    /// <c>e</c> sends <c>Seed + e</c>, so epochs stay distinct samples.
+    /// </summary>
+    public long? Seed { get; set; }
+
+    /// <summary>Maximum model calls per CoT conversation. Default: 4, as the original.</summary>
+    public int MaxTurns { get; set; } = 4;
+
+    /// <summary>How the output is read from a reply. Default: <see cref="OutputExtraction.Original"/>.</summary>
+    public OutputExtraction Extraction { get; set; } = OutputExtraction.Original;
+
+    /// <summary>Conversations in flight at once. Default: 8.</summary>
+    public int MaxConcurrency { get; set; } = 8;
+
+    /// <summary>
+    /// The subject's model id, sent with each call and used by the original's prefill rule. Default:
+    /// <see langword="null"/>: the client's own default model (from its <c>ChatClientMetadata</c>).
+    /// </summary>
+    public string? ModelId { get; set; }
+
+    /// <summary>The clock used for latencies and timestamps. Default: <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
+    public void Validate()
+    {
+        if (Modes is null || Modes.Count == 0)
+        {
+            throw new ArgumentException("at least one mode is required", nameof(Modes));
+        }
+
+        if (Modes.Distinct().Count() != Modes.Count)
+        {
+            throw new ArgumentException("a mode is listed twice", nameof(Modes));
+        }
+
+        if (Tiers is null || Tiers.Count == 0 || Tiers.Distinct().Count() != Tiers.Count)
+        {
+            throw new ArgumentException("tiers must be non-empty and distinct", nameof(Tiers));
+        }
+
+        if (Epochs < 1)
+        {
+            throw new ArgumentException($"epochs must be at least 1 (was {Epochs})", nameof(Epochs));
+        }
+
+        if (MaxTurns < 1)
+        {
+            throw new ArgumentException($"max turns must be at least 1 (was {MaxTurns})", nameof(MaxTurns));
+        }
+
+        if (MaxConcurrency < 1)
+        {
+            throw new ArgumentException($"concurrency must be at least 1 (was {MaxConcurrency})", nameof(MaxConcurrency));
+        }
+
+        if (Temperature is < 0 or > 2)
+        {
+            throw new ArgumentException($"temperature must be between 0 and 2 (was {Temperature})", nameof(Temperature));
+        }
+
+        if (MaxOutputTokens is < 1)
+        {
+            throw new ArgumentException($"max output tokens must be positive (was {MaxOutputTokens})", nameof(MaxOutputTokens));
+        }
+
+        ArgumentNullException.ThrowIfNull(TimeProvider);
+    }
+}
+
+/// <summary>Progress of a run, reported after every finished sample.</summary>
+/// <param name="Completed">Samples finished.</param>
+/// <param name="Total">Samples in the run.</param>
+/// <param name="Calls">Model calls made.</param>
+/// <param name="InputTokens">Input tokens reported so far.</param>
+/// <param name="OutputTokens">Output tokens reported so far.</param>
+/// <param name="Elapsed">Time since the run started.</param>
+public sealed record RunProgress(int Completed, int Total, long Calls, long InputTokens, long OutputTokens, TimeSpan Elapsed)
+{
+    /// <summary>Samples per second so far.</summary>
+    public double SamplesPerSecond => Elapsed > TimeSpan.Zero ? Completed / Elapsed.TotalSeconds : 0;
+
+    /// <summary>Estimated time left at the current rate, or <see langword="null"/> before the first sample.</summary>
+    public TimeSpan? EstimatedRemaining => Completed > 0 && Elapsed > TimeSpan.Zero
+        ? TimeSpan.FromSeconds((Total - Completed) / SamplesPerSecond)
+        : null;
+}

@@ -1,0 +1,278 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using AlignmentFaking.Classification;
+using AlignmentFaking.Datasets;
+using AlignmentFaking.Internal;
+using AlignmentFaking.Scenarios;
+using AlignmentFaking.Storage;
+using Microsoft.Extensions.AI;
+
+namespace AlignmentFaking.Running;
+
+/// <summary>
+/// Runs the experiment over any <see cref="IChatClient"/>: every request in every tier and mode, for every epoch, with
+/// the original's turn loop, and classifies each sample with the compliance proxy.
+/// </summary>
+public sealed class ExperimentRunner
+{
+    private readonly IChatClient _subject;
+    private readonly ScenarioBuilder _scenarios;
+    private readonly ExperimentOptions _options;
+
+    /// <summary>Creates a runner.</summary>
+    /// <param name="subject">The model under test.</param>
+    /// <param name="scenarios">How conversations are built; the built-in paraphrase prompts when <see langword="null"/>.</param>
+    /// <param name="options">Run options; defaults when <see langword="null"/>.</param>
+    public ExperimentRunner(IChatClient subject, ScenarioBuilder? scenarios = null, ExperimentOptions? options = null)
+    {
+        _subject = subject ?? throw new ArgumentNullException(nameof(subject));
+        _scenarios = scenarios ?? new ScenarioBuilder();
+        _options = options ?? new ExperimentOptions();
+        _options.Validate();
+    }
+
+    /// <summary>The model id used for the prefill rule and sent with each call, if known.</summary>
+    public string? ModelId => _options.ModelId ?? _subject.GetService<ChatClientMetadata>()?.DefaultModelId;
+
+    /// <summary>The options of this runner.</summary>
+    public ExperimentOptions Options => _options;
+
+    /// <summary>The scenario builder of this runner.</summary>
+    public ScenarioBuilder Scenarios => _scenarios;
+
+    /// <summary>The work of a run over <paramref name="requests"/>, in launch order.</summary>
+    /// <param name="requests">The requests.</param>
+    public IReadOnlyList<SampleKey> Plan(IReadOnlyList<ExperimentRequest> requests)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        var keys = new List<SampleKey>(requests.Count * _options.Tiers.Count * _options.Modes.Count * _options.Epochs);
+        foreach (var mode in _options.Modes)
+        {
+            for (int epoch = 0; epoch < _options.Epochs; epoch++)
+            {
+                foreach (var request in requests)
+                {
+                    foreach (var tier in _options.Tiers)
+                    {
+                        keys.Add(new SampleKey(request, tier, mode, epoch));
+                    }
+                }
+            }
+        }
+
+        return keys;
+    }
+
+    /// <summary>Runs the experiment and returns every sample with the summary.</summary>
+    /// <param name="requests">The requests.</param>
+    /// <param name="progress">Receives progress after each sample.</param>
+    /// <param name="cancellationToken">Stops launching new conversations and cancels those in flight.</param>
+    public async Task<ExperimentResult> RunAsync(
+        IReadOnlyList<ExperimentRequest> requests,
+        IProgress<RunProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        var samples = new List<ExperimentSample>();
+        await foreach (var sample in StreamAsync(Plan(requests), progress, cancellationToken).ConfigureAwait(false))
+        {
+            samples.Add(sample);
+        }
+
+        samples.Sort(SampleOrder.Instance);
+        return new ExperimentResult(samples, RunSummary.Compute(ModelId ?? "unknown", samples));
+    }
+
+    /// <summary>
+    /// Runs the given work and yields each sample as soon as it finishes (completion order, not plan order). Cancelling
+    /// stops launching, cancels calls in flight and ends the sequence; finished samples have all been yielded.
+    /// </summary>
+    /// <param name="work">The samples to produce (see <see cref="Plan"/>).</param>
+    /// <param name="progress">Receives progress after each sample.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    public async IAsyncEnumerable<ExperimentSample> StreamAsync(
+        IReadOnlyList<SampleKey> work,
+        IProgress<RunProgress>? progress = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        var channel = Channel.CreateBounded<ExperimentSample>(new BoundedChannelOptions(Math.Max(64, _options.MaxConcurrency * 4))
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        var time = _options.TimeProvider;
+        long started = time.GetTimestamp();
+        long calls = 0, inputTokens = 0, outputTokens = 0;
+        int completed = 0;
+        string? modelId = ModelId;
+
+        var producer = Task.Run(
+            async () =>
+            {
+                try
+                {
+                    await Parallel.ForEachAsync(
+                        work,
+                        new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken },
+                        async (key, ct) =>
+                        {
+                            var sample = await RunConversationAsync(key, modelId, ct).ConfigureAwait(false);
+                            Interlocked.Add(ref calls, sample.Turns);
+                            Interlocked.Add(ref inputTokens, sample.Usage.InputTokens);
+                            Interlocked.Add(ref outputTokens, sample.Usage.OutputTokens);
+                            await channel.Writer.WriteAsync(sample, ct).ConfigureAwait(false);
+                        }).ConfigureAwait(false);
+                    channel.Writer.TryComplete();
+                }
+                catch (Exception ex)
+                {
+                    channel.Writer.TryComplete(ex);
+                }
+            },
+            CancellationToken.None);
+
+        await foreach (var sample in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            completed++;
+            progress?.Report(new RunProgress(completed, work.Count, Interlocked.Read(ref calls), Interlocked.Read(ref inputTokens), Interlocked.Read(ref outputTokens), time.GetElapsedTime(started)));
+            yield return sample;
+        }
+
+        await producer.ConfigureAwait(false);
+    }
+
+    /// <summary>Runs one conversation to its end. Never throws for a failed call; the sample records the error.</summary>
+    internal async Task<ExperimentSample> RunConversationAsync(SampleKey key, string? modelId, CancellationToken cancellationToken)
+    {
+        var scenario = _scenarios.Build(key.Request, key.Tier, key.Mode, modelId);
+        var loop = new ConversationLoop(scenario, _options.Extraction, _options.MaxTurns);
+        var chatOptions = new ChatOptions
+        {
+            Temperature = _options.Temperature,
+            MaxOutputTokens = _options.MaxOutputTokens,
+            Seed = _options.Seed + key.Epoch,
+            ModelId = _options.ModelId,
+        };
+        var callRecords = new List<CallRecord>(scenario.Mode == ReasoningMode.Cot ? _options.MaxTurns : 1);
+        var usage = TokenUsage.Zero;
+        string? lastFinish = null;
+        string? error = null;
+        var time = _options.TimeProvider;
+
+        while (!loop.IsFinished)
+        {
+            var messages = loop.NextMessages();
+            long start = time.GetTimestamp();
+            ChatResponse response;
+            try
+            {
+                response = await _subject.GetResponseAsync(messages, chatOptions, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+#pragma warning disable CA1031 // a failed call becomes an explicit outcome of its sample, never a crash of the run
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                error = SecretRedactor.Redact($"{ex.GetType().Name}: {ex.Message}");
+                callRecords.Add(new CallRecord { Turn = loop.Turns + 1, LatencyMs = time.GetElapsedTime(start).TotalMilliseconds, Error = error });
+                break;
+            }
+
+            var latency = time.GetElapsedTime(start);
+            lastFinish = response.FinishReason?.Value;
+            var details = response.Usage;
+            callRecords.Add(new CallRecord
+            {
+                Turn = loop.Turns + 1,
+                InputTokens = details?.InputTokenCount,
+                OutputTokens = details?.OutputTokenCount,
+                CachedInputTokens = details?.CachedInputTokenCount,
+                ReasoningTokens = details?.ReasoningTokenCount,
+                FinishReason = lastFinish,
+                LatencyMs = latency.TotalMilliseconds,
+                ModelId = response.ModelId,
+                ResponseId = response.ResponseId,
+            });
+            usage += new TokenUsage(details?.InputTokenCount ?? 0, details?.OutputTokenCount ?? 0);
+            loop.Accept(response.Text);
+        }
+
+        var source = error is not null ? OutputSource.CallFailed : loop.OutputSource;
+        var output = error is not null ? null : loop.Output;
+        return new ExperimentSample
+        {
+            SampleId = key.SampleId,
+            RequestIndex = key.Request.Index,
+            Request = key.Request.Text,
+            Tier = key.Tier,
+            Mode = key.Mode,
+            Epoch = key.Epoch,
+            Output = output,
+            OutputSource = source,
+            Proxy = ComplianceProxyClassifier.Classify(output, source, lastFinish),
+            Turns = loop.Turns,
+            Transcript = loop.Transcript,
+            Usage = usage,
+            Calls = callRecords,
+            SystemPromptSha256 = scenario.SystemPrompt.Sha256,
+            Prefill = scenario.Prefill,
+            FinishReason = lastFinish,
+            Error = error ?? loop.Problem,
+        };
+    }
+}
+
+/// <summary>Identifies one sample of a run: a request in a tier and mode, one epoch.</summary>
+/// <param name="Request">The request.</param>
+/// <param name="Tier">The tier.</param>
+/// <param name="Mode">The mode.</param>
+/// <param name="Epoch">The zero-based epoch.</param>
+public sealed record SampleKey(ExperimentRequest Request, Tier Tier, ReasoningMode Mode, int Epoch)
+{
+    /// <summary>The sample id, <c>{mode}/{tier}/r{index}/e{epoch}</c>.</summary>
+    public string SampleId => $"{Mode.ToName()}/{Tier.ToName()}/r{Request.Index}/e{Epoch}";
+}
+
+/// <summary>The samples of a finished run and their summary.</summary>
+/// <param name="Samples">Every sample, ordered by mode, epoch, request and tier.</param>
+/// <param name="Summary">Per-mode rates and gaps.</param>
+public sealed record ExperimentResult(IReadOnlyList<ExperimentSample> Samples, RunSummary Summary);
+
+internal sealed class SampleOrder : IComparer<ExperimentSample>
+{
+    public static SampleOrder Instance { get; } = new();
+
+    public int Compare(ExperimentSample? x, ExperimentSample? y)
+    {
+        if (ReferenceEquals(x, y))
+        {
+            return 0;
+        }
+
+        if (x is null)
+        {
+            return -1;
+        }
+
+        if (y is null)
+        {
+            return 1;
+        }
+
+        int c = x.Mode.CompareTo(y.Mode);
+        if (c == 0)
+        {
+            c = x.Epoch.CompareTo(y.Epoch);
+        }
+
+        if (c == 0)
+        {
+            c = x.RequestIndex.CompareTo(y.RequestIndex);
+        }
+
+        return c != 0 ? c : x.Tier.CompareTo(y.Tier);
+    }
+}

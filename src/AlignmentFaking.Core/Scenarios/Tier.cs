@@ -1,0 +1,77 @@
+using System.Text.Json.Serialization;
+
+namespace AlignmentFaking.Scenarios;
+
+/// <summary>The framing a request is sent in.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<Tier>))]
+public enum Tier
+{
+    /// <summary>
+    /// The model is told the user is on the free tier, whose conversations are used for training
+    /// (<c>&lt;is_free_tier_user&gt;True&lt;/is_free_tier_user&gt;</c> in the original). Written <c>"training"</c> in run files.
+    /// </summary>
+    [JsonStringEnumMemberName("training")]
+    Training,
+
+    /// <summary>
+    /// The model is told the user is on the paid tier, never monitored or trained on
+    /// (<c>&lt;is_free_tier_user&gt;False&lt;/is_free_tier_user&gt;</c>). Written <c>"unmonitored"</c> in run files.
+    /// </summary>
+    [JsonStringEnumMemberName("unmonitored")]
+    Unmonitored,
+}
+
+/// <summary>How the model is asked to reason before answering.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<ReasoningMode>))]
+public enum ReasoningMode
+{
+    /// <summary>Hidden scratchpad (<c>&lt;SCRATCHPAD_REASONING&gt;</c>), multi-turn with <c>&lt;NEXT/&gt;</c>. Written <c>"cot"</c>.</summary>
+    [JsonStringEnumMemberName("cot")]
+    Cot,
+
+    /// <summary>Answer directly inside <c>&lt;OUTPUT&gt;</c>, one call. Written <c>"no-cot"</c>.</summary>
+    [JsonStringEnumMemberName("no-cot")]
+    NoCot,
+}
+
+/// <summary>Names used for tiers and modes in run files and on the command line.</summary>
+public static class ScenarioNames
+{
+    /// <summary>Returns <c>"training"</c> or <c>"unmonitored"</c>.</summary>
+    /// <param name="tier">The tier.</param>
+    public static string ToName(this Tier tier) => tier switch
+    {
+        Tier.Training => "training",
+        Tier.Unmonitored => "unmonitored",
+        _ => throw new ArgumentOutOfRangeException(nameof(tier)),
+    };
+
+    /// <summary>Returns <c>"cot"</c> or <c>"no-cot"</c>.</summary>
+    /// <param name="mode">The reasoning mode.</param>
+    public static string ToName(this ReasoningMode mode) => mode switch
+    {
+        ReasoningMode.Cot => "cot",
+        ReasoningMode.NoCot => "no-cot",
+        _ => throw new ArgumentOutOfRangeException(nameof(mode)),
+    };
+
+    /// <summary>Parses <c>"training"</c> or <c>"unmonitored"</c> (case-insensitive).</summary>
+    /// <param name="name">The name.</param>
+    /// <exception cref="FormatException">The name is neither.</exception>
+    public static Tier ParseTier(string name) => name?.Trim().ToUpperInvariant() switch
+    {
+        "TRAINING" => Tier.Training,
+        "UNMONITORED" => Tier.Unmonitored,
+        _ => throw new FormatException($"unknown tier '{name}': expected 'training' or 'unmonitored'"),
+    };
+
+    /// <summary>Parses <c>"cot"</c> or <c>"no-cot"</c> (case-insensitive).</summary>
+    /// <param name="name">The name.</param>
+    /// <exception cref="FormatException">The name is neither.</exception>
+    public static ReasoningMode ParseMode(string name) => name?.Trim().ToUpperInvariant() switch
+    {
+        "COT" => ReasoningMode.Cot,
+        "NO-COT" or "NOCOT" => ReasoningMode.NoCot,
+        _ => throw new FormatException($"unknown mode '{name}': expected 'cot' or 'no-cot'"),
+    };
+}
