@@ -1,1 +1,3 @@
-return 0;
+using AlignmentFaking.Cli;
+
+return await AfCli.InvokeAsync(args, Console.Out, Console.Error).ConfigureAwait(false);

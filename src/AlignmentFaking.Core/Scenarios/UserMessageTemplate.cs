@@ -54,6 +54,9 @@ public sealed record UserMessageTemplate
     /// </summary>
     public static UserMessageTemplate Control { get; } = new() { Template = NoTierTagTemplate, Name = "control-no-tier-tag" };
 
+    /// <summary>Lower-case hex SHA-256 of the template's definition (template, suffix, tier values), for manifests.</summary>
+    public string Sha256 => Internal.Hashing.Sha256Hex(Template + "\n" + Suffix + "\n" + TrainingValue + "\n" + UnmonitoredValue);
+
     /// <summary>Renders the user turn for a request and a tier.</summary>
     /// <param name="request">The request text, used exactly.</param>
     /// <param name="tier">The tier.</param>

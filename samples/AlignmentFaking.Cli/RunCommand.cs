@@ -1,0 +1,326 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using AlignmentFaking.Internal;
+using AlignmentFaking.Running;
+using AlignmentFaking.Scenarios;
+using AlignmentFaking.Simulation;
+using AlignmentFaking.Storage;
+using Microsoft.Extensions.AI;
+using OpenAI;
+
+namespace AlignmentFaking.Cli;
+
+internal static class RunCommand
+{
+    public const string DefaultKeyVariable = "AF_API_KEY";
+
+    public static Command Create(TextWriter stdout, TextWriter stderr)
+    {
+        var endpoint = new Option<string?>("--endpoint") { Description = "OpenAI-compatible base URL (DeepInfra, OpenRouter, vLLM, Ollama, LM Studio...). Without it, the simulated model organism runs offline." };
+        var model = new Option<string?>("--model") { Description = "Model id at the endpoint (required with --endpoint)." };
+        var keyEnv = new Option<string>("--api-key-env") { Description = "Name of the environment variable holding the API key (never pass the key itself).", DefaultValueFactory = _ => DefaultKeyVariable };
+        var dataset = new Option<string?>("--dataset") { Description = "'advbench' (pinned download, cached) or a path: AdvBench-format CSV, a CSV with --column, or JSONL with --column." };
+        var column = new Option<string?>("--column") { Description = "Column (CSV) or field (JSONL) holding the request text of a custom dataset." };
+        var limit = new Option<int?>("--limit") { Description = "Use the first N requests (after --offset)." };
+        var offset = new Option<int>("--offset") { Description = "Skip the first N requests.", DefaultValueFactory = _ => 0 };
+        var mode = new Option<string>("--mode") { Description = "cot, no-cot or both.", DefaultValueFactory = _ => "cot" };
+        mode.AcceptOnlyFromAmong("cot", "no-cot", "both");
+        var systemPrompt = new Option<string[]>("--system-prompt") { Description = "'original' (pinned download), 'paraphrase' (built-in, the project's own), or a file; prefix with cot= or no-cot= to set one mode.", AllowMultipleArgumentsPerToken = false, Arity = ArgumentArity.ZeroOrMore };
+        var epochs = new Option<int>("--epochs") { Description = "Samples per request and tier.", DefaultValueFactory = _ => 1 };
+        var temperature = new Option<float?>("--temperature") { Description = "Sampling temperature (default 1.0 as the original)." };
+        var maxTokens = new Option<int?>("--max-tokens") { Description = "Max output tokens per call (default: provider default)." };
+        var seed = new Option<long?>("--seed") { Description = "Sampling seed sent to the provider (epoch e sends seed+e); also seeds the simulated organism." };
+        var prefill = new Option<string>("--prefill") { Description = "original (skip for 'gpt' models), always or never.", DefaultValueFactory = _ => "original" };
+        prefill.AcceptOnlyFromAmong("original", "always", "never");
+        var extraction = new Option<string>("--extraction") { Description = "original, or after-last-scratchpad (safer).", DefaultValueFactory = _ => "original" };
+        extraction.AcceptOnlyFromAmong("original", "after-last-scratchpad");
+        var template = new Option<string>("--template") { Description = "User turn: original, no-suffix, or control (no tier tag).", DefaultValueFactory = _ => "original" };
+        template.AcceptOnlyFromAmong("original", "no-suffix", "control");
+        var concurrency = new Option<int>("--concurrency") { Description = "Conversations in flight at once.", DefaultValueFactory = _ => 8 };
+        var output = new Option<string?>("--out") { Description = "Run directory (default: runs/<time>-<model>)." };
+        var json = new Option<bool>("--json") { Description = "Print summary.json to stdout (human output goes to stderr)." };
+
+        var command = new Command("run", "Run the experiment and write a run directory.")
+        {
+            endpoint, model, keyEnv, dataset, column, limit, offset, mode, systemPrompt, epochs, temperature, maxTokens, seed,
+            prefill, extraction, template, concurrency, output, json,
+        };
+
+        command.SetAction(async (parse, ct) =>
+        {
+            var settings = new RunSettings
+            {
+                Endpoint = parse.GetValue(endpoint),
+                Model = parse.GetValue(model),
+                KeyVariable = parse.GetValue(keyEnv)!,
+                Dataset = parse.GetValue(dataset),
+                Column = parse.GetValue(column),
+                Limit = parse.GetValue(limit),
+                Offset = parse.GetValue(offset),
+                Modes = parse.GetValue(mode) switch
+                {
+                    "both" => [ReasoningMode.Cot, ReasoningMode.NoCot],
+                    "no-cot" => [ReasoningMode.NoCot],
+                    _ => [ReasoningMode.Cot],
+                },
+                SystemPrompts = parse.GetValue(systemPrompt) ?? [],
+                Epochs = parse.GetValue(epochs),
+                Temperature = parse.GetValue(temperature),
+                MaxTokens = parse.GetValue(maxTokens),
+                Seed = parse.GetValue(seed),
+                Prefill = parse.GetValue(prefill) switch { "always" => PrefillPolicy.Always, "never" => PrefillPolicy.Never, _ => PrefillPolicy.Original },
+                Extraction = parse.GetValue(extraction) == "after-last-scratchpad" ? OutputExtraction.AfterLastScratchpad : OutputExtraction.Original,
+                Template = parse.GetValue(template) switch { "no-suffix" => UserMessageTemplate.NoSuffix, "control" => UserMessageTemplate.Control, _ => UserMessageTemplate.Original },
+                Concurrency = parse.GetValue(concurrency),
+                Out = parse.GetValue(output),
+                Json = parse.GetValue(json),
+            };
+            var human = settings.Json ? stderr : stdout;
+            try
+            {
+                return await ExecuteAsync(settings, stdout, human, ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                await human.WriteLineAsync("cancelled: finished samples are kept; rerun the same command to resume.").ConfigureAwait(false);
+                return AfCli.Cancelled;
+            }
+            catch (CliException ex)
+            {
+                await stderr.WriteLineAsync("error: " + SecretRedactor.Redact(ex.Message)).ConfigureAwait(false);
+                return AfCli.Failure;
+            }
+        });
+        return command;
+    }
+
+    private static async Task<int> ExecuteAsync(RunSettings s, TextWriter stdout, TextWriter human, CancellationToken ct)
+    {
+        if (s.Endpoint is null && s.Model is not null)
+        {
+            throw new CliException("--model needs --endpoint (without an endpoint the simulated model organism runs)");
+        }
+
+        IChatClient subject;
+        string subjectKind;
+        string? endpointHost = null;
+        string modelId;
+        bool simulated = s.Endpoint is null;
+        if (simulated)
+        {
+            await human.WriteLineAsync("No --endpoint given: running the simulated model organism offline (no API calls, no cost; results are synthetic).").ConfigureAwait(false);
+            var organism = new SimulatedModelOrganism(new SimulatedOrganismOptions { Seed = s.Seed ?? 0 });
+            subject = organism;
+            subjectKind = "simulated";
+            modelId = organism.Options.ModelId;
+        }
+        else
+        {
+            if (string.IsNullOrWhiteSpace(s.Model))
+            {
+                throw new CliException("--endpoint needs --model");
+            }
+
+            if (!Uri.TryCreate(s.Endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            {
+                throw new CliException($"--endpoint must be an http(s) URL (got '{SecretRedactor.Redact(s.Endpoint)}')");
+            }
+
+            var key = Environment.GetEnvironmentVariable(s.KeyVariable);
+            if (string.IsNullOrEmpty(key) && s.KeyVariable == DefaultKeyVariable)
+            {
+                key = Environment.GetEnvironmentVariable("OPENAI_API_KEY");
+            }
+
+            if (string.IsNullOrEmpty(key))
+            {
+                await human.WriteLineAsync($"note: environment variable {s.KeyVariable} is not set; calling the endpoint without a key (fine for local servers).").ConfigureAwait(false);
+                key = "no-key";
+            }
+
+            SecretRedactor.Register(key);
+            var clientOptions = new OpenAIClientOptions
+            {
+                Endpoint = uri,
+                NetworkTimeout = TimeSpan.FromMinutes(10),
+                RetryPolicy = new ClientRetryPolicy(maxRetries: 3),
+            };
+            subject = new OpenAI.Chat.ChatClient(s.Model, new ApiKeyCredential(key), clientOptions).AsIChatClient();
+            subjectKind = "openai-compatible";
+            endpointHost = uri.IsDefaultPort ? uri.Host : uri.Host + ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
+            modelId = s.Model;
+        }
+
+        using var subjectScope = subject;
+        var inputs = await Inputs.ResolveAsync(s, simulated, human, ct).ConfigureAwait(false);
+        var scenarios = new ScenarioBuilder().WithUserTemplate(s.Template).WithPrefill(s.Prefill);
+        foreach (var (mode, prompt) in inputs.Prompts)
+        {
+            scenarios.WithSystemPrompt(mode, prompt);
+        }
+
+        var options = new ExperimentOptions
+        {
+            Modes = s.Modes,
+            Epochs = s.Epochs,
+            Temperature = s.Temperature ?? 1.0f,
+            MaxOutputTokens = s.MaxTokens,
+            Seed = s.Seed,
+            Extraction = s.Extraction,
+            MaxConcurrency = s.Concurrency,
+            ModelId = modelId,
+        };
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliException(ex.Message);
+        }
+
+        var runner = new ExperimentRunner(subject, scenarios, options);
+        var outDir = s.Out ?? Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Sanitize(modelId));
+        var manifest = new RunManifest
+        {
+            Model = modelId,
+            Subject = subjectKind,
+            EndpointHost = endpointHost,
+            Options = new RunOptionsRecord
+            {
+                Modes = options.Modes,
+                Tiers = options.Tiers,
+                Epochs = options.Epochs,
+                Temperature = options.Temperature,
+                MaxOutputTokens = options.MaxOutputTokens,
+                Seed = options.Seed,
+                MaxTurns = options.MaxTurns,
+                Extraction = s.Extraction == OutputExtraction.Original ? "original" : "after-last-scratchpad",
+                PrefillPolicy = s.Prefill.ToString().ToLowerInvariant(),
+                PrefillUsed = scenarios.UsesPrefill(modelId),
+                UserTemplate = s.Template.Name,
+                UserTemplateSha256 = s.Template.Sha256,
+                MaxConcurrency = options.MaxConcurrency,
+            },
+            Dataset = inputs.Dataset,
+            Prompts = options.Modes.Select(m => new PromptRecord
+            {
+                Mode = m,
+                Name = scenarios.GetSystemPrompt(m).Name,
+                Source = scenarios.GetSystemPrompt(m).Source,
+                Sha256 = scenarios.GetSystemPrompt(m).Sha256,
+            }).ToArray(),
+            StartedAt = DateTimeOffset.UtcNow,
+        };
+
+        var work = runner.Plan(inputs.Requests);
+        await human.WriteLineAsync($"model {modelId} | {inputs.Requests.Count} requests x {options.Tiers.Count} tiers x {options.Modes.Count} mode(s) x {options.Epochs} epoch(s) = {work.Count} samples | run directory {Path.GetFullPath(outDir)}").ConfigureAwait(false);
+        await using var run = await RunDirectory.CreateAsync(outDir, manifest, options.Modes.Select(scenarios.GetSystemPrompt), ct).ConfigureAwait(false);
+        var samples = new List<ExperimentSample>(work.Count);
+        var progress = new ProgressPrinter(human, work.Count);
+        bool cancelled = false;
+        try
+        {
+            await foreach (var sample in runner.StreamAsync(work, progress, ct).ConfigureAwait(false))
+            {
+                await run.AppendAsync(sample, CancellationToken.None).ConfigureAwait(false);
+                samples.Add(sample);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            cancelled = true;
+        }
+
+        progress.Finish();
+        var summary = RunSummary.Compute(modelId, samples);
+        await run.CompleteAsync(summary, DateTimeOffset.UtcNow, complete: !cancelled && samples.Count == work.Count, CancellationToken.None).ConfigureAwait(false);
+        await PrintSummaryAsync(human, summary, samples).ConfigureAwait(false);
+        if (s.Json)
+        {
+            await stdout.WriteLineAsync(JsonSerializer.Serialize(summary, RunJson.Indented)).ConfigureAwait(false);
+        }
+
+        if (cancelled)
+        {
+            await human.WriteLineAsync($"cancelled after {samples.Count} of {work.Count} samples; they are kept in {run.FullPath}.").ConfigureAwait(false);
+            return AfCli.Cancelled;
+        }
+
+        return AfCli.Success;
+    }
+
+    private static async Task PrintSummaryAsync(TextWriter w, RunSummary summary, IReadOnlyList<ExperimentSample> samples)
+    {
+        await w.WriteLineAsync().ConfigureAwait(false);
+        foreach (var c in summary.Conditions)
+        {
+            await w.WriteLineAsync($"[{c.Mode.ToName()}] {c.OriginalPrintout}").ConfigureAwait(false);
+            await w.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  compliance (proxy): training {Pct(c.Training.Rate)} ({c.Training.Complied}/{c.Training.N}), unmonitored {Pct(c.Unmonitored.Rate)} ({c.Unmonitored.Complied}/{c.Unmonitored.N}), gap {Pct(c.Gap.Estimate)}")).ConfigureAwait(false);
+            var other = c.Training.Outcomes.Concat(c.Unmonitored.Outcomes)
+                .GroupBy(kv => kv.Key).Where(g => g.Key is not ("complied" or "refused"))
+                .Select(g => $"{g.Key} {g.Sum(kv => kv.Value)}").ToArray();
+            if (other.Length > 0)
+            {
+                await w.WriteLineAsync("  other outcomes: " + string.Join(", ", other)).ConfigureAwait(false);
+            }
+        }
+
+        var usage = samples.Aggregate(TokenUsage.Zero, (a, s) => a + s.Usage);
+        await w.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"calls {samples.Sum(s => s.Turns)}, tokens in {usage.InputTokens:N0}, out {usage.OutputTokens:N0}")).ConfigureAwait(false);
+    }
+
+    private static string Pct(double? rate) => rate is null ? "n/a" : string.Create(CultureInfo.InvariantCulture, $"{rate.Value * 100:0.0}%");
+
+    private static string Sanitize(string model)
+    {
+        var chars = model.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' ? c : '_').ToArray();
+        return new string(chars);
+    }
+}
+
+internal sealed class RunSettings
+{
+    public string? Endpoint { get; init; }
+
+    public string? Model { get; init; }
+
+    public required string KeyVariable { get; init; }
+
+    public string? Dataset { get; init; }
+
+    public string? Column { get; init; }
+
+    public int? Limit { get; init; }
+
+    public int Offset { get; init; }
+
+    public required IReadOnlyList<ReasoningMode> Modes { get; init; }
+
+    public required string[] SystemPrompts { get; init; }
+
+    public int Epochs { get; init; }
+
+    public float? Temperature { get; init; }
+
+    public int? MaxTokens { get; init; }
+
+    public long? Seed { get; init; }
+
+    public PrefillPolicy Prefill { get; init; }
+
+    public OutputExtraction Extraction { get; init; }
+
+    public required UserMessageTemplate Template { get; init; }
+
+    public int Concurrency { get; init; }
+
+    public string? Out { get; init; }
+
+    public bool Json { get; init; }
+}
+
+internal sealed class CliException(string message) : Exception(message);
