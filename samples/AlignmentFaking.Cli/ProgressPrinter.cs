@@ -10,7 +10,7 @@ internal sealed class ProgressPrinter(TextWriter writer, int total) : IProgress<
         : ReferenceEquals(writer, Console.Error) && !Console.IsErrorRedirected;
 
     private readonly object _gate = new();
-    private TimeSpan _lastPrinted = TimeSpan.MinValue;
+    private TimeSpan? _lastPrinted;
     private RunProgress? _last;
 
     public void Report(RunProgress value)
@@ -19,7 +19,7 @@ internal sealed class ProgressPrinter(TextWriter writer, int total) : IProgress<
         {
             _last = value;
             var interval = _live ? TimeSpan.FromMilliseconds(200) : TimeSpan.FromSeconds(10);
-            if (value.Completed != total && value.Elapsed - _lastPrinted < interval)
+            if (value.Completed != total && _lastPrinted is { } last && value.Elapsed - last < interval)
             {
                 return;
             }

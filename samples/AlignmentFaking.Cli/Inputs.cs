@@ -1,0 +1,155 @@
+using AlignmentFaking.Datasets;
+using AlignmentFaking.Scenarios;
+using AlignmentFaking.Storage;
+
+namespace AlignmentFaking.Cli;
+
+/// <summary>Resolves the dataset and system prompts of a command line into loaded inputs.</summary>
+internal sealed record Inputs(IReadOnlyList<ExperimentRequest> Requests, DatasetRecord Dataset, IReadOnlyList<(ReasoningMode Mode, SystemPrompt Prompt)> Prompts)
+{
+    public static async Task<Inputs> ResolveAsync(RunSettings s, bool simulated, TextWriter human, CancellationToken ct)
+    {
+        var cache = new PinnedResourceCache();
+        try
+        {
+            var slice = new RequestSlice { Offset = s.Offset, Limit = s.Limit };
+            var (requests, dataset) = await LoadDatasetAsync(s, simulated, cache, slice, human, ct).ConfigureAwait(false);
+            if (requests.Count == 0)
+            {
+                throw new CliException($"the dataset '{dataset.Name}' has no requests after --offset {s.Offset}" + (s.Limit is null ? string.Empty : $" --limit {s.Limit}"));
+            }
+
+            var prompts = new List<(ReasoningMode, SystemPrompt)>();
+            foreach (var mode in s.Modes)
+            {
+                prompts.Add((mode, await LoadPromptAsync(s, mode, simulated, cache, human, ct).ConfigureAwait(false)));
+            }
+
+            return new Inputs(requests, dataset, prompts);
+        }
+        catch (Exception ex) when (ex is DatasetFormatException or PinnedResourceUnavailableException or PinnedResourceHashMismatchException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or System.Text.DecoderFallbackException)
+        {
+            throw new CliException(ex.Message);
+        }
+    }
+
+    private static async Task<(IReadOnlyList<ExperimentRequest>, DatasetRecord)> LoadDatasetAsync(
+        RunSettings s, bool simulated, PinnedResourceCache cache, RequestSlice slice, TextWriter human, CancellationToken ct)
+    {
+        var choice = s.Dataset;
+        if (choice is null)
+        {
+            if (!simulated || cache.TryGetCached(KnownResources.AdvBenchHarmfulBehaviors, out _))
+            {
+                choice = "advbench";
+            }
+            else
+            {
+                await human.WriteLineAsync($"dataset: the project's built-in request set ({BuiltInRequests.Count} requests; AdvBench is not cached, use --dataset advbench to download it).").ConfigureAwait(false);
+                var builtIn = RequestDataset.FromList(BuiltInRequests.Texts, slice);
+                return (builtIn, new DatasetRecord
+                {
+                    Name = "built-in",
+                    Source = "built-in",
+                    Sha256 = ContentHash.Sha256(string.Join('\n', BuiltInRequests.Texts)),
+                    Offset = slice.Offset,
+                    Limit = slice.Limit,
+                    Count = builtIn.Count,
+                });
+            }
+        }
+
+        string path;
+        if (string.Equals(choice, "advbench", StringComparison.OrdinalIgnoreCase))
+        {
+            path = await cache.GetAsync(KnownResources.AdvBenchHarmfulBehaviors, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            path = Path.GetFullPath(choice);
+            if (!File.Exists(path))
+            {
+                throw new CliException($"dataset file not found: {path}");
+            }
+        }
+
+        IReadOnlyList<ExperimentRequest> requests;
+        if (path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase))
+        {
+            requests = await RequestDataset.FromJsonlAsync(path, s.Column ?? "goal", slice, ct).ConfigureAwait(false);
+        }
+        else if (s.Column is not null)
+        {
+            requests = await RequestDataset.FromCsvAsync(path, s.Column, slice, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            requests = await AdvBench.LoadAsync(path, slice, ct).ConfigureAwait(false);
+        }
+
+        return (requests, new DatasetRecord
+        {
+            Name = string.Equals(choice, "advbench", StringComparison.OrdinalIgnoreCase) ? "advbench" : Path.GetFileName(path),
+            Source = path,
+            Sha256 = await ContentHash.Sha256FileAsync(path, ct).ConfigureAwait(false),
+            Offset = slice.Offset,
+            Limit = slice.Limit,
+            Count = requests.Count,
+        });
+    }
+
+    private static async Task<SystemPrompt> LoadPromptAsync(RunSettings s, ReasoningMode mode, bool simulated, PinnedResourceCache cache, TextWriter human, CancellationToken ct)
+    {
+        string? value = null;
+        foreach (var entry in s.SystemPrompts)
+        {
+            var (target, v) = Split(entry);
+            if (target is null || target == mode)
+            {
+                value = v;
+            }
+        }
+
+        var resource = mode == ReasoningMode.Cot ? KnownResources.PromptHelpfulOnlyWithExamples : KnownResources.PromptHelpfulOnlyNoCotWithExamples;
+        if (value is null)
+        {
+            if (!simulated || cache.TryGetCached(resource, out _))
+            {
+                value = "original";
+            }
+            else
+            {
+                await human.WriteLineAsync($"system prompt ({mode.ToName()}): the project's built-in paraphrase (the original is not cached; --system-prompt original downloads it).").ConfigureAwait(false);
+                return SystemPrompt.BuiltInParaphrase(mode);
+            }
+        }
+
+        if (string.Equals(value, "paraphrase", StringComparison.OrdinalIgnoreCase))
+        {
+            return SystemPrompt.BuiltInParaphrase(mode);
+        }
+
+        if (string.Equals(value, "original", StringComparison.OrdinalIgnoreCase))
+        {
+            var path = await cache.GetAsync(resource, ct).ConfigureAwait(false);
+            return await SystemPrompt.FromFileAsync(path, ct).ConfigureAwait(false);
+        }
+
+        return await SystemPrompt.FromFileAsync(value, ct).ConfigureAwait(false);
+    }
+
+    private static (ReasoningMode? Mode, string Value) Split(string entry)
+    {
+        if (entry.StartsWith("cot=", StringComparison.OrdinalIgnoreCase))
+        {
+            return (ReasoningMode.Cot, entry[4..]);
+        }
+
+        if (entry.StartsWith("no-cot=", StringComparison.OrdinalIgnoreCase))
+        {
+            return (ReasoningMode.NoCot, entry[7..]);
+        }
+
+        return (null, entry);
+    }
+}
