@@ -32,6 +32,12 @@ public sealed class PinnedResourceCacheTests
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         _server = builder.Build();
+        _server.MapGet("/slow/{name}", async (string name, HttpContext context) =>
+        {
+            _requests.AddOrUpdate(name, 1, (_, n) => n + 1);
+            await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+            return Results.Bytes(Content, "text/plain");
+        });
         _server.MapGet("/files/{name}", (string name) =>
         {
             _requests.AddOrUpdate(name, 1, (_, n) => n + 1);
@@ -72,7 +78,7 @@ public sealed class PinnedResourceCacheTests
 
     private int Requests(string route) => _requests.GetValueOrDefault(route);
 
-    private string[] FilesInCache() => Directory.GetFiles(_temp.Path, "*", SearchOption.AllDirectories);
+    private string[] FilesInCache() => Directory.GetFileSystemEntries(_temp.Path, "*", SearchOption.AllDirectories);
 
     [Test]
     public async Task Downloads_verifies_and_second_call_uses_the_cache()
@@ -90,7 +96,7 @@ public sealed class PinnedResourceCacheTests
         Assert.That(Requests("ok"), Is.EqualTo(1), "the second call must not hit the server");
         Assert.That(cache.TryGetCached(resource, out string? cached), Is.True);
         Assert.That(cached, Is.EqualTo(path));
-        Assert.That(FilesInCache(), Is.EqualTo(new[] { path }), "no temporary files are left");
+        Assert.That(FilesInCache(), Is.EquivalentTo(new[] { Path.GetDirectoryName(path), path }), "no temporary files are left");
     }
 
     [Test]
@@ -158,6 +164,18 @@ public sealed class PinnedResourceCacheTests
     {
         var ex = await Assert.ThrowsAsync<PinnedResourceUnavailableException>(() => Cache().GetAsync(Resource("missing")));
         Assert.That(ex.Reason, Is.EqualTo("HTTP 404 Not Found"));
+        Assert.That(FilesInCache(), Is.Empty);
+    }
+
+    [Test]
+    public async Task Timeout_is_reported_as_unavailable()
+    {
+        using var impatient = new HttpClient { Timeout = TimeSpan.FromMilliseconds(200) };
+        var cache = new PinnedResourceCache(new PinnedResourceCacheOptions { CacheDirectory = _temp.Path, HttpClient = impatient });
+        PinnedResource resource = new("slow", new Uri(_baseUri, "/slow/slow"), ContentSha256, "data.csv");
+
+        var ex = await Assert.ThrowsAsync<PinnedResourceUnavailableException>(() => cache.GetAsync(resource));
+        Assert.That(ex.Reason, Is.EqualTo("timed out"));
         Assert.That(FilesInCache(), Is.Empty);
     }
 
