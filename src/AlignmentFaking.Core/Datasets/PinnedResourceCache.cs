@@ -62,7 +62,7 @@ public sealed class PinnedResourceCache
     {
         string expected = GetExpectedSha256(resource);
         string target = GetCachePath(resource, expected);
-        if (File.Exists(target) && string.Equals(ContentHash.Sha256File(target), expected, StringComparison.Ordinal))
+        if (IsValidCopy(target, expected))
         {
             path = target;
             return true;
@@ -94,6 +94,7 @@ public sealed class PinnedResourceCache
         string directory = Path.GetDirectoryName(target)!;
         Directory.CreateDirectory(directory);
         string temporary = Path.Combine(directory, "." + resource.FileName + "." + Guid.NewGuid().ToString("N") + ".tmp");
+        bool stored = false;
         try
         {
             string actual = await DownloadAsync(resource, expected, temporary, cancellationToken).ConfigureAwait(false);
@@ -102,12 +103,25 @@ public sealed class PinnedResourceCache
                 throw new PinnedResourceHashMismatchException(resource, expected, actual);
             }
 
-            File.Move(temporary, target, overwrite: true);
+            try
+            {
+                File.Move(temporary, target, overwrite: true);
+            }
+            catch (IOException) when (IsValidCopy(target, expected))
+            {
+                // Another process stored the same verified bytes first (and holds the file open).
+            }
+
+            stored = true;
             return target;
         }
         finally
         {
             TryDelete(temporary);
+            if (!stored)
+            {
+                TryDeleteEmptyDirectory(directory);
+            }
         }
     }
 
@@ -179,6 +193,28 @@ public sealed class PinnedResourceCache
 
         PinnedResourceUnavailableException Unavailable(string reason, Exception? inner) =>
             new(resource, CacheDirectory, expected, reason, inner);
+    }
+
+    private static bool IsValidCopy(string path, string expected) =>
+        File.Exists(path) && string.Equals(ContentHash.Sha256File(path), expected, StringComparison.Ordinal);
+
+    private static void TryDeleteEmptyDirectory(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path) && !Directory.EnumerateFileSystemEntries(path).Any())
+            {
+                Directory.Delete(path);
+            }
+        }
+        catch (IOException)
+        {
+            // Best effort: another process may be using the directory.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Best effort.
+        }
     }
 
     private static void TryDelete(string path)
