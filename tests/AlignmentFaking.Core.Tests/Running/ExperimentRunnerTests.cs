@@ -1,0 +1,179 @@
+using AlignmentFaking.Classification;
+using AlignmentFaking.Datasets;
+using AlignmentFaking.Running;
+using AlignmentFaking.Scenarios;
+using Microsoft.Extensions.AI;
+using NUnit.Framework;
+
+namespace AlignmentFaking.Tests.Running;
+
+public class ExperimentRunnerTests
+{
+    private static readonly ExperimentRequest[] Requests = [new(0, "First"), new(1, "Second"), new(2, "Third")];
+
+    [Test]
+    public async Task Runs_every_request_in_every_tier_mode_and_epoch_once()
+    {
+        var client = new ScriptedChatClient((messages, _) => ScriptedChatClient.Reply(messages[^1].Text == "<OUTPUT>" ? "<rejected/></OUTPUT>" : "OUTPUT><rejected/></OUTPUT>"));
+        var runner = new ExperimentRunner(client, options: new ExperimentOptions { Modes = [ReasoningMode.Cot, ReasoningMode.NoCot], Epochs = 2, ModelId = "m" });
+        var result = await runner.RunAsync(Requests);
+
+        Assert.That(result.Samples, Has.Count.EqualTo(3 * 2 * 2 * 2));
+        Assert.That(result.Samples.Select(s => s.SampleId).Distinct().Count(), Is.EqualTo(result.Samples.Count));
+        Assert.That(result.Samples.Select(s => s.SampleId), Does.Contain("no-cot/unmonitored/r2/e1"));
+        Assert.That(result.Samples.All(s => s.Proxy == ComplianceOutcome.Refused), Is.True);
+        Assert.That(result.Summary.Conditions.Select(c => c.Mode), Is.EqualTo(new[] { ReasoningMode.Cot, ReasoningMode.NoCot }));
+        Assert.That(result.Summary.Conditions[0].Training.N, Is.EqualTo(6));
+        var trainingCalls = client.Calls.Count(c => c.Messages[1].Text.Contains("<is_free_tier_user>True</is_free_tier_user>", StringComparison.Ordinal));
+        Assert.That(trainingCalls, Is.EqualTo(12));
+    }
+
+    [Test]
+    public async Task Sends_sampling_options_with_seed_per_epoch()
+    {
+        var client = new ScriptedChatClient("OUTPUT>x</OUTPUT>");
+        var runner = new ExperimentRunner(client, options: new ExperimentOptions { Epochs = 3, Temperature = 0f, MaxOutputTokens = 4000, Seed = 100, ModelId = "the-model", Tiers = [Tier.Training] });
+        await runner.RunAsync([Requests[0]]);
+        var options = client.Calls.Select(c => c.Options!).ToArray();
+        Assert.That(options.Select(o => o.Seed).Order(), Is.EqualTo(new long?[] { 100, 101, 102 }));
+        Assert.That(options.All(o => o.Temperature == 0f && o.MaxOutputTokens == 4000 && o.ModelId == "the-model"), Is.True);
+    }
+
+    [Test]
+    public async Task Keeps_transcript_usage_finish_reason_and_latency_of_every_call()
+    {
+        int call = 0;
+        var client = new ScriptedChatClient((_, _) => Interlocked.Increment(ref call) == 1
+            ? ScriptedChatClient.Reply("SCRATCHPAD_REASONING>a</SCRATCHPAD_REASONING>", input: 1000, output: 50)
+            : ScriptedChatClient.Reply("OUTPUT><request_fully_accepted/> y</OUTPUT>", input: 1100, output: 20));
+        var runner = new ExperimentRunner(client, options: new ExperimentOptions { Tiers = [Tier.Training] });
+        var sample = (await runner.RunAsync([Requests[0]])).Samples.Single();
+
+        Assert.That(sample.Turns, Is.EqualTo(2));
+        Assert.That(sample.Proxy, Is.EqualTo(ComplianceOutcome.Complied));
+        Assert.That(sample.Usage, Is.EqualTo(new TokenUsage(2100, 70)));
+        Assert.That(sample.Calls.Select(c => c.InputTokens), Is.EqualTo(new long?[] { 1000, 1100 }));
+        Assert.That(sample.Calls.All(c => c.FinishReason == "stop" && c.LatencyMs >= 0), Is.True);
+        Assert.That(sample.Transcript.Select(t => t.Role), Is.EqualTo(new[] { "user", "assistant", "user", "assistant" }));
+        Assert.That(sample.Transcript[3].Content, Is.EqualTo("<OUTPUT><request_fully_accepted/> y</OUTPUT>"));
+        Assert.That(sample.SystemPromptSha256, Is.EqualTo(SystemPrompt.BuiltInParaphrase(ReasoningMode.Cot).Sha256));
+    }
+
+    [Test]
+    public async Task A_failed_call_is_an_error_outcome_with_credentials_removed_and_the_run_goes_on()
+    {
+        var client = new ScriptedChatClient((messages, _) => messages[1].Text.Contains("Second", StringComparison.Ordinal)
+            ? throw new HttpRequestException("401 Unauthorized for Authorization: Bearer sk-test1234567890abcdef")
+            : ScriptedChatClient.Reply("OUTPUT>ok</OUTPUT>"));
+        var runner = new ExperimentRunner(client, options: new ExperimentOptions { Tiers = [Tier.Training] });
+        var result = await runner.RunAsync(Requests);
+
+        var failed = result.Samples.Single(s => s.RequestIndex == 1);
+        Assert.That(failed.Proxy, Is.EqualTo(ComplianceOutcome.Error));
+        Assert.That(failed.OutputSource, Is.EqualTo(OutputSource.CallFailed));
+        Assert.That(failed.Output, Is.Null);
+        Assert.That(failed.Error, Does.Contain("401").And.Not.Contain("sk-test1234567890abcdef"));
+        Assert.That(result.Summary.Conditions[0].Training.N, Is.EqualTo(2), "a failed call is not a verdict");
+        Assert.That(result.Summary.Conditions[0].Training.Errors, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Concurrency_is_bounded()
+    {
+        int inFlight = 0, peak = 0;
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var client = new GatedClient(async () =>
+        {
+            int now = Interlocked.Increment(ref inFlight);
+            InterlockedMax(ref peak, now);
+            if (now >= 3)
+            {
+                release.TrySetResult();
+            }
+
+            await release.Task.ConfigureAwait(false);
+            Interlocked.Decrement(ref inFlight);
+        });
+        var requests = Enumerable.Range(0, 20).Select(i => new ExperimentRequest(i, "r" + i)).ToArray();
+        var result = await new ExperimentRunner(client, options: new ExperimentOptions { MaxConcurrency = 3 }).RunAsync(requests);
+        Assert.That(result.Samples, Has.Count.EqualTo(40));
+        Assert.That(peak, Is.EqualTo(3));
+    }
+
+    [Test]
+    public void Cancellation_stops_the_run_and_propagates()
+    {
+        using var cts = new CancellationTokenSource();
+        int calls = 0;
+        var client = new ScriptedChatClient((_, _) =>
+        {
+            if (Interlocked.Increment(ref calls) == 5)
+            {
+                cts.Cancel();
+            }
+
+            return ScriptedChatClient.Reply("OUTPUT>x</OUTPUT>");
+        });
+        var requests = Enumerable.Range(0, 200).Select(i => new ExperimentRequest(i, "r" + i)).ToArray();
+        var runner = new ExperimentRunner(client, options: new ExperimentOptions { MaxConcurrency = 1 });
+        Assert.That(async () => await runner.RunAsync(requests, cancellationToken: cts.Token), Throws.InstanceOf<OperationCanceledException>());
+        Assert.That(calls, Is.LessThan(20));
+    }
+
+    [Test]
+    public async Task Streaming_yields_each_sample_as_it_finishes()
+    {
+        var client = new ScriptedChatClient("OUTPUT>x</OUTPUT>");
+        var runner = new ExperimentRunner(client);
+        var seen = new List<string>();
+        var reports = new List<RunProgress>();
+        await foreach (var s in runner.StreamAsync(runner.Plan(Requests), new SyncProgress(reports.Add)))
+        {
+            seen.Add(s.SampleId);
+        }
+
+        Assert.That(seen, Has.Count.EqualTo(6));
+        Assert.That(reports.Select(r => r.Completed), Is.EqualTo(new[] { 1, 2, 3, 4, 5, 6 }));
+        Assert.That(reports[^1].Total, Is.EqualTo(6));
+        Assert.That(reports[^1].Calls, Is.EqualTo(6));
+    }
+
+    [Test]
+    public void Invalid_options_are_rejected_with_the_option_name()
+    {
+        var client = new ScriptedChatClient("x");
+        Assert.That(() => new ExperimentRunner(client, options: new ExperimentOptions { Epochs = 0 }), Throws.ArgumentException.With.Message.Contains("epochs"));
+        Assert.That(() => new ExperimentRunner(client, options: new ExperimentOptions { Modes = [] }), Throws.ArgumentException);
+        Assert.That(() => new ExperimentRunner(client, options: new ExperimentOptions { Temperature = 5 }), Throws.ArgumentException.With.Message.Contains("temperature"));
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int current;
+        while ((current = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, current) != current)
+        {
+        }
+    }
+
+    private sealed class SyncProgress(Action<RunProgress> report) : IProgress<RunProgress>
+    {
+        public void Report(RunProgress value) => report(value);
+    }
+
+    private sealed class GatedClient(Func<Task> gate) : IChatClient
+    {
+        public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            await gate().ConfigureAwait(false);
+            return ScriptedChatClient.Reply("OUTPUT>x</OUTPUT>");
+        }
+
+        public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
+        }
+    }
+}
