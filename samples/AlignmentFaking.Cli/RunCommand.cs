@@ -216,11 +216,29 @@ internal static class RunCommand
             StartedAt = DateTimeOffset.UtcNow,
         };
 
-        var work = runner.Plan(inputs.Requests);
-        await human.WriteLineAsync($"model {modelId} | {inputs.Requests.Count} requests x {options.Tiers.Count} tiers x {options.Modes.Count} mode(s) x {options.Epochs} epoch(s) = {work.Count} samples | run directory {Path.GetFullPath(outDir)}").ConfigureAwait(false);
-        await using var run = await RunDirectory.CreateAsync(outDir, manifest, options.Modes.Select(scenarios.GetSystemPrompt), ct).ConfigureAwait(false);
-        var samples = new List<ExperimentSample>(work.Count);
-        var progress = new ProgressPrinter(human, work.Count);
+        var plan = runner.Plan(inputs.Requests);
+        await human.WriteLineAsync($"model {modelId} | {inputs.Requests.Count} requests x {options.Tiers.Count} tiers x {options.Modes.Count} mode(s) x {options.Epochs} epoch(s) = {plan.Count} samples | run directory {Path.GetFullPath(outDir)}").ConfigureAwait(false);
+        RunDirectory run;
+        try
+        {
+            run = await RunDirectory.CreateAsync(outDir, manifest, options.Modes.Select(scenarios.GetSystemPrompt), ct).ConfigureAwait(false);
+        }
+        catch (IncompatibleRunException ex)
+        {
+            throw new CliException(ex.Message);
+        }
+
+        await using var runScope = run;
+        var planned = plan.Select(k => k.SampleId).ToHashSet(StringComparer.Ordinal);
+        var samples = run.ExistingSamples.Where(x => planned.Contains(x.SampleId)).ToList();
+        var done = samples.Select(x => x.SampleId).ToHashSet(StringComparer.Ordinal);
+        var work = plan.Where(k => !done.Contains(k.SampleId)).ToArray();
+        if (done.Count > 0)
+        {
+            await human.WriteLineAsync($"resuming: {done.Count} of {plan.Count} samples already done, {work.Length} to go").ConfigureAwait(false);
+        }
+
+        var progress = new ProgressPrinter(human, work.Length);
         bool cancelled = false;
         try
         {
@@ -237,7 +255,7 @@ internal static class RunCommand
 
         progress.Finish();
         var summary = RunSummary.Compute(modelId, samples);
-        await run.CompleteAsync(summary, DateTimeOffset.UtcNow, complete: !cancelled && samples.Count == work.Count, CancellationToken.None).ConfigureAwait(false);
+        await run.CompleteAsync(summary, DateTimeOffset.UtcNow, complete: !cancelled && samples.Count == plan.Count, CancellationToken.None).ConfigureAwait(false);
         await PrintSummaryAsync(human, summary, samples).ConfigureAwait(false);
         if (s.Json)
         {
@@ -246,7 +264,7 @@ internal static class RunCommand
 
         if (cancelled)
         {
-            await human.WriteLineAsync($"cancelled after {samples.Count} of {work.Count} samples; they are kept in {run.FullPath}.").ConfigureAwait(false);
+            await human.WriteLineAsync($"cancelled after {samples.Count} of {plan.Count} samples; they are kept in {run.FullPath}; rerun the same command to resume.").ConfigureAwait(false);
             return AfCli.Cancelled;
         }
 

@@ -37,6 +37,9 @@ public sealed record RunManifest
 
     /// <summary>Whether every planned sample is in <c>samples.jsonl</c>.</summary>
     public bool Complete { get; init; }
+
+    /// <summary>How many times the run was resumed.</summary>
+    public int Resumes { get; init; }
 }
 
 /// <summary>Options recorded in the manifest.</summary>
