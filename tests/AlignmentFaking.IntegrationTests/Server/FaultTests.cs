@@ -106,6 +106,22 @@ public sealed class FaultTests
     }
 
     [Test]
+    public async Task Dropped_connections_with_client_retries_enabled_surface_as_AggregateException_of_every_try()
+    {
+        await using var server = await OpenAICompatibleTestServer.StartAsync(ScriptedReply.DropConnection());
+        var client = server.CreateChatClient(disableRetries: false);
+
+        var e = (await Assert.ThrowsAsync<AggregateException>(() => client.GetResponseAsync(Hi)))!;
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(e.InnerExceptions, Has.Count.EqualTo(4));
+            Assert.That(e.InnerExceptions, Is.All.TypeOf<ClientResultException>().And.Property(nameof(ClientResultException.Status)).Zero);
+            Assert.That(server.CallCount, Is.EqualTo(4));
+        }
+    }
+
+    [Test]
     public async Task Malformed_body_surfaces_as_JsonException()
     {
         await using var server = await OpenAICompatibleTestServer.StartAsync(ScriptedReply.MalformedJson());
