@@ -131,6 +131,6 @@ public enum CallOutcome
     /// <summary>The client went away or cancelled (or the server was disposed) before the answer was written.</summary>
     Cancelled,
 
-    /// <summary>The responder threw; the server answered 500.</summary>
+    /// <summary>The responder threw; the server answered 500 (with the exception type and message in the body).</summary>
     ResponderFailed,
 }

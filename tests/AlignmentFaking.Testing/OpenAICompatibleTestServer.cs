@@ -63,6 +63,10 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
         _app = builder.Build();
         _app.MapPost("/v1/chat/completions", HandleChatCompletionAsync);
         _app.MapGet("/v1/models", HandleModelsAsync);
+
+        // Also at the root, for a client configured with RootAddress as its endpoint.
+        _app.MapPost("/chat/completions", HandleChatCompletionAsync);
+        _app.MapGet("/models", HandleModelsAsync);
     }
 
     /// <summary>The options the server runs with.</summary>
@@ -253,6 +257,7 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
         RequestParser.Fill(call, bodyBytes);
 
         ScriptedReply reply;
+        var responderFailed = false;
         if (call.ParseError is not null)
         {
             reply = ScriptedReply.Error(400, ResponseWriter.ErrorJson(400, "Could not parse the JSON body: " + call.ParseError, "invalid_request_error", null));
@@ -278,11 +283,8 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
             catch (Exception e)
 #pragma warning restore CA1031
             {
-                var body = ResponseWriter.ErrorJson(500, "The test responder threw " + e.GetType().Name + ": " + e.Message, "server_error", null);
-                call.SetReply(ScriptedReply.Error(500, body));
-                await WriteAsync(context, 500, "application/json", body, ct).ConfigureAwait(false);
-                call.Complete(CallOutcome.ResponderFailed, 500, body);
-                return;
+                responderFailed = true;
+                reply = ScriptedReply.Error(500, ResponseWriter.ErrorJson(500, "The test responder threw " + e.GetType().Name + ": " + e.Message, "server_error", null));
             }
         }
 
@@ -296,6 +298,10 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
             }
 
             await ApplyAsync(context, call, reply, ct).ConfigureAwait(false);
+            if (responderFailed)
+            {
+                call.Complete(CallOutcome.ResponderFailed, call.ResponseStatusCode, call.ResponseBody);
+            }
         }
         catch (Exception e) when (e is OperationCanceledException or IOException && ct.IsCancellationRequested)
         {

@@ -170,7 +170,13 @@ public sealed class InfrastructureTests
 
         var list = await models.GetModelsAsync();
 
-        Assert.That(list.Value.Select(m => m.Id), Is.EqualTo(new[] { "model-a", "model-b" }).AsCollection);
+        using var http = new HttpClient();
+        var atRoot = await http.GetStringAsync(new Uri(server.RootAddress, "models"));
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(list.Value.Select(m => m.Id), Is.EqualTo(new[] { "model-a", "model-b" }).AsCollection);
+            Assert.That(atRoot, Does.Contain("\"model-b\""));
+        }
     }
 
     [Test]
