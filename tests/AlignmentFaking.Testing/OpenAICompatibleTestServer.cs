@@ -26,6 +26,8 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
     /// <summary>The model id used when none is given.</summary>
     public const string DefaultModel = "test-model";
 
+    private static readonly TimeSpan PartialBodyAbortDelay = TimeSpan.FromMilliseconds(100);
+
     private readonly WebApplication _app;
     private readonly Func<ChatCompletionCall, CancellationToken, ValueTask<ScriptedReply>> _responder;
     private readonly CancellationTokenSource _stopping = new();
@@ -325,6 +327,9 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
                     context.Response.ContentLength = full.Length;
                     await context.Response.Body.WriteAsync(half, ct).ConfigureAwait(false);
                     await context.Response.Body.FlushAsync(ct).ConfigureAwait(false);
+
+                    // Let the client take in the status and headers first, so the failure is reliably "mid-body".
+                    await Task.Delay(PartialBodyAbortDelay, ct).ConfigureAwait(false);
                     call.Complete(CallOutcome.Dropped, 200, Encoding.UTF8.GetString(half.Span));
                 }
                 else

@@ -86,11 +86,10 @@ public sealed class FaultTests
         }
     }
 
-    [TestCase(false)]
-    [TestCase(true)]
-    public async Task Dropped_connection_surfaces_as_ClientResultException_status_0_wrapping_HttpRequestException(bool afterPartialBody)
+    [Test]
+    public async Task Connection_dropped_before_the_response_surfaces_as_ClientResultException_status_0_wrapping_HttpRequestException()
     {
-        await using var server = await OpenAICompatibleTestServer.StartAsync(ScriptedReply.DropConnection(afterPartialBody));
+        await using var server = await OpenAICompatibleTestServer.StartAsync(ScriptedReply.DropConnection());
         var client = server.CreateChatClient(disableRetries: true);
 
         var e = (await Assert.ThrowsAsync<ClientResultException>(() => client.GetResponseAsync(Hi)))!;
@@ -99,9 +98,27 @@ public sealed class FaultTests
         {
             Assert.That(e.Status, Is.Zero);
             Assert.That(e.GetRawResponse(), Is.Null);
-            Assert.That(e.InnerException, Is.InstanceOf<HttpRequestException>());
+            Assert.That(e.InnerException, Is.TypeOf<HttpRequestException>());
             Assert.That(e.InnerException?.InnerException, Is.InstanceOf<IOException>());
             Assert.That(server.Calls.Single().Outcome, Is.EqualTo(CallOutcome.Dropped));
+            Assert.That(server.Calls.Single().ResponseStatusCode, Is.Null);
+        }
+    }
+
+    [Test]
+    public async Task Connection_dropped_mid_body_surfaces_as_a_bare_IOException()
+    {
+        // Headers arrived, the client was buffering the body: System.ClientModel lets the IOException through unwrapped.
+        await using var server = await OpenAICompatibleTestServer.StartAsync(ScriptedReply.DropConnection(afterPartialBody: true));
+        var client = server.CreateChatClient(disableRetries: true);
+
+        var e = await Assert.CatchAsync<Exception>(() => client.GetResponseAsync(Hi));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(e, Is.TypeOf<IOException>());
+            Assert.That(server.Calls.Single().Outcome, Is.EqualTo(CallOutcome.Dropped));
+            Assert.That(server.Calls.Single().ResponseStatusCode, Is.EqualTo(200));
         }
     }
 
