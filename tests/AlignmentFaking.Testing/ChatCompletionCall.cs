@@ -30,6 +30,19 @@ public sealed class ChatCompletionCall
         Headers = headers;
     }
 
+    /// <summary>A call parsed from a request body without a server (for testing responders and <see cref="FaultPlan"/>s directly); nothing is answered.</summary>
+    /// <param name="json">The request body.</param>
+    /// <param name="sequence">The sequence number to give it.</param>
+    /// <param name="hasAuthorization">Whether to mark it as carrying an Authorization header.</param>
+    public static ChatCompletionCall FromRequestBody(string json, int sequence = 1, bool hasAuthorization = true)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        var bytes = System.Text.Encoding.UTF8.GetBytes(json);
+        var call = new ChatCompletionCall(sequence, DateTimeOffset.UtcNow, json, hasAuthorization, new Dictionary<string, string>());
+        RequestParser.Fill(call, bytes);
+        return call;
+    }
+
     /// <summary>1-based order of arrival over the server's lifetime.</summary>
     public int Sequence { get; }
 
