@@ -78,6 +78,22 @@ internal static class SpecialFunctions
         return ExpMinusSquare(x) * x * OneOverSqrtPi * h;
     }
 
+    /// <summary>The error function erf(x), with full relative precision near 0.</summary>
+    internal static double Erf(double x)
+    {
+        if (double.IsNaN(x))
+        {
+            return double.NaN;
+        }
+
+        if (x * x < 1.5)
+        {
+            return ErfSeries(x);
+        }
+
+        return x > 0 ? 1.0 - Erfc(x) : Erfc(-x) - 1.0;
+    }
+
     /// <summary>erf(x) for |x| up to about 1.3 from the series 2x/√π e^{-x²} Σ (2x²)^n / (2n+1)!!.</summary>
     private static double ErfSeries(double x)
     {

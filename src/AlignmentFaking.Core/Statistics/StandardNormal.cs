@@ -89,8 +89,9 @@ public static class StandardNormal
             x /= (((((((((B[0] * r) + B[1]) * r) + B[2]) * r) + B[3]) * r) + B[4]) * r) + 1.0;
         }
 
-        // One Halley step: f(x) = Cdf(x) - p, f' = pdf, f'' = -x pdf.
-        double e = Cdf(x) - p;
+        // One Halley step: f(x) = Cdf(x) - p, f' = pdf, f'' = -x pdf. In the central region the residual is
+        // formed as erf(x/√2)/2 - (p - 1/2) (p - 1/2 is exact there), which keeps its relative precision near 0.
+        double e = p < 0.02425 ? Cdf(x) - p : (0.5 * SpecialFunctions.Erf(x * OneOverSqrtTwo)) - (p - 0.5);
         double u = e * SqrtTwoPi * Math.Exp(0.5 * x * x);
         if (double.IsFinite(u))
         {
