@@ -220,7 +220,9 @@ public static class PowerAnalysis
 
         double p1 = Math.Clamp(p0 + gap, 0.0, 1.0);
         double both = (p0 * p1) + (correlation * Math.Sqrt(p0 * (1.0 - p0) * p1 * (1.0 - p1)));
-        both = Math.Clamp(both, Math.Max(0.0, p0 + p1 - 1.0), Math.Min(p0, p1));
+        double upper = Math.Min(p0, p1);
+        double lower = Math.Min(upper, Math.Max(0.0, p0 + p1 - 1.0)); // rounding can put p0 + p1 - 1 above min(p0, p1)
+        both = Math.Clamp(both, lower, upper);
         return Math.Max(Math.Abs(gap), p0 + p1 - (2.0 * both));
     }
 
