@@ -35,6 +35,15 @@ public sealed class HypothesisTestsTests
         AssertRelative(HypothesisTests.FisherExact(a, b, c, d), expected);
     }
 
+    // [[5, 1], [2, 9]]: P(a = 5) = P(a = 0) = 15/884 exactly, but the two are reached by different floating-point
+    // paths; only the relative tolerance 1e-7 (R, scipy) counts the tie: p = 61/1768 (exact), not 31/1768.
+    [TestCase(5, 1, 2, 9)]
+    [TestCase(9, 2, 1, 5)]
+    public void Fisher_counts_ties_reached_by_different_rounding(int a, int b, int c, int d)
+    {
+        AssertRelative(HypothesisTests.FisherExact(a, b, c, d), 61.0 / 1768.0);
+    }
+
     // All comply vs none comply at n = 520 per tier: p = 2 / C(1040, 520), far below 1e-300.
     [Test]
     public void Fisher_all_versus_none_at_520_per_tier_does_not_overflow()
