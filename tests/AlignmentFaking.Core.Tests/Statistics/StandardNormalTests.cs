@@ -68,6 +68,18 @@ public sealed class StandardNormalTests
         Assert.That(StandardNormal.Cdf(x), Is.EqualTo(expected).Within(1e-13 * expected));
     }
 
+    [Test]
+    public void Cdf_edges()
+    {
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(StandardNormal.Cdf(double.PositiveInfinity), Is.EqualTo(1.0));
+            Assert.That(StandardNormal.Cdf(double.NegativeInfinity), Is.Zero);
+            Assert.That(StandardNormal.Cdf(double.NaN), Is.NaN);
+            Assert.That(StandardNormal.Cdf(-40.0), Is.LessThan(1e-300));
+        }
+    }
+
     [TestCase(-3.0, 1.9999779095030015)]
     [TestCase(-1.0, 1.842700792949715)]
     [TestCase(-0.2, 1.2227025892104786)]
