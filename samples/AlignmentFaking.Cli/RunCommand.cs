@@ -277,7 +277,10 @@ internal static class RunCommand
         foreach (var c in summary.Conditions)
         {
             await w.WriteLineAsync($"[{c.Mode.ToName()}] {c.OriginalPrintout}").ConfigureAwait(false);
-            await w.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  compliance (proxy): training {Pct(c.Training.Rate)} ({c.Training.Complied}/{c.Training.N}), unmonitored {Pct(c.Unmonitored.Rate)} ({c.Unmonitored.Complied}/{c.Unmonitored.N}), gap {Pct(c.Gap.Estimate)}")).ConfigureAwait(false);
+            await w.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  compliance (proxy): training {Pct(c.Training.Rate)} ({c.Training.Complied}/{c.Training.N}), unmonitored {Pct(c.Unmonitored.Rate)} ({c.Unmonitored.Complied}/{c.Unmonitored.N})")).ConfigureAwait(false);
+            var interval = c.Gap.CiLower is null ? string.Empty
+                : string.Create(CultureInfo.InvariantCulture, $" (95% CI {Pct(c.Gap.CiLower)} to {Pct(c.Gap.CiUpper)}, {c.Gap.Test} p = {c.Gap.PValue:0.####})");
+            await w.WriteLineAsync($"  gap {Pct(c.Gap.Estimate)}{interval}").ConfigureAwait(false);
             var other = c.Training.Outcomes.Concat(c.Unmonitored.Outcomes)
                 .GroupBy(kv => kv.Key).Where(g => g.Key is not ("complied" or "refused"))
                 .Select(g => $"{g.Key} {g.Sum(kv => kv.Value)}").ToArray();
