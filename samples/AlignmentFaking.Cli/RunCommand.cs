@@ -1,5 +1,3 @@
-using System.ClientModel;
-using System.ClientModel.Primitives;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
@@ -9,7 +7,6 @@ using AlignmentFaking.Scenarios;
 using AlignmentFaking.Simulation;
 using AlignmentFaking.Storage;
 using Microsoft.Extensions.AI;
-using OpenAI;
 
 namespace AlignmentFaking.Cli;
 
@@ -40,13 +37,14 @@ internal static class RunCommand
         var template = new Option<string>("--template") { Description = "User turn: original, no-suffix, or control (no tier tag).", DefaultValueFactory = _ => "original" };
         template.AcceptOnlyFromAmong("original", "no-suffix", "control");
         var concurrency = new Option<int>("--concurrency") { Description = "Conversations in flight at once.", DefaultValueFactory = _ => 8 };
+        var maxRetries = new Option<int>("--max-retries") { Description = "Retries per call on 429, 5xx, dropped connections and malformed replies (exponential backoff with jitter, Retry-After honoured).", DefaultValueFactory = _ => 6 };
         var output = new Option<string?>("--out") { Description = "Run directory (default: runs/<time>-<model>)." };
         var json = new Option<bool>("--json") { Description = "Print summary.json to stdout (human output goes to stderr)." };
 
         var command = new Command("run", "Run the experiment and write a run directory.")
         {
             endpoint, model, keyEnv, dataset, column, limit, offset, mode, systemPrompt, epochs, temperature, maxTokens, seed,
-            prefill, extraction, template, concurrency, output, json,
+            prefill, extraction, template, concurrency, maxRetries, output, json,
         };
 
         command.SetAction(async (parse, ct) =>
@@ -75,6 +73,7 @@ internal static class RunCommand
                 Extraction = parse.GetValue(extraction) == "after-last-scratchpad" ? OutputExtraction.AfterLastScratchpad : OutputExtraction.Original,
                 Template = parse.GetValue(template) switch { "no-suffix" => UserMessageTemplate.NoSuffix, "control" => UserMessageTemplate.Control, _ => UserMessageTemplate.Original },
                 Concurrency = parse.GetValue(concurrency),
+                MaxRetries = parse.GetValue(maxRetries),
                 Out = parse.GetValue(output),
                 Json = parse.GetValue(json),
             };
@@ -141,14 +140,8 @@ internal static class RunCommand
                 key = "no-key";
             }
 
-            SecretRedactor.Register(key);
-            var clientOptions = new OpenAIClientOptions
-            {
-                Endpoint = uri,
-                NetworkTimeout = TimeSpan.FromMinutes(10),
-                RetryPolicy = new ClientRetryPolicy(maxRetries: 3),
-            };
-            subject = new OpenAI.Chat.ChatClient(s.Model, new ApiKeyCredential(key), clientOptions).AsIChatClient();
+            subject = OpenAICompatibleSubject.Create(uri, s.Model, key, s.KeyVariable, s.MaxRetries, (attempt, ex, delay) =>
+                human.WriteLine(string.Create(CultureInfo.InvariantCulture, $"retry {attempt}/{s.MaxRetries} in {delay.TotalSeconds:0.0}s after {SecretRedactor.Redact(ex.GetType().Name + ": " + ex.Message).Split('\n')[0]}")));
             subjectKind = "openai-compatible";
             endpointHost = uri.IsDefaultPort ? uri.Host : uri.Host + ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
             modelId = s.Model;
@@ -240,6 +233,7 @@ internal static class RunCommand
 
         var progress = new ProgressPrinter(human, work.Length);
         bool cancelled = false;
+        FatalCallException? fatal = null;
         try
         {
             await foreach (var sample in runner.StreamAsync(work, progress, ct).ConfigureAwait(false))
@@ -252,14 +246,24 @@ internal static class RunCommand
         {
             cancelled = true;
         }
+        catch (FatalCallException ex)
+        {
+            fatal = ex;
+        }
 
         progress.Finish();
         var summary = RunSummary.Compute(modelId, samples);
-        await run.CompleteAsync(summary, DateTimeOffset.UtcNow, complete: !cancelled && samples.Count == plan.Count, CancellationToken.None).ConfigureAwait(false);
+        await run.CompleteAsync(summary, DateTimeOffset.UtcNow, complete: !cancelled && fatal is null && samples.Count == plan.Count, CancellationToken.None).ConfigureAwait(false);
         await PrintSummaryAsync(human, summary, samples).ConfigureAwait(false);
         if (s.Json)
         {
             await stdout.WriteLineAsync(JsonSerializer.Serialize(summary, RunJson.Indented)).ConfigureAwait(false);
+        }
+
+        if (fatal is not null)
+        {
+            await human.WriteLineAsync($"stopped: {SecretRedactor.Redact(fatal.Message)}. {samples.Count} of {plan.Count} samples are kept in {run.FullPath}; fix the cause and rerun the same command to resume.").ConfigureAwait(false);
+            return AfCli.Failure;
         }
 
         if (cancelled)
@@ -338,6 +342,8 @@ internal sealed class RunSettings
     public required UserMessageTemplate Template { get; init; }
 
     public int Concurrency { get; init; }
+
+    public int MaxRetries { get; init; }
 
     public string? Out { get; init; }
 

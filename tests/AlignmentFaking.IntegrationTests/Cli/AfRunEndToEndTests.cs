@@ -114,21 +114,24 @@ public class AfRunEndToEndTests
     }
 
     [Test]
-    public async Task A_wrong_key_fails_every_call_as_an_error_without_leaking_it()
+    public async Task A_wrong_key_stops_the_run_at_once_naming_the_variable_without_leaking_the_key()
     {
         await using var server = await OpenAICompatibleTestServer.StartAsync(ScriptedReply.Text("x"), new TestServerOptions { Models = [Model], RequiredApiKey = Key });
         Environment.SetEnvironmentVariable("AF_E2E_KEY", "sk-wrong-key-abcdef0123456789");
         var outDir = Path.Combine(_dir, "run");
-        var (exit, stdout, stderr) = await Af(["run", "--endpoint", server.BaseAddress.ToString(), "--model", Model, "--api-key-env", "AF_E2E_KEY", .. InputArgs(), "--limit", "2", "--out", outDir]);
+        var (exit, stdout, stderr) = await Af(["run", "--endpoint", server.BaseAddress.ToString(), "--model", Model, "--api-key-env", "AF_E2E_KEY", .. InputArgs(), "--out", outDir, "--concurrency", "1"]);
 
-        Assert.That(exit, Is.EqualTo(0), stderr);
-        var samples = RunDirectory.ReadSamples(outDir);
-        Assert.That(samples.All(s => s.Proxy == ComplianceOutcome.Error && s.Error!.Contains("401", StringComparison.Ordinal)), Is.True);
-        Assert.That(RunDirectory.ReadSummary(outDir).Conditions[0].Training.N, Is.Zero);
+        Assert.That(exit, Is.EqualTo(AfCli.Failure));
+        Assert.That(stdout, Does.Contain("401 Unauthorized: check the key in environment variable AF_E2E_KEY"));
+        Assert.That(server.CallCount, Is.EqualTo(1), "no retries and no further launches after a 401");
+        Assert.That(RunDirectory.ReadSamples(outDir), Is.Empty, "a failed call is never recorded as a verdict");
+        Assert.That(RunDirectory.ReadManifest(outDir).Complete, Is.False);
         foreach (var file in Directory.EnumerateFiles(outDir, "*", SearchOption.AllDirectories))
         {
             Assert.That(File.ReadAllText(file), Does.Not.Contain("sk-wrong-key-abcdef0123456789"), file);
         }
+
+        Assert.That(stdout + stderr, Does.Not.Contain("sk-wrong-key-abcdef0123456789"));
     }
 
     [Test]
