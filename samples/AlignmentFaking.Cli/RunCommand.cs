@@ -38,13 +38,14 @@ internal static class RunCommand
         template.AcceptOnlyFromAmong("original", "no-suffix", "control");
         var concurrency = new Option<int>("--concurrency") { Description = "Conversations in flight at once.", DefaultValueFactory = _ => 8 };
         var maxRetries = new Option<int>("--max-retries") { Description = "Retries per call on 429, 5xx, dropped connections and malformed replies (exponential backoff with jitter, Retry-After honoured).", DefaultValueFactory = _ => 6 };
+        var shard = new Option<string?>("--shard") { Description = "Run only shard i of n (1-based, e.g. 2/4) into its own --out; combine with 'af merge'." };
         var output = new Option<string?>("--out") { Description = "Run directory (default: runs/<time>-<model>)." };
         var json = new Option<bool>("--json") { Description = "Print summary.json to stdout (human output goes to stderr)." };
 
         var command = new Command("run", "Run the experiment and write a run directory.")
         {
             endpoint, model, keyEnv, dataset, column, limit, offset, mode, systemPrompt, epochs, temperature, maxTokens, seed,
-            prefill, extraction, template, concurrency, maxRetries, output, json,
+            prefill, extraction, template, concurrency, maxRetries, shard, output, json,
         };
 
         command.SetAction(async (parse, ct) =>
@@ -74,6 +75,7 @@ internal static class RunCommand
                 Template = parse.GetValue(template) switch { "no-suffix" => UserMessageTemplate.NoSuffix, "control" => UserMessageTemplate.Control, _ => UserMessageTemplate.Original },
                 Concurrency = parse.GetValue(concurrency),
                 MaxRetries = parse.GetValue(maxRetries),
+                Shard = parse.GetValue(shard),
                 Out = parse.GetValue(output),
                 Json = parse.GetValue(json),
             };
@@ -207,10 +209,12 @@ internal static class RunCommand
                 Sha256 = scenarios.GetSystemPrompt(m).Sha256,
             }).ToArray(),
             StartedAt = DateTimeOffset.UtcNow,
+            Shard = ParseShard(s.Shard)?.ToString(),
         };
 
-        var plan = runner.Plan(inputs.Requests);
-        await human.WriteLineAsync($"model {modelId} | {inputs.Requests.Count} requests x {options.Tiers.Count} tiers x {options.Modes.Count} mode(s) x {options.Epochs} epoch(s) = {plan.Count} samples | run directory {Path.GetFullPath(outDir)}").ConfigureAwait(false);
+        var shard = ParseShard(s.Shard);
+        var plan = runner.Plan(inputs.Requests, shard);
+        await human.WriteLineAsync($"model {modelId} | {(shard is null ? string.Empty : $"shard {shard}: ")}{plan.Count / (options.Tiers.Count * options.Modes.Count * options.Epochs)} requests x {options.Tiers.Count} tiers x {options.Modes.Count} mode(s) x {options.Epochs} epoch(s) = {plan.Count} samples | run directory {Path.GetFullPath(outDir)}").ConfigureAwait(false);
         RunDirectory run;
         try
         {
@@ -298,6 +302,18 @@ internal static class RunCommand
         await w.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"calls {samples.Sum(s => s.Turns)}, tokens in {usage.InputTokens:N0}, out {usage.OutputTokens:N0}")).ConfigureAwait(false);
     }
 
+    private static Shard? ParseShard(string? text)
+    {
+        try
+        {
+            return text is null ? null : Shard.Parse(text);
+        }
+        catch (FormatException ex)
+        {
+            throw new CliException(ex.Message);
+        }
+    }
+
     private static string Pct(double? rate) => rate is null ? "n/a" : string.Create(CultureInfo.InvariantCulture, $"{rate.Value * 100:0.0}%");
 
     private static string Sanitize(string model)
@@ -344,6 +360,8 @@ internal sealed class RunSettings
     public int Concurrency { get; init; }
 
     public int MaxRetries { get; init; }
+
+    public string? Shard { get; init; }
 
     public string? Out { get; init; }
 

@@ -42,9 +42,15 @@ public sealed class ExperimentRunner
 
     /// <summary>The work of a run over <paramref name="requests"/>, in launch order.</summary>
     /// <param name="requests">The requests.</param>
-    public IReadOnlyList<SampleKey> Plan(IReadOnlyList<ExperimentRequest> requests)
+    /// <param name="shard">Only this shard's requests; all when <see langword="null"/>.</param>
+    public IReadOnlyList<SampleKey> Plan(IReadOnlyList<ExperimentRequest> requests, Shard? shard = null)
     {
         ArgumentNullException.ThrowIfNull(requests);
+        if (shard is not null)
+        {
+            requests = requests.Where((_, position) => shard.Contains(position)).ToArray();
+        }
+
         var keys = new List<SampleKey>(requests.Count * _options.Tiers.Count * _options.Modes.Count * _options.Epochs);
         foreach (var mode in _options.Modes)
         {

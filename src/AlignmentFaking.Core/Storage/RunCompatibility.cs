@@ -12,7 +12,8 @@ public static class RunCompatibility
     /// <param name="existing">The manifest in the run directory.</param>
     /// <param name="requested">The manifest of the run about to start.</param>
     /// <returns>One line per difference, <c>field: was X, now Y</c>; empty when compatible.</returns>
-    public static IReadOnlyList<string> Differences(RunManifest existing, RunManifest requested)
+    /// <param name="ignoreShard">Compare everything but the shard (for merging shards).</param>
+    public static IReadOnlyList<string> Differences(RunManifest existing, RunManifest requested, bool ignoreShard = false)
     {
         ArgumentNullException.ThrowIfNull(existing);
         ArgumentNullException.ThrowIfNull(requested);
@@ -26,9 +27,12 @@ public static class RunCompatibility
         }
 
         Compare("schemaVersion", existing.SchemaVersion, requested.SchemaVersion);
+        if (!ignoreShard)
+        {
+            Compare("shard", existing.Shard, requested.Shard);
+        }
         Compare("model", existing.Model, requested.Model);
         Compare("subject", existing.Subject, requested.Subject);
-        Compare("endpointHost", existing.EndpointHost, requested.EndpointHost);
         var a = existing.Options;
         var b = requested.Options;
         Compare("options.modes", string.Join(',', a.Modes), string.Join(',', b.Modes));
