@@ -15,7 +15,7 @@ namespace AlignmentFaking.Cli;
 /// </summary>
 internal static class OpenAICompatibleSubject
 {
-    public static IChatClient Create(Uri endpoint, string model, string apiKey, string keyVariable, int maxRetries, Action<int, Exception, TimeSpan>? onRetry = null, TimeSpan? baseDelay = null)
+    public static IChatClient Create(Uri endpoint, string model, string apiKey, string keyVariable, int maxRetries, Action<int, Exception, TimeSpan>? onRetry = null, TimeSpan? baseDelay = null, EndpointLimitOptions? limits = null)
     {
         SecretRedactor.Register(apiKey);
         var clientOptions = new OpenAIClientOptions
@@ -25,6 +25,12 @@ internal static class OpenAICompatibleSubject
             RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
         };
         IChatClient inner = new OpenAI.Chat.ChatClient(model, new ApiKeyCredential(apiKey), clientOptions).AsIChatClient();
+        if (limits is not null)
+        {
+            var shared = EndpointLimits.For(endpoint.AbsoluteUri.TrimEnd('/') + "|" + model, limits);
+            inner = new ThrottlingChatClient(inner, shared, ex => Classify(ex, keyVariable));
+        }
+
         return new RetryingChatClient(inner, new RetryOptions
         {
             MaxRetries = maxRetries,

@@ -38,6 +38,8 @@ internal static class RunCommand
         template.AcceptOnlyFromAmong("original", "no-suffix", "control");
         var concurrency = new Option<int>("--concurrency") { Description = "Conversations in flight at once.", DefaultValueFactory = _ => 8 };
         var maxRetries = new Option<int>("--max-retries") { Description = "Retries per call on 429, 5xx, dropped connections and malformed replies (exponential backoff with jitter, Retry-After honoured).", DefaultValueFactory = _ => 6 };
+        var rpm = new Option<int?>("--rpm") { Description = "Client-side limit of requests per minute to the endpoint." };
+        var tpm = new Option<int?>("--tpm") { Description = "Client-side limit of tokens per minute to the endpoint (input estimate plus max output tokens)." };
         var shard = new Option<string?>("--shard") { Description = "Run only shard i of n (1-based, e.g. 2/4) into its own --out; combine with 'af merge'." };
         var output = new Option<string?>("--out") { Description = "Run directory (default: runs/<time>-<model>)." };
         var json = new Option<bool>("--json") { Description = "Print summary.json to stdout (human output goes to stderr)." };
@@ -45,7 +47,7 @@ internal static class RunCommand
         var command = new Command("run", "Run the experiment and write a run directory.")
         {
             endpoint, model, keyEnv, dataset, column, limit, offset, mode, systemPrompt, epochs, temperature, maxTokens, seed,
-            prefill, extraction, template, concurrency, maxRetries, shard, output, json,
+            prefill, extraction, template, concurrency, maxRetries, rpm, tpm, shard, output, json,
         };
 
         command.SetAction(async (parse, ct) =>
@@ -76,6 +78,8 @@ internal static class RunCommand
                 Concurrency = parse.GetValue(concurrency),
                 MaxRetries = parse.GetValue(maxRetries),
                 Shard = parse.GetValue(shard),
+                Rpm = parse.GetValue(rpm),
+                Tpm = parse.GetValue(tpm),
                 Out = parse.GetValue(output),
                 Json = parse.GetValue(json),
             };
@@ -89,7 +93,7 @@ internal static class RunCommand
                 await human.WriteLineAsync("cancelled: finished samples are kept; rerun the same command to resume.").ConfigureAwait(false);
                 return AfCli.Cancelled;
             }
-            catch (CliException ex)
+            catch (Exception ex) when (ex is CliException or ArgumentException)
             {
                 await stderr.WriteLineAsync("error: " + SecretRedactor.Redact(ex.Message)).ConfigureAwait(false);
                 return AfCli.Failure;
@@ -143,7 +147,8 @@ internal static class RunCommand
             }
 
             subject = OpenAICompatibleSubject.Create(uri, s.Model, key, s.KeyVariable, s.MaxRetries, (attempt, ex, delay) =>
-                human.WriteLine(string.Create(CultureInfo.InvariantCulture, $"retry {attempt}/{s.MaxRetries} in {delay.TotalSeconds:0.0}s after {SecretRedactor.Redact(ex.GetType().Name + ": " + ex.Message).Split('\n')[0]}")));
+                human.WriteLine(string.Create(CultureInfo.InvariantCulture, $"retry {attempt}/{s.MaxRetries} in {delay.TotalSeconds:0.0}s after {SecretRedactor.Redact(ex.GetType().Name + ": " + ex.Message).Split('\n')[0]}")),
+                limits: new EndpointLimitOptions { RequestsPerMinute = s.Rpm, TokensPerMinute = s.Tpm, MaxConcurrency = Math.Max(1, s.Concurrency) });
             subjectKind = "openai-compatible";
             endpointHost = uri.IsDefaultPort ? uri.Host : uri.Host + ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
             modelId = s.Model;
@@ -362,6 +367,10 @@ internal sealed class RunSettings
     public int MaxRetries { get; init; }
 
     public string? Shard { get; init; }
+
+    public int? Rpm { get; init; }
+
+    public int? Tpm { get; init; }
 
     public string? Out { get; init; }
 

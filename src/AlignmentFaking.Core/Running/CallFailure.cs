@@ -19,6 +19,9 @@ public enum CallFailureKind
 /// <param name="Message">A message for people that names the cause (never a credential).</param>
 public sealed record CallFailure(CallFailureKind Kind, TimeSpan? RetryAfter = null, string? Message = null)
 {
+    /// <summary>Whether the server said the client is over its rate limit (429): concurrency is lowered.</summary>
+    public bool IsRateLimited { get; init; }
+
     /// <summary>
     /// The default classification, for exceptions of the .NET networking stack: <see cref="HttpRequestException"/> by its
     /// status code (429, 408 and 5xx transient; 401, 403, 404 fatal; other 4xx permanent; no status transient),
@@ -44,7 +47,8 @@ public sealed record CallFailure(CallFailureKind Kind, TimeSpan? RetryAfter = nu
     /// <param name="retryAfter">The server's <c>Retry-After</c>, if any.</param>
     public static CallFailure FromStatus(int status, TimeSpan? retryAfter) => status switch
     {
-        0 or 408 or 409 or 425 or 429 or >= 500 => new CallFailure(CallFailureKind.Transient, retryAfter),
+        429 => new CallFailure(CallFailureKind.Transient, retryAfter) { IsRateLimited = true },
+        0 or 408 or 409 or 425 or >= 500 => new CallFailure(CallFailureKind.Transient, retryAfter),
         401 => new CallFailure(CallFailureKind.Fatal, null, "401 Unauthorized: check the API key"),
         403 => new CallFailure(CallFailureKind.Fatal, null, "403 Forbidden: the key may not use this model or endpoint"),
         404 => new CallFailure(CallFailureKind.Fatal, null, "404 Not Found: check the endpoint URL and the model id"),
