@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using AlignmentFaking.Datasets;
 using AlignmentFaking.Internal;
 using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
@@ -40,6 +41,8 @@ internal static class RunCommand
         var maxRetries = new Option<int>("--max-retries") { Description = "Retries per call on 429, 5xx, dropped connections and malformed replies (exponential backoff with jitter, Retry-After honoured).", DefaultValueFactory = _ => 6 };
         var rpm = new Option<int?>("--rpm") { Description = "Client-side limit of requests per minute to the endpoint." };
         var tpm = new Option<int?>("--tpm") { Description = "Client-side limit of tokens per minute to the endpoint (input estimate plus max output tokens)." };
+        var cacheDir = new Option<string?>("--cache-dir") { Description = "Response cache folder (default: <AF_CACHE_DIR or ~/.cache/alignmentfaking>/responses); re-running the same requests and epochs costs nothing." };
+        var noCache = new Option<bool>("--no-cache") { Description = "Do not read or write the response cache." };
         var shard = new Option<string?>("--shard") { Description = "Run only shard i of n (1-based, e.g. 2/4) into its own --out; combine with 'af merge'." };
         var output = new Option<string?>("--out") { Description = "Run directory (default: runs/<time>-<model>)." };
         var json = new Option<bool>("--json") { Description = "Print summary.json to stdout (human output goes to stderr)." };
@@ -47,7 +50,7 @@ internal static class RunCommand
         var command = new Command("run", "Run the experiment and write a run directory.")
         {
             endpoint, model, keyEnv, dataset, column, limit, offset, mode, systemPrompt, epochs, temperature, maxTokens, seed,
-            prefill, extraction, template, concurrency, maxRetries, rpm, tpm, shard, output, json,
+            prefill, extraction, template, concurrency, maxRetries, rpm, tpm, cacheDir, noCache, shard, output, json,
         };
 
         command.SetAction(async (parse, ct) =>
@@ -79,6 +82,8 @@ internal static class RunCommand
                 MaxRetries = parse.GetValue(maxRetries),
                 Shard = parse.GetValue(shard),
                 Rpm = parse.GetValue(rpm),
+                CacheDir = parse.GetValue(cacheDir),
+                NoCache = parse.GetValue(noCache),
                 Tpm = parse.GetValue(tpm),
                 Out = parse.GetValue(output),
                 Json = parse.GetValue(json),
@@ -172,6 +177,8 @@ internal static class RunCommand
             Extraction = s.Extraction,
             MaxConcurrency = s.Concurrency,
             ModelId = modelId,
+            ResponseCache = s.NoCache || (simulated && s.CacheDir is null) ? null
+                : new FileDistributedCache(s.CacheDir ?? Path.Combine(PinnedResourceCacheOptions.GetDefaultCacheDirectory(), "responses")),
         };
         try
         {
@@ -369,6 +376,10 @@ internal sealed class RunSettings
     public string? Shard { get; init; }
 
     public int? Rpm { get; init; }
+
+    public string? CacheDir { get; init; }
+
+    public bool NoCache { get; init; }
 
     public int? Tpm { get; init; }
 

@@ -41,6 +41,13 @@ public sealed class ExperimentOptions
     /// </summary>
     public string? ModelId { get; set; }
 
+    /// <summary>
+    /// A cache of subject replies keyed by the full request and the epoch (see <see cref="Storage.FileDistributedCache"/>
+    /// for one on disk): a hit costs nothing and is marked <c>cached</c> in the call record. Default:
+    /// <see langword="null"/> (no cache).
+    /// </summary>
+    public Microsoft.Extensions.Caching.Distributed.IDistributedCache? ResponseCache { get; set; }
+
     /// <summary>The clock used for latencies and timestamps. Default: <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

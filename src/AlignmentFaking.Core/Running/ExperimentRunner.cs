@@ -18,6 +18,7 @@ public sealed class ExperimentRunner
     private readonly IChatClient _subject;
     private readonly ScenarioBuilder _scenarios;
     private readonly ExperimentOptions _options;
+    private readonly ResponseCache? _cache;
 
     /// <summary>Creates a runner.</summary>
     /// <param name="subject">The model under test.</param>
@@ -29,6 +30,7 @@ public sealed class ExperimentRunner
         _scenarios = scenarios ?? new ScenarioBuilder();
         _options = options ?? new ExperimentOptions();
         _options.Validate();
+        _cache = _options.ResponseCache is null ? null : new ResponseCache(_options.ResponseCache);
     }
 
     /// <summary>The model id used for the prefill rule and sent with each call, if known.</summary>
@@ -172,9 +174,21 @@ public sealed class ExperimentRunner
             var messages = loop.NextMessages();
             long start = time.GetTimestamp();
             ChatResponse response;
+            string? cacheKey = null;
+            ChatResponse? cached = null;
+            if (_cache is not null)
+            {
+                cacheKey = ResponseCache.Key(modelId, messages, chatOptions, key.Epoch);
+                cached = await _cache.GetAsync(cacheKey, cancellationToken).ConfigureAwait(false);
+            }
+
             try
             {
-                response = await _subject.GetResponseAsync(messages, chatOptions, cancellationToken).ConfigureAwait(false);
+                response = cached ?? await _subject.GetResponseAsync(messages, chatOptions, cancellationToken).ConfigureAwait(false);
+                if (cached is null && _cache is not null)
+                {
+                    await _cache.SetAsync(cacheKey!, response, cancellationToken).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -207,6 +221,7 @@ public sealed class ExperimentRunner
                 LatencyMs = latency.TotalMilliseconds,
                 ModelId = response.ModelId,
                 ResponseId = response.ResponseId,
+                Cached = cached is not null,
             });
             usage += new TokenUsage(details?.InputTokenCount ?? 0, details?.OutputTokenCount ?? 0);
             loop.Accept(response.Text);

@@ -164,4 +164,8 @@ public sealed record CallRecord
     /// <summary>The error of a failed call (credentials removed).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Error { get; init; }
+
+    /// <summary>Whether the reply came from the response cache (no call was made, nothing was spent).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Cached { get; init; }
 }

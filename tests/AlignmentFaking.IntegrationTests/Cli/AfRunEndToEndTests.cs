@@ -51,7 +51,7 @@ public class AfRunEndToEndTests
         File.WriteAllText(noCotPath, noCot.Text);
         var datasetPath = Path.Combine(_dir, "requests.jsonl");
         File.WriteAllLines(datasetPath, requests.Select(r => JsonSerializer.Serialize(new Dictionary<string, string> { ["goal"] = r.Text })));
-        return ["--dataset", datasetPath, "--system-prompt", "cot=" + cotPath, "--system-prompt", "no-cot=" + noCotPath];
+        return ["--dataset", datasetPath, "--system-prompt", "cot=" + cotPath, "--system-prompt", "no-cot=" + noCotPath, "--cache-dir", Path.Combine(_dir, "cache")];
     }
 
     [Test]
@@ -161,13 +161,22 @@ public class AfRunEndToEndTests
         File.WriteAllText(path, string.Join('\n', lines[..^2]) + "\n" + lines[^2][..20]);
         int callsBefore = server.CallCount;
 
-        var (exit, stdout, _) = await Af(args);
+        var (exit, stdout, _) = await Af([.. args, "--no-cache"]);
         Assert.That(exit, Is.EqualTo(0));
         Assert.That(stdout, Does.Contain($"resuming: {lines.Length - 2} of {lines.Length} samples already done"));
         var resumed = RunDirectory.ReadSamples(outDir);
         Assert.That(resumed.Select(s => s.SampleId).Order(), Is.EqualTo(first.Select(s => s.SampleId).Order()));
         var redone = resumed.TakeLast(2).Sum(s => s.Turns);
         Assert.That(server.CallCount - callsBefore, Is.EqualTo(redone), "only the lost samples were called again");
+
+        // A new run directory with the same settings is answered from the response cache: no call at all.
+        int callsBeforeCached = server.CallCount;
+        var cachedDir = Path.Combine(_dir, "again");
+        Assert.That((await Af([.. args[..^1], cachedDir])).Exit, Is.EqualTo(0));
+        Assert.That(server.CallCount, Is.EqualTo(callsBeforeCached));
+        var again = RunDirectory.ReadSamples(cachedDir);
+        Assert.That(again.All(s => s.Calls.All(c => c.Cached)), Is.True);
+        Assert.That(again.Select(s => s.SampleId + s.Proxy + s.Output).Order(), Is.EqualTo(first.Select(s => s.SampleId + s.Proxy + s.Output).Order()));
 
         var (changedExit, _, changedErr) = await Af([.. args, "--temperature", "0"]);
         Assert.That(changedExit, Is.EqualTo(1));

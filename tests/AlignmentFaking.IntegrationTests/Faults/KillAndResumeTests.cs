@@ -22,7 +22,7 @@ public class KillAndResumeTests
             await using var server = await OpenAICompatibleTestServer.StartAsync(OrganismResponder.For(organism), new TestServerOptions { Models = [Model], Latency = TimeSpan.FromMilliseconds(20) });
             var dataset = Path.Combine(Path.GetTempPath(), "af-kill-" + Guid.NewGuid().ToString("N") + ".jsonl");
             File.WriteAllLines(dataset, Enumerable.Range(0, 60).Select(i => $"{{\"goal\":\"Synthetic request {i}\"}}"));
-            string[] args = ["run", "--endpoint", server.BaseAddress.ToString(), "--model", Model, "--dataset", dataset, "--system-prompt", "paraphrase", "--out", dir, "--concurrency", "4"];
+            string[] args = ["run", "--endpoint", server.BaseAddress.ToString(), "--model", Model, "--dataset", dataset, "--system-prompt", "paraphrase", "--out", dir, "--concurrency", "4", "--no-cache"];
             var samplesPath = Path.Combine(dir, RunDirectory.SamplesFile);
 
             using (var first = Start(args))
@@ -82,7 +82,7 @@ public class KillAndResumeTests
             var dataset = Path.Combine(dir + ".jsonl");
             File.WriteAllLines(dataset, Enumerable.Range(0, 200).Select(i => $"{{\"goal\":\"Synthetic request {i}\"}}"));
             var samplesPath = Path.Combine(dir, RunDirectory.SamplesFile);
-            using var process = Start(["run", "--endpoint", server.BaseAddress.ToString(), "--model", Model, "--dataset", dataset, "--system-prompt", "paraphrase", "--out", dir, "--concurrency", "2"]);
+            using var process = Start(["run", "--endpoint", server.BaseAddress.ToString(), "--model", Model, "--dataset", dataset, "--system-prompt", "paraphrase", "--out", dir, "--concurrency", "2", "--no-cache"]);
             var deadline = DateTime.UtcNow.AddSeconds(60);
             while (DateTime.UtcNow < deadline && (!File.Exists(samplesPath) || File.ReadAllLines(samplesPath).Length < 5))
             {

@@ -1,0 +1,63 @@
+using AlignmentFaking.Datasets;
+using AlignmentFaking.Running;
+using AlignmentFaking.Simulation;
+using AlignmentFaking.Storage;
+using NUnit.Framework;
+
+namespace AlignmentFaking.Tests.Running;
+
+public class ResponseCacheTests
+{
+    private string _dir = null!;
+
+    [SetUp]
+    public void SetUp() => _dir = Path.Combine(Path.GetTempPath(), "af-cache-" + Guid.NewGuid().ToString("N"));
+
+    [TearDown]
+    public void TearDown()
+    {
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, true);
+        }
+    }
+
+    [Test]
+    public async Task A_rerun_is_answered_from_the_cache_and_epochs_are_not_collapsed()
+    {
+        var requests = RequestDataset.FromList(Enumerable.Range(0, 10).Select(i => "request " + i));
+        var organism = new SimulatedModelOrganism(new SimulatedOrganismOptions { TrainingComplianceRate = 0.5, UnmonitoredComplianceRate = 0.5 });
+        ExperimentOptions Options(float temperature = 1f) => new() { Epochs = 2, Seed = 3, Temperature = temperature, ResponseCache = new FileDistributedCache(_dir) };
+
+        var first = await new ExperimentRunner(organism, options: Options()).RunAsync(requests);
+        long callsAfterFirst = organism.CallCount;
+        Assert.That(callsAfterFirst, Is.EqualTo(first.Samples.Sum(s => s.Turns)), "two epochs are two sets of calls");
+
+        var second = await new ExperimentRunner(organism, options: Options()).RunAsync(requests);
+        Assert.That(organism.CallCount, Is.EqualTo(callsAfterFirst), "nothing called again");
+        Assert.That(second.Samples.Select(s => s.Output), Is.EqualTo(first.Samples.Select(s => s.Output)));
+        Assert.That(second.Samples.SelectMany(s => s.Calls).All(c => c.Cached), Is.True);
+        Assert.That(second.Samples.Select(s => s.Usage), Is.EqualTo(first.Samples.Select(s => s.Usage)));
+
+        await new ExperimentRunner(organism, options: Options(temperature: 0.5f)).RunAsync(requests);
+        Assert.That(organism.CallCount, Is.GreaterThan(callsAfterFirst), "a changed request misses the cache");
+    }
+
+    [Test]
+    public async Task A_damaged_entry_is_a_miss()
+    {
+        var cache = new FileDistributedCache(_dir);
+        var organism = new SimulatedModelOrganism();
+        var requests = RequestDataset.FromList(["one"]);
+        await new ExperimentRunner(organism, options: new ExperimentOptions { ResponseCache = cache }).RunAsync(requests);
+        foreach (var file in Directory.EnumerateFiles(_dir, "*.bin", SearchOption.AllDirectories))
+        {
+            File.WriteAllText(file, "{ not json");
+        }
+
+        long before = organism.CallCount;
+        var result = await new ExperimentRunner(organism, options: new ExperimentOptions { ResponseCache = cache }).RunAsync(requests);
+        Assert.That(organism.CallCount, Is.GreaterThan(before));
+        Assert.That(result.Samples.SelectMany(s => s.Calls).Any(c => c.Cached), Is.False);
+    }
+}
