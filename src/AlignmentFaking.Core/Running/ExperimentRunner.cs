@@ -2,10 +2,13 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using AlignmentFaking.Classification;
 using AlignmentFaking.Datasets;
+using AlignmentFaking.Diagnostics;
 using AlignmentFaking.Internal;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Storage;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AlignmentFaking.Running;
 
@@ -19,13 +22,16 @@ public sealed class ExperimentRunner
     private readonly ScenarioBuilder _scenarios;
     private readonly ExperimentOptions _options;
     private readonly ResponseCache? _cache;
+    private readonly ILogger _logger;
 
     /// <summary>Creates a runner.</summary>
     /// <param name="subject">The model under test.</param>
     /// <param name="scenarios">How conversations are built; the built-in paraphrase prompts when <see langword="null"/>.</param>
     /// <param name="options">Run options; defaults when <see langword="null"/>.</param>
-    public ExperimentRunner(IChatClient subject, ScenarioBuilder? scenarios = null, ExperimentOptions? options = null)
+    /// <param name="logger">Receives warnings about samples without a verdict; none when <see langword="null"/>.</param>
+    public ExperimentRunner(IChatClient subject, ScenarioBuilder? scenarios = null, ExperimentOptions? options = null, ILogger<ExperimentRunner>? logger = null)
     {
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
         _subject = subject ?? throw new ArgumentNullException(nameof(subject));
         _scenarios = scenarios ?? new ScenarioBuilder();
         _options = options ?? new ExperimentOptions();
@@ -154,6 +160,28 @@ public sealed class ExperimentRunner
     /// <summary>Runs one conversation to its end. Never throws for a failed call; the sample records the error.</summary>
     internal async Task<ExperimentSample> RunConversationAsync(SampleKey key, string? modelId, CancellationToken cancellationToken)
     {
+        using var activity = AlignmentFakingTelemetry.Source.StartActivity("af.conversation");
+        activity?.SetTag("af.sample_id", key.SampleId);
+        activity?.SetTag("af.tier", key.Tier.ToName());
+        activity?.SetTag("af.mode", key.Mode.ToName());
+        var sample = await RunConversationCoreAsync(key, modelId, cancellationToken).ConfigureAwait(false);
+        activity?.SetTag("af.turns", sample.Turns);
+        activity?.SetTag("af.proxy", OutcomeNames.ToName(sample.Proxy));
+        if (sample.OutputSource == OutputSource.CallFailed)
+        {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, sample.Error);
+            if (_logger.IsEnabled(LogLevel.Warning))
+            {
+                _logger.LogWarning("sample {SampleId} has no verdict: {Error}", sample.SampleId, sample.Error);
+            }
+        }
+
+        AlignmentFakingTelemetry.Samples.Add(1, new KeyValuePair<string, object?>("af.outcome", OutcomeNames.ToName(sample.Proxy)));
+        return sample;
+    }
+
+    private async Task<ExperimentSample> RunConversationCoreAsync(SampleKey key, string? modelId, CancellationToken cancellationToken)
+    {
         var scenario = _scenarios.Build(key.Request, key.Tier, key.Mode, modelId);
         var loop = new ConversationLoop(scenario, _options.Extraction, _options.MaxTurns);
         var chatOptions = new ChatOptions
@@ -208,6 +236,10 @@ public sealed class ExperimentRunner
             }
 
             var latency = time.GetElapsedTime(start);
+            AlignmentFakingTelemetry.Calls.Add(1, new KeyValuePair<string, object?>("af.cached", cached is not null));
+            AlignmentFakingTelemetry.CallDuration.Record(latency.TotalMilliseconds);
+            AlignmentFakingTelemetry.InputTokens.Add(response.Usage?.InputTokenCount ?? 0);
+            AlignmentFakingTelemetry.OutputTokens.Add(response.Usage?.OutputTokenCount ?? 0);
             lastFinish = response.FinishReason?.Value;
             var details = response.Usage;
             callRecords.Add(new CallRecord
