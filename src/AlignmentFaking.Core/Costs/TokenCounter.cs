@@ -157,7 +157,7 @@ public sealed class TokenCounter
             return Cl100k;
         }
 
-        if (id.Contains("llama", StringComparison.Ordinal) && !id.Contains("llama-2", StringComparison.Ordinal) && !id.Contains("llama2", StringComparison.Ordinal))
+        if (ContainsName(id, "llama") && !id.Contains("llama-2", StringComparison.Ordinal) && !id.Contains("llama2", StringComparison.Ordinal))
         {
             return Llama3;
         }
@@ -233,6 +233,20 @@ public sealed class TokenCounter
 
         // o1, o1-mini, o3-2025-04-16, o4-mini...: 'o', one digit, then the end or a dash.
         return id.Length >= 2 && id[0] == 'o' && char.IsAsciiDigit(id[1]) && (id.Length == 2 || id[2] == '-');
+    }
+
+    /// <summary>Whether <paramref name="name"/> occurs in <paramref name="id"/> not glued to a preceding letter (so "ollama" is not "llama").</summary>
+    private static bool ContainsName(string id, string name)
+    {
+        for (int i = id.IndexOf(name, StringComparison.Ordinal); i >= 0; i = id.IndexOf(name, i + 1, StringComparison.Ordinal))
+        {
+            if (i == 0 || !char.IsAsciiLetter(id[i - 1]))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static string Normalize(string? modelId)
