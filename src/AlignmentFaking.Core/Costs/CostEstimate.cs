@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AlignmentFaking.Scenarios;
@@ -67,7 +68,7 @@ public sealed record CostEstimate
     public string Currency => "USD";
 
     /// <summary>The estimate as indented camelCase JSON.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, CostJsonContext.Default.CostEstimate);
+    public string ToJson() => JsonSerializer.Serialize(this, CostJson.Options.GetTypeInfo(typeof(CostEstimate)));
 }
 
 /// <summary>A system prompt of an estimate and its size.</summary>
@@ -119,3 +120,22 @@ public sealed record ScenarioEstimate
 [JsonSerializable(typeof(CostEstimate))]
 [JsonSerializable(typeof(RunCostSummary))]
 internal sealed partial class CostJsonContext : JsonSerializerContext;
+
+/// <summary>JSON settings of cost documents: camelCase, indented, <c>'</c> and <c>+</c> kept readable.</summary>
+internal static class CostJson
+{
+    public static JsonSerializerOptions Options { get; } = Create();
+
+    private static JsonSerializerOptions Create()
+    {
+        var options = new JsonSerializerOptions
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            WriteIndented = true,
+            TypeInfoResolver = CostJsonContext.Default,
+        };
+        options.MakeReadOnly();
+        return options;
+    }
+}

@@ -83,6 +83,7 @@ public sealed record ModelPrice
         }
 
         decimal cost = ((inputTokens - cachedInputTokens) * Input + cachedInputTokens * (CachedInput ?? Input) + outputTokens * Output) / 1_000_000m;
-        return batch ? cost * (1 - BatchDiscount) : cost;
+        // Dividing by 1.000...0 drops the trailing zeros that decimal arithmetic keeps (4.8860420 -> 4.886042), exactly.
+        return (batch ? cost * (1 - BatchDiscount) : cost) / 1.0000000000000000000000000000m;
     }
 }

@@ -82,7 +82,7 @@ public sealed record RunCostSummary
     }
 
     /// <summary>The object as indented camelCase JSON.</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, CostJsonContext.Default.RunCostSummary);
+    public string ToJson() => JsonSerializer.Serialize(this, CostJson.Options.GetTypeInfo(typeof(RunCostSummary)));
 }
 
 /// <summary>A low / expected / high range of a run's cost in USD (subject and judges), with the subject's token totals.</summary>

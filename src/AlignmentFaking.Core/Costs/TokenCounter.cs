@@ -100,7 +100,7 @@ public sealed class TokenCounter
             expectedError,
             tokensPerMessage,
             tokensPerReply,
-            $"{name}: characters divided by {charsPerToken.ToString("0.##", CultureInfo.InvariantCulture)} (approximation, expected error +/-{expectedError:P0})");
+            $"{name}: characters divided by {charsPerToken.ToString("0.##", CultureInfo.InvariantCulture)} (approximation, expected error +/-{Percent(expectedError)})");
     }
 
     /// <summary>
@@ -131,7 +131,7 @@ public sealed class TokenCounter
             expectedError,
             tokensPerMessage,
             tokensPerReply,
-            $"{name}: approximation for {note}, expected error +/-{expectedError.ToString("P0", CultureInfo.InvariantCulture)}");
+            $"{name}: approximation for {note}, expected error +/-{Percent(expectedError)}");
     }
 
     /// <summary>
@@ -248,6 +248,8 @@ public sealed class TokenCounter
 
         return false;
     }
+
+    private static string Percent(double fraction) => (fraction * 100).ToString("0.#", CultureInfo.InvariantCulture) + "%";
 
     private static string Normalize(string? modelId)
     {
