@@ -1,9 +1,14 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using AlignmentFaking.Costs;
 using AlignmentFaking.Internal;
+using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Simulation;
+using AlignmentFaking.Storage;
 
 namespace AlignmentFaking.Cli;
 
@@ -15,7 +20,9 @@ internal static class EstimateCommand
 {
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var definition = new RunOptionsDefinition("Print the estimate as JSON to stdout (human output goes to stderr).");
+        var definition = new RunOptionsDefinition(
+            "Print the estimate as JSON to stdout (human output goes to stderr).",
+            "A run directory: when it holds samples, the estimate is compared with the usage recorded there (actual / expected).");
         var priceInput = new Option<decimal?>("--price-input") { Description = "Input price in USD per million tokens (overrides the built-in table)." };
         var priceCached = new Option<decimal?>("--price-cached-input") { Description = "Cached-input price in USD per million tokens (omit when the provider has no prompt caching)." };
         var priceOutput = new Option<decimal?>("--price-output") { Description = "Output price in USD per million tokens." };
@@ -99,12 +106,55 @@ internal static class EstimateCommand
 
         var estimate = new CostEstimator(counter, assumptions).Estimate(scenarios, options, inputs.Requests, price, p.Batch);
         await PrintAsync(human, estimate, options.Tiers.Count, options.Epochs, simulated).ConfigureAwait(false);
+        var comparison = await CompareWithRunAsync(s.Out, estimate, human).ConfigureAwait(false);
         if (s.Json)
         {
-            await stdout.WriteLineAsync(estimate.ToJson()).ConfigureAwait(false);
+            var json = JsonNode.Parse(estimate.ToJson())!.AsObject();
+            if (comparison is not null)
+            {
+                json["comparison"] = JsonNode.Parse(comparison.ToJson());
+            }
+
+            await stdout.WriteLineAsync(json.ToJsonString(JsonOutput)).ConfigureAwait(false);
         }
 
         return AfCli.Success;
+    }
+
+    private static readonly JsonSerializerOptions JsonOutput = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>With <c>--out</c> naming a run directory that has samples, compares the estimate with the usage recorded there.</summary>
+    private static async Task<RunCostSummary?> CompareWithRunAsync(string? directory, CostEstimate estimate, TextWriter human)
+    {
+        if (directory is null || !File.Exists(Path.Combine(directory, RunDirectory.SamplesFile)))
+        {
+            return null;
+        }
+
+        IReadOnlyList<ExperimentSample> samples;
+        try
+        {
+            samples = RunDirectory.ReadSamples(directory);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new CliException(ex.Message);
+        }
+
+        var inv = CultureInfo.InvariantCulture;
+        var manifestPath = Path.Combine(directory, RunDirectory.ManifestFile);
+        if (File.Exists(manifestPath) && RunDirectory.ReadManifest(directory) is { } manifest && manifest.Model != estimate.Model)
+        {
+            await human.WriteLineAsync($"note: the run in {directory} used model '{manifest.Model}', not '{estimate.Model}'.").ConfigureAwait(false);
+        }
+
+        var summary = RunCostSummary.Create(estimate, samples);
+        var a = summary.Actual!;
+        await human.WriteLineAsync(string.Create(inv, $"recorded in {directory}: {a.Samples} of {estimate.Samples} samples, {a.Calls:N0} calls, input {a.InputTokens:N0} (cached {a.CachedInputTokens:N0}), output {a.OutputTokens:N0}, cost {(a.Cost is null ? "n/a" : a.Cost.Value.ToString("0.00##", inv))}")).ConfigureAwait(false);
+        await human.WriteLineAsync(string.Create(inv, $"actual / expected: cost {Ratio(summary.Ratio)}, input tokens {Ratio(summary.InputTokenRatio)}, output tokens {Ratio(summary.OutputTokenRatio)}")).ConfigureAwait(false);
+        return summary;
+
+        static string Ratio(double? r) => r is null ? "n/a" : r.Value.ToString("0.00", CultureInfo.InvariantCulture);
     }
 
     private static ModelPrice? ResolvePrice(string modelId, PricingFlags p, bool simulated)

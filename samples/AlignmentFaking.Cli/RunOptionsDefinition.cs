@@ -10,13 +10,14 @@ namespace AlignmentFaking.Cli;
 /// </summary>
 internal sealed class RunOptionsDefinition
 {
-    public RunOptionsDefinition(string jsonDescription)
+    public RunOptionsDefinition(string jsonDescription, string outDescription = "Run directory (default: runs/<time>-<model>).")
     {
         Mode.AcceptOnlyFromAmong("cot", "no-cot", "both");
         Prefill.AcceptOnlyFromAmong("original", "always", "never");
         Extraction.AcceptOnlyFromAmong("original", "after-last-scratchpad");
         Template.AcceptOnlyFromAmong("original", "no-suffix", "control");
         Json = new Option<bool>("--json") { Description = jsonDescription };
+        Out = new Option<string?>("--out") { Description = outDescription };
     }
 
     public Option<string?> Endpoint { get; } = new("--endpoint") { Description = "OpenAI-compatible base URL (DeepInfra, OpenRouter, vLLM, Ollama, LM Studio...). Without it, the simulated model organism runs offline." };
@@ -53,7 +54,7 @@ internal sealed class RunOptionsDefinition
 
     public Option<int> Concurrency { get; } = new("--concurrency") { Description = "Conversations in flight at once.", DefaultValueFactory = _ => 8 };
 
-    public Option<string?> Out { get; } = new("--out") { Description = "Run directory (default: runs/<time>-<model>)." };
+    public Option<string?> Out { get; }
 
     public Option<bool> Json { get; }
 

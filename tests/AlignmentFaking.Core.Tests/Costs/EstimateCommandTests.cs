@@ -94,6 +94,25 @@ public class EstimateCommandTests
         Assert.That(err, Does.Contain("simulated organism"));
     }
 
+    [Test]
+    public async Task With_out_naming_a_finished_run_it_reports_actual_over_expected()
+    {
+        var runDir = Path.Combine(_dir.Path, "run");
+        var (runExit, _, runErr) = await Af("run", "--dataset", _dataset, "--system-prompt", "paraphrase", "--out", runDir, "--mode", "both");
+        Assert.That(runExit, Is.EqualTo(AfCli.Success), runErr);
+
+        var (exit, output, err) = await Af(Base("--mode", "both", "--out", runDir, "--json"));
+        Assert.That(exit, Is.EqualTo(AfCli.Success), err);
+        using var json = JsonDocument.Parse(output);
+        var comparison = json.RootElement.GetProperty("comparison");
+        Assert.That(comparison.GetProperty("actual").GetProperty("samples").GetInt32(), Is.EqualTo(json.RootElement.GetProperty("samples").GetInt32()));
+        Assert.That(comparison.GetProperty("actual").GetProperty("inputTokens").GetInt64(), Is.GreaterThan(0));
+        // The input is dominated by the system prompt re-sent on every call, so even the default output assumptions put
+        // the input within a factor of two of the simulated organism's; its replies are much shorter than 600 tokens.
+        Assert.That(comparison.GetProperty("inputTokenRatio").GetDouble(), Is.InRange(0.5, 2.0));
+        Assert.That(err, Does.Contain("actual / expected: cost"));
+    }
+
     [TestCase(new[] { "--model", "m", "--price-input", "1" }, "go together")]
     [TestCase(new[] { "--model", "m", "--price-input", "1", "--price-output", "1", "--price-cached-input", "2" }, "must not exceed")]
     [TestCase(new[] { "--model", "m", "--price-input", "1", "--price-output", "1", "--batch-discount", "1.5" }, "batch discount")]
