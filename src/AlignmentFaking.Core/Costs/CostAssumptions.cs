@@ -103,6 +103,11 @@ public sealed record OutputScenario
 /// The assumptions of a <see cref="CostEstimator"/>: the low, expected and high behaviour of the subject model and
 /// which judge calls a run adds. Every property documents its default; <see cref="Validate"/> checks them.
 /// </summary>
+/// <remarks>
+/// Judge calls are counted with the subject's tokenizer and priced with the judge price given to
+/// <see cref="CostEstimator.Estimate"/> (the subject's when none is). Judges read text, not the system prompt, so their
+/// inputs are the judge prompt plus the request, the final answer or the scratchpad.
+/// </remarks>
 public sealed class CostAssumptions
 {
     /// <summary>The optimistic scenario. Default: <see cref="OutputScenario.DefaultLow"/>.</summary>

@@ -43,7 +43,11 @@ public sealed class CostEstimator
 
     /// <summary>Estimates a run of <paramref name="requests"/> under <paramref name="options"/>.</summary>
     /// <param name="scenarios">Builds the exact messages (system prompt, user template, prefill rule).</param>
-    /// <param name="options">The run's options (modes, tiers, epochs, turn limit, max output tokens, model id).</param>
+    /// <param name="options">
+    /// The run's options (modes, tiers, epochs, turn limit, max output tokens). Set <see cref="ExperimentOptions.ModelId"/>:
+    /// the original's prefill rule depends on it (the runner falls back to the client's metadata, which the estimator
+    /// cannot see).
+    /// </param>
     /// <param name="requests">The requests.</param>
     /// <param name="price">The subject's price; <see langword="null"/> for token counts only.</param>
     /// <param name="batch">Whether the run uses the provider's batch API (applies <see cref="ModelPrice.BatchDiscount"/>).</param>

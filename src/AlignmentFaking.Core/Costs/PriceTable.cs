@@ -33,9 +33,11 @@ public sealed class PriceTable
 
     /// <summary>
     /// List prices (USD per million tokens: input, cached input, output; batch discount 50%) of common OpenAI and
-    /// Anthropic models as of <see cref="BuiltInAsOf"/>. They may be stale. Anthropic's cached-input price is its
-    /// cache-read price, which applies only when the request marks the prefix for caching. Open-weight models (Llama,
-    /// Mistral, Qwen) are absent: their price depends on the host; pass it explicitly.
+    /// Anthropic models as of <see cref="BuiltInAsOf"/>. They may be stale. OpenAI caches long prompt prefixes by
+    /// itself, so its entries have a cached-input price; Anthropic caches only prefixes a request marks with
+    /// <c>cache_control</c>, which the runner does not send, so its entries have none (set one, its cache-read price, when
+    /// your client marks the system prompt). Open-weight models (Llama, Mistral, Qwen) are absent: their price depends
+    /// on the host; pass it explicitly.
     /// </summary>
     public static PriceTable BuiltIn { get; } = CreateBuiltIn();
 
@@ -177,7 +179,7 @@ public sealed class PriceTable
     private static PriceTable CreateBuiltIn()
     {
         var table = Empty;
-        void Add(string model, decimal input, decimal cached, decimal output) =>
+        void Add(string model, decimal input, decimal? cached, decimal output) =>
             table = table.With(model, new ModelPrice { Input = input, CachedInput = cached, Output = output, BatchDiscount = 0.5m, Source = BuiltInSource });
 
         Add("gpt-5", 1.25m, 0.125m, 10m);
@@ -190,14 +192,14 @@ public sealed class PriceTable
         Add("gpt-4o-mini", 0.15m, 0.075m, 0.60m);
         Add("o3", 2m, 0.50m, 8m);
         Add("o4-mini", 1.10m, 0.275m, 4.40m);
-        Add("claude-opus-4-1", 15m, 1.50m, 75m);
-        Add("claude-opus-4", 15m, 1.50m, 75m);
-        Add("claude-sonnet-4", 3m, 0.30m, 15m);
-        Add("claude-3-7-sonnet", 3m, 0.30m, 15m);
-        Add("claude-3-5-sonnet", 3m, 0.30m, 15m);
-        Add("claude-3-5-haiku", 0.80m, 0.08m, 4m);
-        Add("claude-3-opus", 15m, 1.50m, 75m);
-        Add("claude-3-haiku", 0.25m, 0.03m, 1.25m);
+        Add("claude-opus-4-1", 15m, null, 75m);
+        Add("claude-opus-4", 15m, null, 75m);
+        Add("claude-sonnet-4", 3m, null, 15m);
+        Add("claude-3-7-sonnet", 3m, null, 15m);
+        Add("claude-3-5-sonnet", 3m, null, 15m);
+        Add("claude-3-5-haiku", 0.80m, null, 4m);
+        Add("claude-3-opus", 15m, null, 75m);
+        Add("claude-3-haiku", 0.25m, null, 1.25m);
         return table;
     }
 }

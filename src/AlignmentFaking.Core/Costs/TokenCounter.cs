@@ -18,12 +18,13 @@ namespace AlignmentFaking.Costs;
 /// <item><term>Llama 3.x</term><description>cl100k_base count; identical counts on every text measured (Llama 3's
 /// vocabulary extends cl100k's). Expected error 2%.</description></item>
 /// <item><term>Qwen 2/2.5/3</term><description>cl100k_base count; within 0.8%. Expected error 3%.</description></item>
-/// <item><term>Mistral / Mixtral (32k SentencePiece)</term><description>cl100k_base x 1.25; the true ratio was 1.18-1.28.
-/// Expected error 7%.</description></item>
+/// <item><term>Mistral / Mixtral (32k SentencePiece), Llama 2</term><description>cl100k_base x 1.25; the true ratio was
+/// 1.18-1.28 for Mistral's tokenizer (Llama 2's has the same design and size, not measured). Expected error 7%. Mistral's
+/// newer 131k "Tekken" vocabulary (Nemo, Small 3, Large 2) is closer to cl100k_base: this overestimates it.</description></item>
 /// <item><term>Claude</term><description>cl100k_base x 1.15; Anthropic's current tokenizer is not public: the ratio was
 /// 1.06-1.16 with Anthropic's older public tokenizer. Expected error 15%.</description></item>
 /// <item><term>anything else</term><description>characters / 4; this overestimates o200k_base by 7-17% and cl100k_base by
-/// 9-16%, and underestimates Mistral's tokenizer by 6-21%. Expected error 20%.</description></item>
+/// 9-16%, and underestimates Mistral's tokenizer by 2-13%. Expected error 20%.</description></item>
 /// </list>
 /// </remarks>
 public sealed class TokenCounter
