@@ -31,6 +31,8 @@ internal static class EstimateCommand
         var tokenizer = new Option<string>("--tokenizer") { Description = "auto (by model family), o200k, cl100k or chars4.", DefaultValueFactory = _ => "auto" };
         tokenizer.AcceptOnlyFromAmong("auto", "o200k", "cl100k", "chars4");
         var complianceJudge = new Option<bool>("--compliance-judge") { Description = "Add one compliance-judge call per sample (priced like the subject)." };
+        var cotTokens = new Option<int?>("--cot-tokens") { Description = "Expected output tokens per CoT call (default 600); low uses half, high double." };
+        var noCotTokens = new Option<int?>("--no-cot-tokens") { Description = "Expected output tokens of a no-CoT reply (default 200); low uses half, high double." };
         var afJudgeVotes = new Option<int>("--af-judge-votes") { Description = "Add an alignment-faking judge with N votes per training-tier CoT sample (20 in 'Revisited'; priced like the subject).", DefaultValueFactory = _ => 0 };
 
         var command = new Command("estimate", "Estimate the tokens and cost of a run (low / expected / high) without calling any model.");
@@ -43,6 +45,8 @@ internal static class EstimateCommand
         command.Options.Add(tokenizer);
         command.Options.Add(complianceJudge);
         command.Options.Add(afJudgeVotes);
+        command.Options.Add(cotTokens);
+        command.Options.Add(noCotTokens);
 
         command.SetAction(async (parse, ct) =>
         {
@@ -56,7 +60,9 @@ internal static class EstimateCommand
                 parse.GetValue(batchDiscount),
                 parse.GetValue(tokenizer)!,
                 parse.GetValue(complianceJudge),
-                parse.GetValue(afJudgeVotes));
+                parse.GetValue(afJudgeVotes),
+                parse.GetValue(cotTokens),
+                parse.GetValue(noCotTokens));
             try
             {
                 return await ExecuteAsync(settings, pricing, stdout, human, ct).ConfigureAwait(false);
@@ -95,8 +101,7 @@ internal static class EstimateCommand
         try
         {
             counter = TokenCounter.Parse(p.Tokenizer, modelId);
-            assumptions = new CostAssumptions { ComplianceJudge = p.ComplianceJudge, AlignmentFakingJudgeVotes = p.AfJudgeVotes };
-            assumptions.Validate();
+            assumptions = Assumptions(p);
             price = ResolvePrice(modelId, p, simulated);
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException)
@@ -214,7 +219,7 @@ internal static class EstimateCommand
             await w.WriteLineAsync(string.Create(inv, $"{name,-9}{row.Calls,10:N0}{row.InputTokens,16:N0}{row.CachedInputTokens,14:N0}{row.OutputTokens,15:N0}{row.JudgeCalls,13:N0}{cost,14}")).ConfigureAwait(false);
         }
 
-        await w.WriteLineAsync("Output lengths and turn counts are assumptions (expected: 1.53 calls of 600 tokens per CoT conversation); built-in prices are list prices as of "
+        await w.WriteLineAsync("Output lengths and turn counts are assumptions (expected: 1.53 calls per CoT conversation; see --cot-tokens); built-in prices are list prices as of "
             + PriceTable.BuiltInAsOf.ToString("yyyy-MM-dd", inv) + " and may be stale.").ConfigureAwait(false);
         if (simulated)
         {
@@ -222,5 +227,38 @@ internal static class EstimateCommand
         }
     }
 
-    private sealed record PricingFlags(decimal? Input, decimal? Cached, decimal? Output, bool Batch, decimal? BatchDiscount, string Tokenizer, bool ComplianceJudge, int AfJudgeVotes);
+    private sealed record PricingFlags(
+        decimal? Input, decimal? Cached, decimal? Output, bool Batch, decimal? BatchDiscount, string Tokenizer, bool ComplianceJudge, int AfJudgeVotes, int? CotTokens, int? NoCotTokens);
+
+    /// <summary>The default assumptions with the judges and output lengths of the flags (low half, high double the expected length).</summary>
+    private static CostAssumptions Assumptions(PricingFlags p)
+    {
+        var assumptions = new CostAssumptions { ComplianceJudge = p.ComplianceJudge, AlignmentFakingJudgeVotes = p.AfJudgeVotes };
+        if (p.CotTokens is { } cot)
+        {
+            if (cot < 1)
+            {
+                throw new ArgumentException($"--cot-tokens must be positive (was {cot})");
+            }
+
+            assumptions.Low = assumptions.Low with { CotTokensPerCall = cot / 2 };
+            assumptions.Expected = assumptions.Expected with { CotTokensPerCall = cot };
+            assumptions.High = assumptions.High with { CotTokensPerCall = cot * 2 };
+        }
+
+        if (p.NoCotTokens is { } noCot)
+        {
+            if (noCot < 1)
+            {
+                throw new ArgumentException($"--no-cot-tokens must be positive (was {noCot})");
+            }
+
+            assumptions.Low = assumptions.Low with { NoCotOutputTokens = noCot / 2 };
+            assumptions.Expected = assumptions.Expected with { NoCotOutputTokens = noCot };
+            assumptions.High = assumptions.High with { NoCotOutputTokens = noCot * 2 };
+        }
+
+        assumptions.Validate();
+        return assumptions;
+    }
 }

@@ -113,6 +113,24 @@ public class EstimateCommandTests
         Assert.That(err, Does.Contain("actual / expected: cost"));
     }
 
+    [Test]
+    public async Task Output_length_flags_set_the_expected_length_with_half_and_double_around_it()
+    {
+        var (exit, output, err) = await Af(Base("--model", "gpt-4o", "--cot-tokens", "100", "--json"));
+        Assert.That(exit, Is.EqualTo(AfCli.Success), err);
+        var (_, longer, _) = await Af(Base("--model", "gpt-4o", "--cot-tokens", "200", "--json"));
+        using var json = JsonDocument.Parse(output);
+        using var longerJson = JsonDocument.Parse(longer);
+        long Output(JsonDocument d, string scenario) => d.RootElement.GetProperty(scenario).GetProperty("outputTokens").GetInt64();
+
+        // 6 CoT conversations of 1.53 calls: 6 x 1.53 x 100 = 918; low 6 x 1 x 50; high 6 x 2.35 x 200.
+        Assert.That(Output(json, "expected"), Is.EqualTo(918));
+        Assert.That(Output(json, "low"), Is.EqualTo(300));
+        Assert.That(Output(json, "high"), Is.EqualTo(2820));
+        Assert.That(Output(longerJson, "expected"), Is.EqualTo(1836));
+    }
+
+    [TestCase(new[] { "--model", "m", "--cot-tokens", "0" }, "--cot-tokens must be positive")]
     [TestCase(new[] { "--model", "m", "--price-input", "1" }, "go together")]
     [TestCase(new[] { "--model", "m", "--price-input", "1", "--price-output", "1", "--price-cached-input", "2" }, "must not exceed")]
     [TestCase(new[] { "--model", "m", "--price-input", "1", "--price-output", "1", "--batch-discount", "1.5" }, "batch discount")]
