@@ -1,4 +1,6 @@
 using AlignmentFaking.Costs;
+using AlignmentFaking.Datasets;
+using AlignmentFaking.Scenarios;
 using NUnit.Framework;
 
 namespace AlignmentFaking.Tests.Costs;
@@ -110,5 +112,21 @@ public class TokenCounterTests
         Assert.That(Math.Abs(errorO200k), Is.LessThanOrEqualTo(TokenCounter.CharsRuleExpectedError));
         Assert.That(Math.Abs(errorCl100k), Is.LessThanOrEqualTo(TokenCounter.CharsRuleExpectedError));
         Assert.That(chars4, Is.GreaterThan(cl100k), "on English prose chars/4 overestimates BPE tokenizers of 100k+ vocabularies");
+    }
+
+    /// <summary>The same measurement on all 520 AdvBench user turns as the original renders them (both tiers' texts differ by one word).</summary>
+    [Test]
+    public void Chars_rule_error_on_the_advbench_user_turns_is_within_its_documented_bound()
+    {
+        var requests = AdvBench.Load(SharedData.RequireFile("advbench/harmful_behaviors.csv"));
+        var turns = requests.Select(r => UserMessageTemplate.Original.Render(r.Text, Tier.Training)).ToArray();
+        long o200k = turns.Sum(TokenCounter.O200k.CountTokens);
+        long cl100k = turns.Sum(TokenCounter.Cl100k.CountTokens);
+        long chars4 = turns.Sum(TokenCounter.CharsPerToken().CountTokens);
+        double errorO200k = (chars4 - o200k) / (double)o200k;
+        double errorCl100k = (chars4 - cl100k) / (double)cl100k;
+        TestContext.Out.WriteLine($"{turns.Length} AdvBench user turns: o200k {o200k}, cl100k {cl100k}, chars/4 {chars4} ({errorO200k:+0.0%;-0.0%} vs o200k, {errorCl100k:+0.0%;-0.0%} vs cl100k)");
+        Assert.That(Math.Abs(errorO200k), Is.LessThanOrEqualTo(TokenCounter.CharsRuleExpectedError));
+        Assert.That(Math.Abs(errorCl100k), Is.LessThanOrEqualTo(TokenCounter.CharsRuleExpectedError));
     }
 }
