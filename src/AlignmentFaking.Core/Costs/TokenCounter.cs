@@ -10,8 +10,8 @@ namespace AlignmentFaking.Costs;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Approximations, measured on the original experiment's three system prompts (3.5k-26k characters) and on 100
-/// rendered AdvBench user turns, against each family's own tokenizer:
+/// Approximations, measured on the original experiment's three system prompts (3.5k-26k characters) and on
+/// rendered AdvBench user turns (100 for the open-weight tokenizers, all 520 for chars/4), against each family's own tokenizer:
 /// </para>
 /// <list type="table">
 /// <listheader><term>family</term><description>rule and measured error</description></listheader>
@@ -23,9 +23,14 @@ namespace AlignmentFaking.Costs;
 /// newer 131k "Tekken" vocabulary (Nemo, Small 3, Large 2) is closer to cl100k_base: this overestimates it.</description></item>
 /// <item><term>Claude</term><description>cl100k_base x 1.15; Anthropic's current tokenizer is not public: the ratio was
 /// 1.06-1.16 with Anthropic's older public tokenizer. Expected error 15%.</description></item>
-/// <item><term>anything else</term><description>characters / 4; this overestimates o200k_base by 7-17% and cl100k_base by
+/// <item><term>anything else</term><description>characters / 4; this overestimates o200k_base by 6-17% and cl100k_base by
 /// 9-16%, and underestimates Mistral's tokenizer by 2-13%. Expected error 20%.</description></item>
 /// </list>
+/// <para>
+/// Chat-format overhead (tokens per message / per reply): OpenAI 3 / 3 (OpenAI's published rule); Llama 3 5 / 5 (header
+/// tokens, role, blank line and end-of-turn; begin-of-text in the reply); Qwen (ChatML) 5 / 3; Mistral 4 / 1; Claude
+/// and chars/4 4 / 3 (a guess). On a 6k-token system prompt they are well under 1% of a call.
+/// </para>
 /// </remarks>
 public sealed class TokenCounter
 {
