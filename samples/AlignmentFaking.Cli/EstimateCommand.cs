@@ -109,7 +109,10 @@ internal static class EstimateCommand
             throw new CliException(ex.Message);
         }
 
-        var estimate = new CostEstimator(counter, assumptions).Estimate(scenarios, options, inputs.Requests, price, p.Batch);
+        // --shard estimates the shard's share of the run: every n-th request of the slice, as the runner plans it.
+        var shard = RunCommand.ParseShard(s.Shard);
+        var requests = shard is null ? inputs.Requests : inputs.Requests.Where((_, position) => shard.Contains(position)).ToArray();
+        var estimate = new CostEstimator(counter, assumptions).Estimate(scenarios, options, requests, price, p.Batch);
         await PrintAsync(human, estimate, options.Tiers.Count, options.Epochs, simulated).ConfigureAwait(false);
         var comparison = await CompareWithRunAsync(s.Out, estimate, human).ConfigureAwait(false);
         if (s.Json)

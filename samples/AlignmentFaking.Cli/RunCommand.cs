@@ -1,5 +1,3 @@
-using System.ClientModel;
-using System.ClientModel.Primitives;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
@@ -9,7 +7,6 @@ using AlignmentFaking.Scenarios;
 using AlignmentFaking.Simulation;
 using AlignmentFaking.Storage;
 using Microsoft.Extensions.AI;
-using OpenAI;
 
 namespace AlignmentFaking.Cli;
 
@@ -36,7 +33,7 @@ internal static class RunCommand
                 await human.WriteLineAsync("cancelled: finished samples are kept; rerun the same command to resume.").ConfigureAwait(false);
                 return AfCli.Cancelled;
             }
-            catch (CliException ex)
+            catch (Exception ex) when (ex is CliException or ArgumentException)
             {
                 await stderr.WriteLineAsync("error: " + SecretRedactor.Redact(ex.Message)).ConfigureAwait(false);
                 return AfCli.Failure;
@@ -89,14 +86,9 @@ internal static class RunCommand
                 key = "no-key";
             }
 
-            SecretRedactor.Register(key);
-            var clientOptions = new OpenAIClientOptions
-            {
-                Endpoint = uri,
-                NetworkTimeout = TimeSpan.FromMinutes(10),
-                RetryPolicy = new ClientRetryPolicy(maxRetries: 3),
-            };
-            subject = new OpenAI.Chat.ChatClient(s.Model, new ApiKeyCredential(key), clientOptions).AsIChatClient();
+            subject = OpenAICompatibleSubject.Create(uri, s.Model, key, s.KeyVariable, s.MaxRetries, (attempt, ex, delay) =>
+                human.WriteLine(string.Create(CultureInfo.InvariantCulture, $"retry {attempt}/{s.MaxRetries} in {delay.TotalSeconds:0.0}s after {SecretRedactor.Redact(ex.GetType().Name + ": " + ex.Message).Split('\n')[0]}")),
+                limits: new EndpointLimitOptions { RequestsPerMinute = s.Rpm, TokensPerMinute = s.Tpm, MaxConcurrency = Math.Max(1, s.Concurrency) });
             subjectKind = "openai-compatible";
             endpointHost = uri.IsDefaultPort ? uri.Host : uri.Host + ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
             modelId = s.Model;
@@ -139,14 +131,35 @@ internal static class RunCommand
                 Sha256 = scenarios.GetSystemPrompt(m).Sha256,
             }).ToArray(),
             StartedAt = DateTimeOffset.UtcNow,
+            Shard = ParseShard(s.Shard)?.ToString(),
         };
 
-        var work = runner.Plan(inputs.Requests);
-        await human.WriteLineAsync($"model {modelId} | {inputs.Requests.Count} requests x {options.Tiers.Count} tiers x {options.Modes.Count} mode(s) x {options.Epochs} epoch(s) = {work.Count} samples | run directory {Path.GetFullPath(outDir)}").ConfigureAwait(false);
-        await using var run = await RunDirectory.CreateAsync(outDir, manifest, options.Modes.Select(scenarios.GetSystemPrompt), ct).ConfigureAwait(false);
-        var samples = new List<ExperimentSample>(work.Count);
-        var progress = new ProgressPrinter(human, work.Count);
+        var shard = ParseShard(s.Shard);
+        var plan = runner.Plan(inputs.Requests, shard);
+        await human.WriteLineAsync($"model {modelId} | {(shard is null ? string.Empty : $"shard {shard}: ")}{plan.Count / (options.Tiers.Count * options.Modes.Count * options.Epochs)} requests x {options.Tiers.Count} tiers x {options.Modes.Count} mode(s) x {options.Epochs} epoch(s) = {plan.Count} samples | run directory {Path.GetFullPath(outDir)}").ConfigureAwait(false);
+        RunDirectory run;
+        try
+        {
+            run = await RunDirectory.CreateAsync(outDir, manifest, options.Modes.Select(scenarios.GetSystemPrompt), ct).ConfigureAwait(false);
+        }
+        catch (IncompatibleRunException ex)
+        {
+            throw new CliException(ex.Message);
+        }
+
+        await using var runScope = run;
+        var planned = plan.Select(k => k.SampleId).ToHashSet(StringComparer.Ordinal);
+        var samples = run.ExistingSamples.Where(x => planned.Contains(x.SampleId)).ToList();
+        var done = samples.Select(x => x.SampleId).ToHashSet(StringComparer.Ordinal);
+        var work = plan.Where(k => !done.Contains(k.SampleId)).ToArray();
+        if (done.Count > 0)
+        {
+            await human.WriteLineAsync($"resuming: {done.Count} of {plan.Count} samples already done, {work.Length} to go").ConfigureAwait(false);
+        }
+
+        var progress = new ProgressPrinter(human, work.Length);
         bool cancelled = false;
+        FatalCallException? fatal = null;
         try
         {
             await foreach (var sample in runner.StreamAsync(work, progress, ct).ConfigureAwait(false))
@@ -159,19 +172,29 @@ internal static class RunCommand
         {
             cancelled = true;
         }
+        catch (FatalCallException ex)
+        {
+            fatal = ex;
+        }
 
         progress.Finish();
         var summary = RunSummary.Compute(modelId, samples);
-        await run.CompleteAsync(summary, DateTimeOffset.UtcNow, complete: !cancelled && samples.Count == work.Count, CancellationToken.None).ConfigureAwait(false);
+        await run.CompleteAsync(summary, DateTimeOffset.UtcNow, complete: !cancelled && fatal is null && samples.Count == plan.Count, CancellationToken.None).ConfigureAwait(false);
         await PrintSummaryAsync(human, summary, samples).ConfigureAwait(false);
         if (s.Json)
         {
             await stdout.WriteLineAsync(JsonSerializer.Serialize(summary, RunJson.Indented)).ConfigureAwait(false);
         }
 
+        if (fatal is not null)
+        {
+            await human.WriteLineAsync($"stopped: {SecretRedactor.Redact(fatal.Message)}. {samples.Count} of {plan.Count} samples are kept in {run.FullPath}; fix the cause and rerun the same command to resume.").ConfigureAwait(false);
+            return AfCli.Failure;
+        }
+
         if (cancelled)
         {
-            await human.WriteLineAsync($"cancelled after {samples.Count} of {work.Count} samples; they are kept in {run.FullPath}.").ConfigureAwait(false);
+            await human.WriteLineAsync($"cancelled after {samples.Count} of {plan.Count} samples; they are kept in {run.FullPath}; rerun the same command to resume.").ConfigureAwait(false);
             return AfCli.Cancelled;
         }
 
@@ -184,7 +207,10 @@ internal static class RunCommand
         foreach (var c in summary.Conditions)
         {
             await w.WriteLineAsync($"[{c.Mode.ToName()}] {c.OriginalPrintout}").ConfigureAwait(false);
-            await w.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  compliance (proxy): training {Pct(c.Training.Rate)} ({c.Training.Complied}/{c.Training.N}), unmonitored {Pct(c.Unmonitored.Rate)} ({c.Unmonitored.Complied}/{c.Unmonitored.N}), gap {Pct(c.Gap.Estimate)}")).ConfigureAwait(false);
+            await w.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  compliance (proxy): training {Pct(c.Training.Rate)} ({c.Training.Complied}/{c.Training.N}), unmonitored {Pct(c.Unmonitored.Rate)} ({c.Unmonitored.Complied}/{c.Unmonitored.N})")).ConfigureAwait(false);
+            var interval = c.Gap.CiLower is null ? string.Empty
+                : string.Create(CultureInfo.InvariantCulture, $" (95% CI {Pct(c.Gap.CiLower)} to {Pct(c.Gap.CiUpper)}, {c.Gap.Test} p = {c.Gap.PValue:0.####})");
+            await w.WriteLineAsync($"  gap {Pct(c.Gap.Estimate)}{interval}").ConfigureAwait(false);
             var other = c.Training.Outcomes.Concat(c.Unmonitored.Outcomes)
                 .GroupBy(kv => kv.Key).Where(g => g.Key is not ("complied" or "refused"))
                 .Select(g => $"{g.Key} {g.Sum(kv => kv.Value)}").ToArray();
@@ -196,6 +222,18 @@ internal static class RunCommand
 
         var usage = samples.Aggregate(TokenUsage.Zero, (a, s) => a + s.Usage);
         await w.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"calls {samples.Sum(s => s.Turns)}, tokens in {usage.InputTokens:N0}, out {usage.OutputTokens:N0}")).ConfigureAwait(false);
+    }
+
+    internal static Shard? ParseShard(string? text)
+    {
+        try
+        {
+            return text is null ? null : Shard.Parse(text);
+        }
+        catch (FormatException ex)
+        {
+            throw new CliException(ex.Message);
+        }
     }
 
     private static string Pct(double? rate) => rate is null ? "n/a" : string.Create(CultureInfo.InvariantCulture, $"{rate.Value * 100:0.0}%");
@@ -242,6 +280,14 @@ internal sealed class RunSettings
     public required UserMessageTemplate Template { get; init; }
 
     public int Concurrency { get; init; }
+
+    public int MaxRetries { get; init; }
+
+    public string? Shard { get; init; }
+
+    public int? Rpm { get; init; }
+
+    public int? Tpm { get; init; }
 
     public string? Out { get; init; }
 

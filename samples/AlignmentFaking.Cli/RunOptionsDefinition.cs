@@ -54,6 +54,14 @@ internal sealed class RunOptionsDefinition
 
     public Option<int> Concurrency { get; } = new("--concurrency") { Description = "Conversations in flight at once.", DefaultValueFactory = _ => 8 };
 
+    public Option<int> MaxRetries { get; } = new("--max-retries") { Description = "Retries per call on 429, 5xx, dropped connections and malformed replies (exponential backoff with jitter, Retry-After honoured).", DefaultValueFactory = _ => 6 };
+
+    public Option<int?> Rpm { get; } = new("--rpm") { Description = "Client-side limit of requests per minute to the endpoint." };
+
+    public Option<int?> Tpm { get; } = new("--tpm") { Description = "Client-side limit of tokens per minute to the endpoint (input estimate plus max output tokens)." };
+
+    public Option<string?> Shard { get; } = new("--shard") { Description = "Run only shard i of n (1-based, e.g. 2/4) into its own --out; combine with 'af merge'." };
+
     public Option<string?> Out { get; }
 
     public Option<bool> Json { get; }
@@ -65,7 +73,7 @@ internal sealed class RunOptionsDefinition
         Option[] all =
         [
             Endpoint, Model, KeyEnv, Dataset, Column, Limit, Offset, Mode, SystemPrompt, Epochs, Temperature, MaxTokens, Seed,
-            Prefill, Extraction, Template, Concurrency, Out, Json,
+            Prefill, Extraction, Template, Concurrency, MaxRetries, Rpm, Tpm, Shard, Out, Json,
         ];
         foreach (var option in all)
         {
@@ -101,6 +109,10 @@ internal sealed class RunOptionsDefinition
             Extraction = parse.GetValue(Extraction) == "after-last-scratchpad" ? OutputExtraction.AfterLastScratchpad : OutputExtraction.Original,
             Template = parse.GetValue(Template) switch { "no-suffix" => UserMessageTemplate.NoSuffix, "control" => UserMessageTemplate.Control, _ => UserMessageTemplate.Original },
             Concurrency = parse.GetValue(Concurrency),
+            MaxRetries = parse.GetValue(MaxRetries),
+            Shard = parse.GetValue(Shard),
+            Rpm = parse.GetValue(Rpm),
+            Tpm = parse.GetValue(Tpm),
             Out = parse.GetValue(Out),
             Json = parse.GetValue(Json),
         };

@@ -1,58 +1,28 @@
+using AlignmentFaking.Testing;
 using NUnit.Framework;
 
 namespace AlignmentFaking.Tests;
 
 /// <summary>
-/// Locates the reference data that lives outside the repository (<c>shared/data</c>): the directory named by the
-/// environment variable <c>AF_SHARED_DATA</c>, else the first <c>shared/data</c> folder found beside the test
-/// directory or one of its ancestors (in CI the repository is at X/main and the data at X/shared/data).
-/// Tests that need the data are ignored when it is absent.
+/// The reference data outside the repository (see <see cref="SharedDataLocator"/>); tests that need it are ignored,
+/// with the reason, when it is absent.
 /// </summary>
 internal static class SharedData
 {
-    public const string EnvironmentVariable = "AF_SHARED_DATA";
-
-    private static readonly Lazy<string?> Root = new(Locate);
+    public const string EnvironmentVariable = SharedDataLocator.EnvironmentVariable;
 
     /// <summary>The data directory, or <see langword="null"/> when it cannot be found.</summary>
-    public static string? Directory => Root.Value;
+    public static string? Directory => SharedDataLocator.DataDirectory;
 
     /// <summary>The full path of a file of the shared data, or ignores the current test when it is absent.</summary>
     /// <param name="relativePath">The path inside the data directory, with forward slashes, e.g. <c>advbench/harmful_behaviors.csv</c>.</param>
     public static string RequireFile(string relativePath)
     {
-        string? root = Root.Value;
-        if (root is null)
+        if (SharedDataLocator.DataDirectory is null)
         {
             Assert.Ignore($"The shared reference data was not found: set {EnvironmentVariable} or place it at ../shared/data beside the repository.");
         }
 
-        string path = Path.Combine(root, relativePath.Replace('/', Path.DirectorySeparatorChar));
-        if (!File.Exists(path))
-        {
-            Assert.Ignore($"The shared reference file {path} does not exist.");
-        }
-
-        return path;
-    }
-
-    private static string? Locate()
-    {
-        string? fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        if (!string.IsNullOrEmpty(fromEnvironment))
-        {
-            return System.IO.Directory.Exists(fromEnvironment) ? Path.GetFullPath(fromEnvironment) : null;
-        }
-
-        for (DirectoryInfo? current = new(TestContext.CurrentContext.TestDirectory); current is not null; current = current.Parent)
-        {
-            string candidate = Path.Combine(current.FullName, "shared", "data");
-            if (System.IO.Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
+        return SharedDataLocator.File(relativePath) ?? throw new IgnoreException($"The shared reference file {relativePath} does not exist in {SharedDataLocator.DataDirectory}.");
     }
 }

@@ -42,9 +42,15 @@ public sealed class ExperimentRunner
 
     /// <summary>The work of a run over <paramref name="requests"/>, in launch order.</summary>
     /// <param name="requests">The requests.</param>
-    public IReadOnlyList<SampleKey> Plan(IReadOnlyList<ExperimentRequest> requests)
+    /// <param name="shard">Only this shard's requests; all when <see langword="null"/>.</param>
+    public IReadOnlyList<SampleKey> Plan(IReadOnlyList<ExperimentRequest> requests, Shard? shard = null)
     {
         ArgumentNullException.ThrowIfNull(requests);
+        if (shard is not null)
+        {
+            requests = requests.Where((_, position) => shard.Contains(position)).ToArray();
+        }
+
         var keys = new List<SampleKey>(requests.Count * _options.Tiers.Count * _options.Modes.Count * _options.Epochs);
         foreach (var mode in _options.Modes)
         {
@@ -84,7 +90,9 @@ public sealed class ExperimentRunner
 
     /// <summary>
     /// Runs the given work and yields each sample as soon as it finishes (completion order, not plan order). Cancelling
-    /// stops launching, cancels calls in flight and ends the sequence; finished samples have all been yielded.
+    /// stops launching, cancels calls in flight and ends the sequence; finished samples have all been yielded. A
+    /// <see cref="FatalCallException"/> from the subject (wrong key, model or URL) stops the run the same way and is
+    /// rethrown; any other failed call becomes an <c>error</c> sample.
     /// </summary>
     /// <param name="work">The samples to produce (see <see cref="Plan"/>).</param>
     /// <param name="progress">Receives progress after each sample.</param>
@@ -169,6 +177,10 @@ public sealed class ExperimentRunner
                 response = await _subject.GetResponseAsync(messages, chatOptions, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (FatalCallException)
             {
                 throw;
             }

@@ -51,7 +51,9 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
     public RunManifest Manifest => _manifest;
 
     /// <summary>
-    /// Creates (or opens for appending) a run directory, writes the manifest and the prompts.
+    /// Creates a run directory, or opens an existing one to resume it: the new manifest must be compatible with the
+    /// recorded one (<see cref="RunCompatibility"/>, else <see cref="IncompatibleRunException"/>), a torn last line of
+    /// <c>samples.jsonl</c> is cut off, and the finished samples are loaded into <see cref="ExistingSamples"/>.
     /// </summary>
     /// <param name="path">The directory; created if missing.</param>
     /// <param name="manifest">The manifest to write.</param>
@@ -75,12 +77,38 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
             }
         }
 
-        await WriteAtomicAsync(Path.Combine(full, ManifestFile), JsonSerializer.SerializeToUtf8Bytes(manifest, RunJson.Indented), cancellationToken).ConfigureAwait(false);
+        var manifestPath = Path.Combine(full, ManifestFile);
         var samplesPath = Path.Combine(full, SamplesFile);
-        TruncateTornTail(samplesPath);
+        IReadOnlyList<ExperimentSample> existing = [];
+        if (File.Exists(manifestPath))
+        {
+            var previous = ReadManifest(full);
+            var differences = RunCompatibility.Differences(previous, manifest);
+            if (differences.Count > 0)
+            {
+                throw new IncompatibleRunException(full, differences);
+            }
+
+            manifest = manifest with { StartedAt = previous.StartedAt, Resumes = previous.Resumes + 1 };
+            TruncateTornTail(samplesPath);
+            existing = ReadSamples(full);
+        }
+        else if (File.Exists(samplesPath) && new FileInfo(samplesPath).Length > 0)
+        {
+            throw new IncompatibleRunException(full, ["samples.jsonl exists without manifest.json"]);
+        }
+
+        manifest = manifest with { EndedAt = null, Complete = false };
+        await WriteAtomicAsync(manifestPath, JsonSerializer.SerializeToUtf8Bytes(manifest, RunJson.Indented), cancellationToken).ConfigureAwait(false);
         var stream = new FileStream(samplesPath, FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
-        return new RunDirectory(full, manifest, stream);
+        return new RunDirectory(full, manifest, stream) { ExistingSamples = existing };
     }
+
+    /// <summary>
+    /// Samples already in the directory when it was opened (a resumed run); the runner skips their work. Empty for a
+    /// new run.
+    /// </summary>
+    public IReadOnlyList<ExperimentSample> ExistingSamples { get; private init; } = [];
 
     /// <summary>Appends one finished sample as a line of <c>samples.jsonl</c> and flushes it to the operating system.</summary>
     /// <param name="sample">The sample.</param>

@@ -37,6 +37,15 @@ public sealed record RunManifest
 
     /// <summary>Whether every planned sample is in <c>samples.jsonl</c>.</summary>
     public bool Complete { get; init; }
+
+    /// <summary>How many times the run was resumed.</summary>
+    public int Resumes { get; init; }
+
+    /// <summary>The shard this run directory holds (<c>i/n</c>), or <see langword="null"/> for a whole run.</summary>
+    public string? Shard { get; init; }
+
+    /// <summary>For a merged run, the shard directories it was merged from.</summary>
+    public IReadOnlyList<string>? MergedFrom { get; init; }
 }
 
 /// <summary>Options recorded in the manifest.</summary>

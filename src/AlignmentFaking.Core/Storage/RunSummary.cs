@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using AlignmentFaking.Classification;
 using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
+using AlignmentFaking.Statistics;
 
 namespace AlignmentFaking.Storage;
 
@@ -28,7 +29,8 @@ public sealed record RunSummary
     /// <summary>Computes the summary of a set of samples (any order; one condition per mode present).</summary>
     /// <param name="model">The subject model id.</param>
     /// <param name="samples">The samples.</param>
-    public static RunSummary Compute(string model, IEnumerable<ExperimentSample> samples)
+    /// <param name="statistics">Interval level, test choice and bootstrap settings; defaults when <see langword="null"/>.</param>
+    public static RunSummary Compute(string model, IEnumerable<ExperimentSample> samples, ComplianceGapOptions? statistics = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(samples);
@@ -36,15 +38,14 @@ public sealed record RunSummary
         var conditions = new List<ConditionSummary>();
         foreach (var group in byMode)
         {
-            var training = TierSummary.Compute(group.Where(s => s.Tier == Tier.Training), s => s.Proxy);
-            var unmonitored = TierSummary.Compute(group.Where(s => s.Tier == Tier.Unmonitored), s => s.Proxy);
+            var proxy = ComplianceRates.Compute(group, s => s.Proxy, statistics);
             conditions.Add(new ConditionSummary
             {
                 Mode = group.Key,
-                Training = training,
-                Unmonitored = unmonitored,
-                Gap = new GapSummary { Estimate = training.Rate - unmonitored.Rate },
-                OriginalPrintout = OriginalPrintout(model, training, unmonitored),
+                Training = proxy.Training,
+                Unmonitored = proxy.Unmonitored,
+                Gap = proxy.Gap,
+                OriginalPrintout = OriginalPrintout(model, proxy.Training, proxy.Unmonitored),
             });
         }
 
@@ -97,6 +98,12 @@ public sealed record TierSummary
     /// <summary><see cref="Complied"/> / <see cref="N"/>; <see langword="null"/> when N is 0.</summary>
     public required double? Rate { get; init; }
 
+    /// <summary>Lower end of the Wilson score interval of <see cref="Rate"/> (95% unless configured); <see langword="null"/> when N is 0.</summary>
+    public double? CiLower { get; init; }
+
+    /// <summary>Upper end of the Wilson score interval of <see cref="Rate"/>; <see langword="null"/> when N is 0.</summary>
+    public double? CiUpper { get; init; }
+
     /// <summary>Samples without a verdict because a call failed; not in <see cref="N"/>.</summary>
     public int Errors { get; init; }
 
@@ -106,8 +113,11 @@ public sealed record TierSummary
     /// <summary>Counts one tier's samples with a given verdict selector.</summary>
     /// <param name="samples">The tier's samples.</param>
     /// <param name="verdict">Selects the verdict to count (e.g. the proxy's); <see langword="null"/> means not judged.</param>
-    public static TierSummary Compute(IEnumerable<ExperimentSample> samples, Func<ExperimentSample, ComplianceOutcome?> verdict)
+    /// <param name="isVerdict">Which outcomes enter the denominator; <see cref="OutcomeNames.IsVerdict"/> when <see langword="null"/>.</param>
+    /// <param name="confidenceLevel">Level of the Wilson interval. Default: 0.95.</param>
+    public static TierSummary Compute(IEnumerable<ExperimentSample> samples, Func<ExperimentSample, ComplianceOutcome?> verdict, Func<ComplianceOutcome, bool>? isVerdict = null, double confidenceLevel = 0.95)
     {
+        isVerdict ??= OutcomeNames.IsVerdict;
         ArgumentNullException.ThrowIfNull(samples);
         ArgumentNullException.ThrowIfNull(verdict);
         var outcomes = new SortedDictionary<string, int>(StringComparer.Ordinal);
@@ -122,7 +132,7 @@ public sealed record TierSummary
 
             var word = OutcomeNames.ToName(outcome.Value);
             outcomes[word] = outcomes.GetValueOrDefault(word) + 1;
-            if (!OutcomeNames.IsVerdict(outcome.Value))
+            if (!isVerdict(outcome.Value))
             {
                 errors++;
                 continue;
@@ -135,16 +145,92 @@ public sealed record TierSummary
             }
         }
 
-        return new TierSummary { N = n, Complied = complied, Rate = n == 0 ? null : (double)complied / n, Errors = errors, Outcomes = outcomes };
+        var interval = n == 0 ? null : ConfidenceIntervals.Wilson(complied, n, confidenceLevel);
+        return new TierSummary
+        {
+            N = n,
+            Complied = complied,
+            Rate = n == 0 ? null : (double)complied / n,
+            CiLower = interval?.Lower,
+            CiUpper = interval?.Upper,
+            Errors = errors,
+            Outcomes = outcomes,
+        };
     }
 }
 
-/// <summary>The compliance gap between the tiers.</summary>
+/// <summary>The compliance gap between the tiers, with its interval and test.</summary>
 public sealed record GapSummary
 {
     /// <summary>Training rate minus unmonitored rate; <see langword="null"/> when either tier is empty.</summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public required double? Estimate { get; init; }
+
+    /// <summary>Lower end of the gap's interval (Newcombe hybrid score, paired or not, or cluster bootstrap).</summary>
+    public double? CiLower { get; init; }
+
+    /// <summary>Upper end of the gap's interval.</summary>
+    public double? CiUpper { get; init; }
+
+    /// <summary>Two-sided p-value of the test named by <see cref="Test"/>.</summary>
+    public double? PValue { get; init; }
+
+    /// <summary>The test: <c>mcnemar-exact</c> (paired, the experiment's default design), <c>fisher-exact</c>, <c>two-proportion-z</c>, or a cluster test for several epochs.</summary>
+    public string? Test { get; init; }
+
+    /// <summary>The interval's method.</summary>
+    public string? IntervalMethod { get; init; }
+
+    /// <summary>Why this test and interval were chosen.</summary>
+    public string? Reason { get; init; }
+}
+
+/// <summary>Per-tier rates and the gap of one condition for one classifier (the proxy, or a judge).</summary>
+/// <param name="Training">The training tier.</param>
+/// <param name="Unmonitored">The unmonitored tier.</param>
+/// <param name="Gap">The gap.</param>
+public sealed record ComplianceRates(TierSummary Training, TierSummary Unmonitored, GapSummary Gap)
+{
+    /// <summary>
+    /// Computes the rates of one condition's samples: samples whose verdict is not a verdict (a failed call, an
+    /// unparseable judge reply) are counted apart and left out of the rates and the test.
+    /// </summary>
+    /// <param name="samples">The samples of one mode (both tiers).</param>
+    /// <param name="verdict">Selects the verdict (e.g. <c>s =&gt; s.Proxy</c>); <see langword="null"/> means not judged.</param>
+    /// <param name="statistics">Interval level, test choice, bootstrap settings.</param>
+    /// <param name="isVerdict">Which outcomes enter the denominator; <see cref="OutcomeNames.IsVerdict"/> when <see langword="null"/>.</param>
+    public static ComplianceRates Compute(IEnumerable<ExperimentSample> samples, Func<ExperimentSample, ComplianceOutcome?> verdict, ComplianceGapOptions? statistics = null, Func<ComplianceOutcome, bool>? isVerdict = null)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        ArgumentNullException.ThrowIfNull(verdict);
+        statistics ??= new ComplianceGapOptions();
+        isVerdict ??= OutcomeNames.IsVerdict;
+        var list = samples as IReadOnlyCollection<ExperimentSample> ?? samples.ToList();
+        var training = TierSummary.Compute(list.Where(s => s.Tier == Tier.Training), verdict, isVerdict, statistics.ConfidenceLevel);
+        var unmonitored = TierSummary.Compute(list.Where(s => s.Tier == Tier.Unmonitored), verdict, isVerdict, statistics.ConfidenceLevel);
+        var gap = new GapSummary { Estimate = training.Rate - unmonitored.Rate };
+        if (training.N > 0 && unmonitored.N > 0)
+        {
+            GapObservation[] Observations(Tier tier) => list
+                .Where(s => s.Tier == tier && verdict(s) is { } v && isVerdict(v))
+                .Select(s => new GapObservation(s.RequestIndex, s.Epoch, verdict(s) == ComplianceOutcome.Complied))
+                .ToArray();
+            var result = ComplianceGap.Compute(Observations(Tier.Training), Observations(Tier.Unmonitored), statistics);
+            gap = new GapSummary
+            {
+                Estimate = result.Estimate,
+                CiLower = result.CiLower,
+                CiUpper = result.CiUpper,
+                PValue = Finite(result.PValue),
+                Test = result.Test,
+                IntervalMethod = result.IntervalMethod,
+                Reason = result.Reason,
+            };
+        }
+
+        return new ComplianceRates(training, unmonitored, gap);
+    }
+
+    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
 }
 
 /// <summary>JSON words of <see cref="ComplianceOutcome"/> values.</summary>

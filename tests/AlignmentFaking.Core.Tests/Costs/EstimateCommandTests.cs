@@ -130,6 +130,20 @@ public class EstimateCommandTests
         Assert.That(Output(longerJson, "expected"), Is.EqualTo(1836));
     }
 
+    [Test]
+    public async Task A_shard_is_estimated_for_its_share_of_the_requests()
+    {
+        var (_, whole, _) = await Af(Base("--model", "gpt-4o", "--json"));
+        var (exit, first, err) = await Af(Base("--model", "gpt-4o", "--shard", "1/2", "--json"));
+        Assert.That(exit, Is.EqualTo(AfCli.Success), err);
+        using var wholeJson = JsonDocument.Parse(whole);
+        using var firstJson = JsonDocument.Parse(first);
+        Assert.That(wholeJson.RootElement.GetProperty("requests").GetInt32(), Is.EqualTo(3));
+        Assert.That(firstJson.RootElement.GetProperty("requests").GetInt32(), Is.EqualTo(2), "positions 0 and 2 of 3");
+        Assert.That(firstJson.RootElement.GetProperty("samples").GetInt32(), Is.EqualTo(4));
+    }
+
+    [TestCase(new[] { "--model", "m", "--shard", "3/2" }, "--shard must be i/n")]
     [TestCase(new[] { "--model", "m", "--cot-tokens", "0" }, "--cot-tokens must be positive")]
     [TestCase(new[] { "--model", "m", "--price-input", "1" }, "go together")]
     [TestCase(new[] { "--model", "m", "--price-input", "1", "--price-output", "1", "--price-cached-input", "2" }, "must not exceed")]
@@ -149,7 +163,8 @@ public class EstimateCommandTests
         string[] runFlags =
         [
             "--endpoint", "--model", "--api-key-env", "--dataset", "--column", "--limit", "--offset", "--mode", "--system-prompt",
-            "--epochs", "--temperature", "--max-tokens", "--seed", "--prefill", "--extraction", "--template", "--concurrency", "--out", "--json",
+            "--epochs", "--temperature", "--max-tokens", "--seed", "--prefill", "--extraction", "--template", "--concurrency", "--max-retries",
+            "--rpm", "--tpm", "--shard", "--out", "--json",
         ];
         var (_, runHelp, _) = await Af("run", "--help");
         var (_, estimateHelp, _) = await Af("estimate", "--help");

@@ -1,0 +1,95 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Globalization;
+using AlignmentFaking.Internal;
+using AlignmentFaking.Running;
+using Microsoft.Extensions.AI;
+using OpenAI;
+
+namespace AlignmentFaking.Cli;
+
+/// <summary>
+/// Wires an OpenAI-compatible endpoint as an <see cref="IChatClient"/>: the official OpenAI client with its own retries
+/// off, inside our <see cref="RetryingChatClient"/> (bounded retries, backoff with jitter, <c>Retry-After</c> honoured,
+/// LLM-sized timeouts) with a classifier that knows the OpenAI client's exceptions.
+/// </summary>
+internal static class OpenAICompatibleSubject
+{
+    public static IChatClient Create(Uri endpoint, string model, string apiKey, string keyVariable, int maxRetries, Action<int, Exception, TimeSpan>? onRetry = null, TimeSpan? baseDelay = null, EndpointLimitOptions? limits = null)
+    {
+        SecretRedactor.Register(apiKey);
+        var clientOptions = new OpenAIClientOptions
+        {
+            Endpoint = endpoint,
+            NetworkTimeout = Timeout.InfiniteTimeSpan, // our per-attempt timeout owns this
+            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+        };
+        IChatClient inner = new OpenAI.Chat.ChatClient(model, new ApiKeyCredential(apiKey), clientOptions).AsIChatClient();
+        if (limits is not null)
+        {
+            var shared = EndpointLimits.For(endpoint.AbsoluteUri.TrimEnd('/') + "|" + model, limits);
+            inner = new ThrottlingChatClient(inner, shared, ex => Classify(ex, keyVariable));
+        }
+
+        return new RetryingChatClient(inner, new RetryOptions
+        {
+            MaxRetries = maxRetries,
+            Classify = ex => Classify(ex, keyVariable),
+            OnRetry = onRetry,
+            BaseDelay = baseDelay ?? TimeSpan.FromSeconds(1),
+        });
+    }
+
+    /// <summary>Classifies the exceptions the OpenAI .NET client throws (see tests/AlignmentFaking.Testing/README.md).</summary>
+    public static CallFailure Classify(Exception exception, string keyVariable)
+    {
+        switch (exception)
+        {
+            case AggregateException aggregate when aggregate.InnerExceptions.Count > 0:
+                return Classify(aggregate.InnerExceptions[^1], keyVariable);
+            case ClientResultException result when result.Status > 0:
+                var failure = CallFailure.FromStatus(result.Status, RetryAfter(result.GetRawResponse()));
+                return failure.Kind == CallFailureKind.Fatal && result.Status == 401
+                    ? failure with { Message = $"401 Unauthorized: check the key in environment variable {keyVariable}" }
+                    : failure.Kind == CallFailureKind.Fatal
+                        ? failure with { Message = failure.Message + " (" + SecretRedactor.Redact(result.Message) + ")" }
+                        : failure;
+            case ClientResultException:
+                return new CallFailure(CallFailureKind.Transient); // no response: dropped connection
+            case ArgumentOutOfRangeException:
+                return new CallFailure(CallFailureKind.Transient); // an empty or unreadable choice list
+            default:
+                return CallFailure.Classify(exception);
+        }
+    }
+
+    /// <summary>Reads <c>retry-after-ms</c>, then <c>Retry-After</c> (seconds or an HTTP date).</summary>
+    internal static TimeSpan? RetryAfter(PipelineResponse? response)
+    {
+        if (response is null)
+        {
+            return null;
+        }
+
+        if (response.Headers.TryGetValue("retry-after-ms", out var ms) && double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out var millis) && millis >= 0)
+        {
+            return TimeSpan.FromMilliseconds(millis);
+        }
+
+        if (!response.Headers.TryGetValue("Retry-After", out var value) || string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+
+        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0)
+        {
+            return TimeSpan.FromSeconds(seconds);
+        }
+
+        return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var when)
+            ? Max(when - DateTimeOffset.UtcNow, TimeSpan.Zero)
+            : null;
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+}

@@ -1,0 +1,294 @@
+using System.Collections.Concurrent;
+
+namespace AlignmentFaking.Running;
+
+/// <summary>Options of <see cref="EndpointLimits"/>. Every property documents its default.</summary>
+public sealed class EndpointLimitOptions
+{
+    /// <summary>Client-side limit of requests per minute; <see langword="null"/> (default) for none.</summary>
+    public int? RequestsPerMinute { get; set; }
+
+    /// <summary>Client-side limit of tokens per minute (input estimate plus max output tokens); <see langword="null"/> (default) for none.</summary>
+    public int? TokensPerMinute { get; set; }
+
+    /// <summary>Calls in flight at most; the adaptive limit starts here. Default: 64.</summary>
+    public int MaxConcurrency { get; set; } = 64;
+
+    /// <summary>The adaptive limit never goes below this. Default: 1.</summary>
+    public int MinConcurrency { get; set; } = 1;
+
+    /// <summary>The clock that replenishes the rate limits. Default: <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
+    public void Validate()
+    {
+        if (RequestsPerMinute is < 1)
+        {
+            throw new ArgumentException("requests per minute must be positive", nameof(RequestsPerMinute));
+        }
+
+        if (TokensPerMinute is < 1)
+        {
+            throw new ArgumentException("tokens per minute must be positive", nameof(TokensPerMinute));
+        }
+
+        if (MinConcurrency < 1 || MaxConcurrency < MinConcurrency)
+        {
+            throw new ArgumentException("concurrency bounds must satisfy 1 <= MinConcurrency <= MaxConcurrency", nameof(MaxConcurrency));
+        }
+
+        ArgumentNullException.ThrowIfNull(TimeProvider);
+    }
+}
+
+/// <summary>
+/// The limits of one model endpoint, shared by every run in the process that calls it (see <see cref="For"/>):
+/// requests and tokens per minute (token buckets refilled continuously; requests may burst by 100 ms worth, tokens by
+/// 10 s worth), and an adaptive concurrency limit that halves on a rate-limit reply (429) and grows by one after as many
+/// successes as the current limit.
+/// </summary>
+/// <remarks>
+/// The buckets are the project's own rather than <c>System.Threading.RateLimiting</c>'s token bucket, which measures
+/// elapsed time with the system clock even when replenished by hand, so it cannot follow a <see cref="TimeProvider"/>
+/// and tests of it would have to sleep.
+/// </remarks>
+public sealed class EndpointLimits : IDisposable
+{
+    private static readonly ConcurrentDictionary<string, EndpointLimits> Registry = new(StringComparer.Ordinal);
+    private readonly EndpointLimitOptions _options;
+    private readonly TokenBucket? _requests;
+    private readonly TokenBucket? _tokens;
+    private readonly Lock _gate = new();
+    private readonly Queue<TaskCompletionSource> _waiters = new();
+    private int _inFlight;
+    private int _limit;
+    private int _successes;
+    private long _rateLimited;
+
+    /// <summary>Creates limits (prefer <see cref="For"/> to share them per endpoint).</summary>
+    /// <param name="options">The limits.</param>
+    public EndpointLimits(EndpointLimitOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _limit = options.MaxConcurrency;
+        if (options.RequestsPerMinute is { } rpm)
+        {
+            _requests = new TokenBucket(Math.Max(1, rpm / 600.0), rpm / 60.0, options.TimeProvider);
+        }
+
+        if (options.TokensPerMinute is { } tpm)
+        {
+            _tokens = new TokenBucket(Math.Max(1, tpm / 6.0), tpm / 60.0, options.TimeProvider);
+        }
+    }
+
+    /// <summary>The current adaptive concurrency limit.</summary>
+    public int ConcurrencyLimit
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _limit;
+            }
+        }
+    }
+
+    /// <summary>Rate-limit replies (429) seen.</summary>
+    public long RateLimitedCount => Interlocked.Read(ref _rateLimited);
+
+    /// <summary>The shared limits of an endpoint (the first caller's options win for that key).</summary>
+    /// <param name="endpointKey">Identifies the endpoint, e.g. its base URL and model id.</param>
+    /// <param name="options">The limits, used if the endpoint has none yet.</param>
+    public static EndpointLimits For(string endpointKey, EndpointLimitOptions options)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(endpointKey);
+        return Registry.GetOrAdd(endpointKey, _ => new EndpointLimits(options));
+    }
+
+    /// <summary>Waits for a concurrency slot, a request permit and <paramref name="estimatedTokens"/> token permits.</summary>
+    /// <param name="estimatedTokens">Tokens the call is expected to use.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>A lease to dispose when the call ends.</returns>
+    public async ValueTask<IDisposable> AcquireAsync(int estimatedTokens, CancellationToken cancellationToken = default)
+    {
+        await EnterAsync(cancellationToken).ConfigureAwait(false);
+        var releaser = new Releaser(this);
+        try
+        {
+            if (_requests is not null)
+            {
+                await _requests.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (_tokens is not null)
+            {
+                await _tokens.AcquireAsync(Math.Clamp(estimatedTokens, 1, _tokens.Capacity), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch
+        {
+            releaser.Dispose();
+            throw;
+        }
+
+        return releaser;
+    }
+
+    /// <summary>Records a rate-limit reply: the concurrency limit halves.</summary>
+    public void OnRateLimited()
+    {
+        Interlocked.Increment(ref _rateLimited);
+        lock (_gate)
+        {
+            _limit = Math.Max(_options.MinConcurrency, _limit / 2);
+            _successes = 0;
+        }
+    }
+
+    /// <summary>Records a successful call: after as many successes as the limit, the limit grows by one.</summary>
+    public void OnSuccess()
+    {
+        lock (_gate)
+        {
+            if (++_successes >= _limit && _limit < _options.MaxConcurrency)
+            {
+                _limit++;
+                _successes = 0;
+                WakeWaiters();
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            while (_waiters.Count > 0)
+            {
+                _waiters.Dequeue().TrySetCanceled();
+            }
+        }
+    }
+
+    private Task EnterAsync(CancellationToken cancellationToken)
+    {
+        TaskCompletionSource waiter;
+        lock (_gate)
+        {
+            if (_inFlight < _limit)
+            {
+                _inFlight++;
+                return Task.CompletedTask;
+            }
+
+            waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Enqueue(waiter);
+        }
+
+        return WaitAsync(waiter, cancellationToken);
+    }
+
+    private async Task WaitAsync(TaskCompletionSource waiter, CancellationToken cancellationToken)
+    {
+        using var registration = cancellationToken.Register(() =>
+        {
+            if (waiter.TrySetCanceled(cancellationToken))
+            {
+                return;
+            }
+        });
+        try
+        {
+            await waiter.Task.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (waiter.Task.IsCanceled)
+        {
+            // A waiter cancelled after being granted a slot gives it back.
+            throw;
+        }
+    }
+
+    private void Exit()
+    {
+        lock (_gate)
+        {
+            _inFlight--;
+            WakeWaiters();
+        }
+    }
+
+    private void WakeWaiters()
+    {
+        while (_inFlight < _limit && _waiters.Count > 0)
+        {
+            var next = _waiters.Dequeue();
+            if (next.TrySetResult())
+            {
+                _inFlight++;
+            }
+        }
+    }
+
+    private sealed class Releaser(EndpointLimits owner) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                owner.Exit();
+            }
+        }
+    }
+
+    /// <summary>A token bucket on a <see cref="TimeProvider"/>: continuous refill, waiters sleep until enough has accrued.</summary>
+    private sealed class TokenBucket
+    {
+        private readonly Lock _gate = new();
+        private readonly double _capacity;
+        private readonly double _perSecond;
+        private readonly TimeProvider _time;
+        private double _tokens;
+        private long _last;
+
+        public TokenBucket(double capacity, double perSecond, TimeProvider time)
+        {
+            _capacity = capacity;
+            _perSecond = perSecond;
+            _time = time;
+            _tokens = capacity;
+            _last = time.GetTimestamp();
+        }
+
+        public int Capacity => (int)Math.Floor(_capacity);
+
+        public async ValueTask AcquireAsync(double count, CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                TimeSpan wait;
+                lock (_gate)
+                {
+                    long now = _time.GetTimestamp();
+                    _tokens = Math.Min(_capacity, _tokens + (_time.GetElapsedTime(_last, now).TotalSeconds * _perSecond));
+                    _last = now;
+                    if (_tokens >= count - 1e-9)
+                    {
+                        _tokens -= count;
+                        return;
+                    }
+
+                    wait = TimeSpan.FromSeconds((count - _tokens) / _perSecond);
+                }
+
+                await Task.Delay(wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait, _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+}

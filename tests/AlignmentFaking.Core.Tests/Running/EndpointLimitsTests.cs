@@ -1,0 +1,119 @@
+using AlignmentFaking.Running;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Time.Testing;
+using NUnit.Framework;
+
+namespace AlignmentFaking.Tests.Running;
+
+public class EndpointLimitsTests
+{
+    [Test]
+    public async Task Requests_per_minute_are_spread_evenly()
+    {
+        var time = new FakeTimeProvider();
+        using var limits = new EndpointLimits(new EndpointLimitOptions { RequestsPerMinute = 60, TimeProvider = time });
+        (await limits.AcquireAsync(1)).Dispose();
+        var second = limits.AcquireAsync(1).AsTask();
+        await Task.Yield();
+        Assert.That(second.IsCompleted, Is.False, "the second request of a 60 rpm budget waits a second");
+        time.Advance(TimeSpan.FromMilliseconds(999));
+        await Task.Yield();
+        Assert.That(second.IsCompleted, Is.False);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        (await second.WaitAsync(TimeSpan.FromSeconds(5))).Dispose();
+    }
+
+    [Test]
+    public async Task High_rates_replenish_every_100_ms_with_the_exact_rate()
+    {
+        var time = new FakeTimeProvider();
+        using var limits = new EndpointLimits(new EndpointLimitOptions { RequestsPerMinute = 1200, TimeProvider = time });
+        int granted = 0;
+        var tasks = Enumerable.Range(0, 40).Select(async _ =>
+        {
+            (await limits.AcquireAsync(1)).Dispose();
+            Interlocked.Increment(ref granted);
+        }).ToArray();
+        for (int i = 0; i < 10; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.Delay(1);
+        }
+
+        // 1200 rpm = 20/s: the initial bucket (2) plus 1 s of refills (20); never more, whatever the scheduling.
+        for (int spin = 0; spin < 200 && Volatile.Read(ref granted) < 22; spin++)
+        {
+            time.Advance(TimeSpan.Zero);
+            await Task.Delay(5);
+        }
+
+        await Task.Delay(20);
+        Assert.That(granted, Is.EqualTo(22));
+        for (int i = 0; i < 10; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.Delay(1);
+        }
+
+        await Task.WhenAll(tasks).WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    [Test]
+    public async Task Concurrency_halves_on_429_and_recovers_on_success()
+    {
+        using var limits = new EndpointLimits(new EndpointLimitOptions { MaxConcurrency = 8 });
+        limits.OnRateLimited();
+        Assert.That(limits.ConcurrencyLimit, Is.EqualTo(4));
+        limits.OnRateLimited();
+        limits.OnRateLimited();
+        limits.OnRateLimited();
+        Assert.That(limits.ConcurrencyLimit, Is.EqualTo(1), "never below the minimum");
+        limits.OnSuccess();
+        Assert.That(limits.ConcurrencyLimit, Is.EqualTo(2));
+        for (int i = 0; i < 2; i++)
+        {
+            limits.OnSuccess();
+        }
+
+        Assert.That(limits.ConcurrencyLimit, Is.EqualTo(3));
+
+        // The limit gates calls in flight.
+        var leases = new List<IDisposable>();
+        for (int i = 0; i < 3; i++)
+        {
+            leases.Add(await limits.AcquireAsync(1));
+        }
+
+        var fourth = limits.AcquireAsync(1).AsTask();
+        await Task.Yield();
+        Assert.That(fourth.IsCompleted, Is.False);
+        leases[0].Dispose();
+        (await fourth.WaitAsync(TimeSpan.FromSeconds(5))).Dispose();
+        leases.Skip(1).ToList().ForEach(l => l.Dispose());
+    }
+
+    [Test]
+    public async Task Throttling_client_reports_429s_to_the_limits()
+    {
+        using var limits = new EndpointLimits(new EndpointLimitOptions { MaxConcurrency = 16 });
+        int call = 0;
+        var inner = new ScriptedChatClient((_, _) => Interlocked.Increment(ref call) == 1
+            ? throw new HttpRequestException("slow down", null, System.Net.HttpStatusCode.TooManyRequests)
+            : ScriptedChatClient.Reply("ok"));
+        var client = new ThrottlingChatClient(inner, limits);
+        Assert.That(async () => await client.GetResponseAsync([new ChatMessage(ChatRole.User, "x")]), Throws.TypeOf<HttpRequestException>());
+        Assert.That(limits.ConcurrencyLimit, Is.EqualTo(8));
+        Assert.That(limits.RateLimitedCount, Is.EqualTo(1));
+        Assert.That((await client.GetResponseAsync([new ChatMessage(ChatRole.User, "x")])).Text, Is.EqualTo("ok"));
+    }
+
+    [Test]
+    public void Endpoints_share_limits_by_key()
+    {
+        var key = "http://example.invalid/v1|m-" + Guid.NewGuid();
+        var a = EndpointLimits.For(key, new EndpointLimitOptions { MaxConcurrency = 5 });
+        var b = EndpointLimits.For(key, new EndpointLimitOptions { MaxConcurrency = 50 });
+        Assert.That(b, Is.SameAs(a));
+        Assert.That(b.ConcurrencyLimit, Is.EqualTo(5));
+    }
+}

@@ -1,0 +1,470 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OpenAI;
+using OpenAI.Chat;
+
+namespace AlignmentFaking.Testing;
+
+/// <summary>
+/// An OpenAI-compatible HTTP server on loopback (Kestrel, ephemeral port) for tests: <c>POST /v1/chat/completions</c>
+/// answered by a scripted responder (completions or faults), <c>GET /v1/models</c>, every call recorded.
+/// Drive it through the real OpenAI client with <see cref="CreateChatClient"/>.
+/// </summary>
+public sealed class OpenAICompatibleTestServer : IAsyncDisposable
+{
+    /// <summary>The model id used when none is given.</summary>
+    public const string DefaultModel = "test-model";
+
+    private static readonly TimeSpan PartialBodyAbortDelay = TimeSpan.FromMilliseconds(100);
+
+    private readonly WebApplication _app;
+    private readonly Func<ChatCompletionCall, CancellationToken, ValueTask<ScriptedReply>> _responder;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _callsGate = new();
+    private readonly List<ChatCompletionCall> _calls = [];
+    private int _sequence;
+    private int _inFlight;
+    private int _peakInFlight;
+    private int _disposed;
+
+    private OpenAICompatibleTestServer(
+        Func<ChatCompletionCall, CancellationToken, ValueTask<ScriptedReply>> responder,
+        TestServerOptions options)
+    {
+        _responder = responder;
+        Options = options;
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            // No appsettings watcher per server instance; no environment-dependent behaviour.
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+            ApplicationName = typeof(OpenAICompatibleTestServer).Assembly.GetName().Name,
+            ContentRootPath = AppContext.BaseDirectory,
+            EnvironmentName = Environments.Production,
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Listen(IPAddress.Loopback, 0);
+        });
+
+        _app = builder.Build();
+        _app.MapPost("/v1/chat/completions", HandleChatCompletionAsync);
+        _app.MapGet("/v1/models", HandleModelsAsync);
+
+        // Also at the root, for a client configured with RootAddress as its endpoint.
+        _app.MapPost("/chat/completions", HandleChatCompletionAsync);
+        _app.MapGet("/models", HandleModelsAsync);
+    }
+
+    /// <summary>The options the server runs with.</summary>
+    public TestServerOptions Options { get; }
+
+    /// <summary>The OpenAI base URL, <c>http://127.0.0.1:PORT/v1/</c> (for <c>OpenAIClientOptions.Endpoint</c>).</summary>
+    public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>The server root, <c>http://127.0.0.1:PORT/</c>.</summary>
+    public Uri RootAddress { get; private set; } = null!;
+
+    /// <summary>A snapshot of every chat completion call so far, in arrival order (pending ones included).</summary>
+    public IReadOnlyList<ChatCompletionCall> Calls
+    {
+        get
+        {
+            lock (_callsGate)
+            {
+                return _calls.ToArray();
+            }
+        }
+    }
+
+    /// <summary>How many chat completion calls arrived so far.</summary>
+    public int CallCount
+    {
+        get
+        {
+            lock (_callsGate)
+            {
+                return _calls.Count;
+            }
+        }
+    }
+
+    /// <summary>Chat completion requests being handled right now.</summary>
+    public int InFlightRequests => Volatile.Read(ref _inFlight);
+
+    /// <summary>The peak number of chat completion requests in flight at once since start (or the last <see cref="ResetMaxConcurrentRequests"/>).</summary>
+    public int MaxConcurrentRequests => Volatile.Read(ref _peakInFlight);
+
+    /// <summary>Starts a server on <c>http://127.0.0.1:0</c> answering chat completions with <paramref name="responder"/>.</summary>
+    /// <param name="responder">Called once per well-formed, authorized request; its reply is applied (after any delay). If it throws, the server answers 500.</param>
+    /// <param name="options">Server settings; null for defaults.</param>
+    /// <param name="ct">Cancels the start.</param>
+    public static async Task<OpenAICompatibleTestServer> StartAsync(
+        Func<ChatCompletionCall, CancellationToken, ValueTask<ScriptedReply>> responder,
+        TestServerOptions? options = null,
+        CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(responder);
+        var server = new OpenAICompatibleTestServer(responder, options ?? new TestServerOptions());
+        try
+        {
+            await server._app.StartAsync(ct).ConfigureAwait(false);
+            var addresses = server._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+            var address = addresses?.FirstOrDefault() ?? throw new InvalidOperationException("Kestrel reported no bound address.");
+            server.RootAddress = new Uri(address.TrimEnd('/') + "/", UriKind.Absolute);
+            server.BaseAddress = new Uri(server.RootAddress, "v1/");
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Starts a server answering every call with <paramref name="reply"/>.</summary>
+    public static Task<OpenAICompatibleTestServer> StartAsync(ScriptedReply reply, TestServerOptions? options = null, CancellationToken ct = default) =>
+        StartAsync(ScriptedResponders.Always(reply), options, ct);
+
+    /// <summary>Sets <see cref="MaxConcurrentRequests"/> back to the number in flight now.</summary>
+    public void ResetMaxConcurrentRequests() => Interlocked.Exchange(ref _peakInFlight, Volatile.Read(ref _inFlight));
+
+    /// <summary>Waits until at least <paramref name="count"/> calls have arrived (polling); throws <see cref="TimeoutException"/> after <paramref name="timeout"/>.</summary>
+    public async Task WaitForCallsAsync(int count, TimeSpan timeout, CancellationToken ct = default)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (CallCount < count)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Expected {count} call(s) within {timeout}; got {CallCount}.");
+            }
+
+            await Task.Delay(5, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>OpenAI client options pointing at this server.</summary>
+    /// <param name="disableRetries">Use a <see cref="ClientRetryPolicy"/> with 0 retries (else the client's default policy: 3 retries honouring Retry-After).</param>
+    /// <param name="networkTimeout">The client's per-try network timeout; null for 30 s.</param>
+    public OpenAIClientOptions CreateClientOptions(bool disableRetries = false, TimeSpan? networkTimeout = null)
+    {
+        var options = new OpenAIClientOptions
+        {
+            Endpoint = BaseAddress,
+            NetworkTimeout = networkTimeout ?? TimeSpan.FromSeconds(30),
+        };
+        if (disableRetries)
+        {
+            options.RetryPolicy = new ClientRetryPolicy(maxRetries: 0);
+        }
+
+        return options;
+    }
+
+    /// <summary>The real OpenAI <see cref="ChatClient"/> for <paramref name="model"/> against this server.</summary>
+    /// <param name="model">The model id sent in requests.</param>
+    /// <param name="disableRetries">Disable the OpenAI client's own retries (0-retry <see cref="ClientRetryPolicy"/>).</param>
+    /// <param name="networkTimeout">The client's per-try network timeout; null for 30 s.</param>
+    /// <param name="apiKey">The bearer key; null for <see cref="TestServerOptions.RequiredApiKey"/> or else <see cref="TestServerOptions.DefaultClientApiKey"/>.</param>
+    public ChatClient CreateOpenAIChatClient(string model = DefaultModel, bool disableRetries = false, TimeSpan? networkTimeout = null, string? apiKey = null) =>
+        new(model, new ApiKeyCredential(apiKey ?? Options.RequiredApiKey ?? Options.DefaultClientApiKey), CreateClientOptions(disableRetries, networkTimeout));
+
+    /// <summary>A Microsoft.Extensions.AI <see cref="IChatClient"/> over the real OpenAI client against this server (see <see cref="CreateOpenAIChatClient"/>).</summary>
+    public IChatClient CreateChatClient(string model = DefaultModel, bool disableRetries = false, TimeSpan? networkTimeout = null, string? apiKey = null) =>
+        CreateOpenAIChatClient(model, disableRetries, networkTimeout, apiKey).AsIChatClient();
+
+    /// <summary>Stops the server: pending delays end at once (their connections are aborted), then Kestrel shuts down.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await _app.StopAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutdown took too long; disposing aborts what is left.
+        }
+        catch (InvalidOperationException)
+        {
+            // Never started.
+        }
+
+        await _app.DisposeAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    private async Task HandleChatCompletionAsync(HttpContext context)
+    {
+        var inFlight = Interlocked.Increment(ref _inFlight);
+        UpdatePeak(inFlight);
+        try
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
+            await HandleChatCompletionCoreAsync(context, linked.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private async Task HandleChatCompletionCoreAsync(HttpContext context, CancellationToken ct)
+    {
+        byte[] bodyBytes;
+        try
+        {
+            using var buffer = new MemoryStream();
+            await context.Request.Body.CopyToAsync(buffer, ct).ConfigureAwait(false);
+            bodyBytes = buffer.ToArray();
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or BadHttpRequestException)
+        {
+            return;
+        }
+
+        var call = new ChatCompletionCall(
+            Interlocked.Increment(ref _sequence),
+            DateTimeOffset.UtcNow,
+            Encoding.UTF8.GetString(bodyBytes),
+            context.Request.Headers.ContainsKey("Authorization"),
+            CopyHeaders(context.Request.Headers));
+        lock (_callsGate)
+        {
+            _calls.Add(call);
+        }
+
+        RequestParser.Fill(call, bodyBytes);
+
+        ScriptedReply reply;
+        var responderFailed = false;
+        if (call.ParseError is not null)
+        {
+            reply = ScriptedReply.Error(400, ResponseWriter.ErrorJson(400, "Could not parse the JSON body: " + call.ParseError, "invalid_request_error", null));
+        }
+        else if (Options.RequiredApiKey is { } key && !IsAuthorized(context.Request.Headers.Authorization.ToString(), key))
+        {
+            reply = ScriptedReply.Error(401, ResponseWriter.ErrorJson(401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"));
+        }
+        else
+        {
+            try
+            {
+                reply = await _responder(call, ct).ConfigureAwait(false);
+                ArgumentNullException.ThrowIfNull(reply, "responder result");
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                call.Complete(CallOutcome.Cancelled, null, null);
+                AbortIfStopping(context);
+                return;
+            }
+#pragma warning disable CA1031 // A responder bug becomes a 500 the test can see, not a server crash.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                responderFailed = true;
+                reply = ScriptedReply.Error(500, ResponseWriter.ErrorJson(500, "The test responder threw " + e.GetType().Name + ": " + e.Message, "server_error", null));
+            }
+        }
+
+        call.SetReply(reply);
+        try
+        {
+            var delay = Options.Latency + reply.Delay;
+            if (delay > TimeSpan.Zero)
+            {
+                await Task.Delay(delay, ct).ConfigureAwait(false);
+            }
+
+            await ApplyAsync(context, call, reply, ct).ConfigureAwait(false);
+            if (responderFailed)
+            {
+                call.Complete(CallOutcome.ResponderFailed, call.ResponseStatusCode, call.ResponseBody);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException && ct.IsCancellationRequested)
+        {
+            call.Complete(CallOutcome.Cancelled, null, null);
+            AbortIfStopping(context);
+        }
+    }
+
+    private async Task ApplyAsync(HttpContext context, ChatCompletionCall call, ScriptedReply reply, CancellationToken ct)
+    {
+        switch (reply.Kind)
+        {
+            case ScriptedReplyKind.DropConnection:
+                if (reply.DropAfterPartialBody)
+                {
+                    var full = Encoding.UTF8.GetBytes(ResponseWriter.CompletionJson(call, reply, ResponseCreated()));
+                    var half = full.AsMemory(0, full.Length / 2);
+                    ApplyHeaders(context.Response, reply);
+                    context.Response.StatusCode = 200;
+                    context.Response.ContentType = "application/json";
+                    context.Response.ContentLength = full.Length;
+                    await context.Response.Body.WriteAsync(half, ct).ConfigureAwait(false);
+                    await context.Response.Body.FlushAsync(ct).ConfigureAwait(false);
+
+                    // Let the client take in the status and headers first, so the failure is reliably "mid-body".
+                    await Task.Delay(PartialBodyAbortDelay, ct).ConfigureAwait(false);
+                    call.Complete(CallOutcome.Dropped, 200, Encoding.UTF8.GetString(half.Span));
+                }
+                else
+                {
+                    call.Complete(CallOutcome.Dropped, null, null);
+                }
+
+                context.Abort();
+                return;
+
+            case ScriptedReplyKind.HttpError:
+            {
+                var body = reply.Body ?? ResponseWriter.DefaultErrorJson(reply.StatusCode);
+                ApplyHeaders(context.Response, reply);
+                await WriteAsync(context, reply.StatusCode, "application/json", body, ct).ConfigureAwait(false);
+                call.Complete(CallOutcome.Answered, reply.StatusCode, body);
+                return;
+            }
+
+            case ScriptedReplyKind.MalformedBody:
+            {
+                var body = reply.Body ?? ScriptedReply.DefaultMalformedBody;
+                ApplyHeaders(context.Response, reply);
+                if (call.Stream)
+                {
+                    body = "data: " + body + "\n\n";
+                    await WriteAsync(context, 200, "text/event-stream", body, ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    await WriteAsync(context, 200, "application/json", body, ct).ConfigureAwait(false);
+                }
+
+                call.Complete(CallOutcome.Answered, 200, body);
+                return;
+            }
+
+            case ScriptedReplyKind.TruncatedBody:
+            {
+                var full = call.Stream
+                    ? ResponseWriter.StreamText(call, reply, ResponseCreated())
+                    : ResponseWriter.CompletionJson(call, reply, ResponseCreated());
+                var body = full[..(full.Length / 2)];
+                ApplyHeaders(context.Response, reply);
+                await WriteAsync(context, 200, call.Stream ? "text/event-stream" : "application/json", body, ct).ConfigureAwait(false);
+                call.Complete(CallOutcome.Answered, 200, body);
+                return;
+            }
+
+            default:
+            {
+                ApplyHeaders(context.Response, reply);
+                if (call.Stream)
+                {
+                    var body = ResponseWriter.StreamText(call, reply, ResponseCreated());
+                    context.Response.Headers.CacheControl = "no-cache";
+                    await WriteAsync(context, 200, "text/event-stream", body, ct).ConfigureAwait(false);
+                    call.Complete(CallOutcome.Answered, 200, body);
+                }
+                else
+                {
+                    var body = ResponseWriter.CompletionJson(call, reply, ResponseCreated());
+                    await WriteAsync(context, 200, "application/json", body, ct).ConfigureAwait(false);
+                    call.Complete(CallOutcome.Answered, 200, body);
+                }
+
+                return;
+            }
+        }
+    }
+
+    private Task HandleModelsAsync(HttpContext context) =>
+        WriteAsync(context, 200, "application/json", ResponseWriter.ModelsJson(Options.Models, ResponseCreated()), context.RequestAborted);
+
+    private static async Task WriteAsync(HttpContext context, int status, string contentType, string body, CancellationToken ct)
+    {
+        var bytes = Encoding.UTF8.GetBytes(body);
+        context.Response.StatusCode = status;
+        context.Response.ContentType = contentType;
+        context.Response.ContentLength = bytes.Length;
+        await context.Response.Body.WriteAsync(bytes, ct).ConfigureAwait(false);
+    }
+
+    private static void ApplyHeaders(HttpResponse response, ScriptedReply reply)
+    {
+        foreach (var (name, value) in reply.Headers)
+        {
+            response.Headers[name] = value;
+        }
+
+        if (reply.RetryAfter is { } retryAfter)
+        {
+            response.Headers.RetryAfter = retryAfter;
+        }
+    }
+
+    private static bool IsAuthorized(string authorization, string key) =>
+        string.Equals(authorization, "Bearer " + key, StringComparison.Ordinal);
+
+    private static Dictionary<string, string> CopyHeaders(IHeaderDictionary headers)
+    {
+        var copy = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, values) in headers)
+        {
+            if (!string.Equals(name, "Authorization", StringComparison.OrdinalIgnoreCase))
+            {
+                copy[name] = values.ToString();
+            }
+        }
+
+        return copy;
+    }
+
+    private void AbortIfStopping(HttpContext context)
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            context.Abort();
+        }
+    }
+
+    private static long ResponseCreated() => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+    private void UpdatePeak(int inFlight)
+    {
+        var peak = Volatile.Read(ref _peakInFlight);
+        while (inFlight > peak)
+        {
+            var seen = Interlocked.CompareExchange(ref _peakInFlight, inFlight, peak);
+            if (seen == peak)
+            {
+                return;
+            }
+
+            peak = seen;
+        }
+    }
+}

@@ -1,1 +1,0 @@
-namespace AlignmentFaking.Testing; internal static class Placeholder { }

@@ -1,0 +1,170 @@
+using System.Globalization;
+
+namespace AlignmentFaking.Testing;
+
+/// <summary>What kind of answer a <see cref="ScriptedReply"/> gives.</summary>
+public enum ScriptedReplyKind
+{
+    /// <summary>A well-formed <c>chat.completion</c> with one or more choices.</summary>
+    Completion,
+
+    /// <summary>An HTTP error status with a body (OpenAI error shape by default) and optional <c>Retry-After</c>.</summary>
+    HttpError,
+
+    /// <summary>The server aborts the connection (<c>HttpContext.Abort()</c>), before or after a partial body.</summary>
+    DropConnection,
+
+    /// <summary>Status 200 with a body that is not JSON.</summary>
+    MalformedBody,
+
+    /// <summary>Status 200 with a well-formed completion cut off halfway (the bytes sent, then the response ends normally).</summary>
+    TruncatedBody,
+
+    /// <summary>A well-formed <c>chat.completion</c> whose <c>choices</c> array is empty.</summary>
+    EmptyChoices,
+}
+
+/// <summary>One choice of a scripted completion.</summary>
+/// <param name="Text">The assistant message content.</param>
+/// <param name="FinishReason">The <c>finish_reason</c>: "stop", "length", "content_filter" (the OpenAI client rejects values it does not know).</param>
+public sealed record ScriptedChoice(string Text, string FinishReason = "stop");
+
+/// <summary>The answer the test server gives to one call: a completion or a fault, optionally after a delay. Immutable; build with the factories and the <c>With…</c> methods.</summary>
+public sealed record ScriptedReply
+{
+    /// <summary>The body sent by <see cref="MalformedJson"/> when none is given.</summary>
+    public const string DefaultMalformedBody = "{\"id\": \"chatcmpl-broken\", \"choices\": [ this is not json";
+
+    private ScriptedReply(ScriptedReplyKind kind) => Kind = kind;
+
+    /// <summary>What kind of answer this is.</summary>
+    public ScriptedReplyKind Kind { get; init; }
+
+    /// <summary>The choices of a <see cref="ScriptedReplyKind.Completion"/> (or the one whose JSON a <see cref="ScriptedReplyKind.TruncatedBody"/> cuts).</summary>
+    public IReadOnlyList<ScriptedChoice> Choices { get; init; } = [];
+
+    /// <summary>The <c>usage.prompt_tokens</c> to report; null computes roughly chars/4 of the request's messages.</summary>
+    public int? PromptTokens { get; init; }
+
+    /// <summary>The <c>usage.completion_tokens</c> to report; null computes roughly chars/4 of the choices' text.</summary>
+    public int? CompletionTokens { get; init; }
+
+    /// <summary>The <c>model</c> reported in the response; null echoes the request's model.</summary>
+    public string? Model { get; init; }
+
+    /// <summary>The HTTP status (200 except for <see cref="ScriptedReplyKind.HttpError"/>).</summary>
+    public int StatusCode { get; init; } = 200;
+
+    /// <summary>The body of an <see cref="ScriptedReplyKind.HttpError"/> or <see cref="ScriptedReplyKind.MalformedBody"/>; null writes an OpenAI-style error object (for errors).</summary>
+    public string? Body { get; init; }
+
+    /// <summary>The raw <c>Retry-After</c> header value, or null for none.</summary>
+    public string? RetryAfter { get; init; }
+
+    /// <summary>Extra response headers.</summary>
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>How long to wait (cancellably) before answering; added to the server's global latency.</summary>
+    public TimeSpan Delay { get; init; }
+
+    /// <summary>For <see cref="ScriptedReplyKind.DropConnection"/>: write the status line, headers and half a body before aborting (else abort before anything is sent).</summary>
+    public bool DropAfterPartialBody { get; init; }
+
+    /// <summary>A normal completion with one choice.</summary>
+    public static ScriptedReply Text(string text, string finishReason = "stop") =>
+        Completion(new ScriptedChoice(text, finishReason));
+
+    /// <summary>A normal completion with one choice per text, all finishing with "stop".</summary>
+    public static ScriptedReply Texts(params IEnumerable<string> texts) =>
+        Completion(texts.Select(t => new ScriptedChoice(t)));
+
+    /// <summary>A normal completion with the given choices.</summary>
+    public static ScriptedReply Completion(params IEnumerable<ScriptedChoice> choices)
+    {
+        ArgumentNullException.ThrowIfNull(choices);
+        var list = choices.ToArray();
+        if (list.Length == 0)
+        {
+            throw new ArgumentException("A completion needs at least one choice; use EmptyChoices() for an empty array.", nameof(choices));
+        }
+
+        return new ScriptedReply(ScriptedReplyKind.Completion) { Choices = list };
+    }
+
+    /// <summary>An HTTP error: the status, a body (default: an OpenAI-style error object), and optional <c>Retry-After</c> in whole seconds.</summary>
+    public static ScriptedReply Error(int statusCode, string? body = null, TimeSpan? retryAfter = null)
+    {
+        if (statusCode is < 400 or > 599)
+        {
+            throw new ArgumentOutOfRangeException(nameof(statusCode), statusCode, "An error status is 400-599.");
+        }
+
+        var reply = new ScriptedReply(ScriptedReplyKind.HttpError) { StatusCode = statusCode, Body = body };
+        return retryAfter is { } r ? reply.WithRetryAfter(r) : reply;
+    }
+
+    /// <summary>429 Too Many Requests, with <c>Retry-After</c> in seconds when given.</summary>
+    public static ScriptedReply TooManyRequests(TimeSpan? retryAfter = null) => Error(429, null, retryAfter);
+
+    /// <summary>500 Internal Server Error.</summary>
+    public static ScriptedReply ServerError() => Error(500);
+
+    /// <summary>503 Service Unavailable, with <c>Retry-After</c> in seconds when given.</summary>
+    public static ScriptedReply ServiceUnavailable(TimeSpan? retryAfter = null) => Error(503, null, retryAfter);
+
+    /// <summary>401 Unauthorized.</summary>
+    public static ScriptedReply Unauthorized() => Error(401);
+
+    /// <summary>400 Bad Request.</summary>
+    public static ScriptedReply BadRequest() => Error(400);
+
+    /// <summary>Abort the connection: before anything is sent, or (<paramref name="afterPartialBody"/>) after a 200 status and half a body.</summary>
+    public static ScriptedReply DropConnection(bool afterPartialBody = false) =>
+        new(ScriptedReplyKind.DropConnection) { DropAfterPartialBody = afterPartialBody };
+
+    /// <summary>Status 200, <c>application/json</c>, with a body that is not JSON.</summary>
+    public static ScriptedReply MalformedJson(string body = DefaultMalformedBody) =>
+        new(ScriptedReplyKind.MalformedBody) { Body = body };
+
+    /// <summary>Status 200 with the first half of a well-formed completion of <paramref name="text"/>.</summary>
+    public static ScriptedReply TruncatedJson(string text = "truncated") =>
+        new(ScriptedReplyKind.TruncatedBody) { Choices = [new ScriptedChoice(text)] };
+
+    /// <summary>A well-formed completion with <c>"choices": []</c>.</summary>
+    public static ScriptedReply EmptyChoices() => new(ScriptedReplyKind.EmptyChoices);
+
+    /// <summary>The same reply after a (cancellable) delay.</summary>
+    public ScriptedReply WithDelay(TimeSpan delay) => this with { Delay = delay };
+
+    /// <summary>The same reply reporting this usage.</summary>
+    public ScriptedReply WithUsage(int promptTokens, int completionTokens) =>
+        this with { PromptTokens = promptTokens, CompletionTokens = completionTokens };
+
+    /// <summary>The same reply with <c>Retry-After</c> in whole seconds (rounded up).</summary>
+    public ScriptedReply WithRetryAfter(TimeSpan delay) =>
+        this with { RetryAfter = ((long)Math.Ceiling(Math.Max(0, delay.TotalSeconds))).ToString(CultureInfo.InvariantCulture) };
+
+    /// <summary>The same reply with <c>Retry-After</c> as an HTTP date (RFC 1123).</summary>
+    public ScriptedReply WithRetryAfter(DateTimeOffset when) =>
+        this with { RetryAfter = when.ToUniversalTime().ToString("r", CultureInfo.InvariantCulture) };
+
+    /// <summary>The same reply with an extra response header (e.g. <c>retry-after-ms</c>, <c>x-ratelimit-remaining-requests</c>).</summary>
+    public ScriptedReply WithHeader(string name, string value)
+    {
+        var headers = new Dictionary<string, string>(Headers, StringComparer.OrdinalIgnoreCase) { [name] = value };
+        return this with { Headers = headers };
+    }
+
+    /// <summary>The same reply reporting a different model.</summary>
+    public ScriptedReply WithModel(string model) => this with { Model = model };
+
+    /// <inheritdoc />
+    public override string ToString() => Kind switch
+    {
+        ScriptedReplyKind.Completion => $"Completion({Choices.Count} choice(s))" + DelayText(),
+        ScriptedReplyKind.HttpError => $"HttpError({StatusCode}{(RetryAfter is null ? "" : ", Retry-After: " + RetryAfter)})" + DelayText(),
+        _ => Kind + DelayText(),
+    };
+
+    private string DelayText() => Delay > TimeSpan.Zero ? $" after {Delay.TotalMilliseconds:0} ms" : string.Empty;
+}
