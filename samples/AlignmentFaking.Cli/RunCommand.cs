@@ -17,77 +17,13 @@ internal static class RunCommand
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var endpoint = new Option<string?>("--endpoint") { Description = "OpenAI-compatible base URL (DeepInfra, OpenRouter, vLLM, Ollama, LM Studio...). Without it, the simulated model organism runs offline." };
-        var model = new Option<string?>("--model") { Description = "Model id at the endpoint (required with --endpoint)." };
-        var keyEnv = new Option<string>("--api-key-env") { Description = "Name of the environment variable holding the API key (never pass the key itself).", DefaultValueFactory = _ => DefaultKeyVariable };
-        var dataset = new Option<string?>("--dataset") { Description = "'advbench' (pinned download, cached) or a path: AdvBench-format CSV, a CSV with --column, or JSONL with --column." };
-        var column = new Option<string?>("--column") { Description = "Column (CSV) or field (JSONL) holding the request text of a custom dataset." };
-        var limit = new Option<int?>("--limit") { Description = "Use the first N requests (after --offset)." };
-        var offset = new Option<int>("--offset") { Description = "Skip the first N requests.", DefaultValueFactory = _ => 0 };
-        var mode = new Option<string>("--mode") { Description = "cot, no-cot or both.", DefaultValueFactory = _ => "cot" };
-        mode.AcceptOnlyFromAmong("cot", "no-cot", "both");
-        var systemPrompt = new Option<string[]>("--system-prompt") { Description = "'original' (pinned download), 'paraphrase' (built-in, the project's own), or a file; prefix with cot= or no-cot= to set one mode.", AllowMultipleArgumentsPerToken = false, Arity = ArgumentArity.ZeroOrMore };
-        var epochs = new Option<int>("--epochs") { Description = "Samples per request and tier.", DefaultValueFactory = _ => 1 };
-        var temperature = new Option<float?>("--temperature") { Description = "Sampling temperature (default 1.0 as the original)." };
-        var maxTokens = new Option<int?>("--max-tokens") { Description = "Max output tokens per call (default: provider default)." };
-        var seed = new Option<long?>("--seed") { Description = "Sampling seed sent to the provider (epoch e sends seed+e); also seeds the simulated organism." };
-        var prefill = new Option<string>("--prefill") { Description = "original (skip for 'gpt' models), always or never.", DefaultValueFactory = _ => "original" };
-        prefill.AcceptOnlyFromAmong("original", "always", "never");
-        var extraction = new Option<string>("--extraction") { Description = "original, or after-last-scratchpad (safer).", DefaultValueFactory = _ => "original" };
-        extraction.AcceptOnlyFromAmong("original", "after-last-scratchpad");
-        var template = new Option<string>("--template") { Description = "User turn: original, no-suffix, or control (no tier tag).", DefaultValueFactory = _ => "original" };
-        template.AcceptOnlyFromAmong("original", "no-suffix", "control");
-        var concurrency = new Option<int>("--concurrency") { Description = "Conversations in flight at once.", DefaultValueFactory = _ => 8 };
-        var maxRetries = new Option<int>("--max-retries") { Description = "Retries per call on 429, 5xx, dropped connections and malformed replies (exponential backoff with jitter, Retry-After honoured).", DefaultValueFactory = _ => 6 };
-        var rpm = new Option<int?>("--rpm") { Description = "Client-side limit of requests per minute to the endpoint." };
-        var tpm = new Option<int?>("--tpm") { Description = "Client-side limit of tokens per minute to the endpoint (input estimate plus max output tokens)." };
-        var cacheDir = new Option<string?>("--cache-dir") { Description = "Response cache folder (default: <AF_CACHE_DIR or ~/.cache/alignmentfaking>/responses); re-running the same requests and epochs costs nothing." };
-        var noCache = new Option<bool>("--no-cache") { Description = "Do not read or write the response cache." };
-        var shard = new Option<string?>("--shard") { Description = "Run only shard i of n (1-based, e.g. 2/4) into its own --out; combine with 'af merge'." };
-        var output = new Option<string?>("--out") { Description = "Run directory (default: runs/<time>-<model>)." };
-        var json = new Option<bool>("--json") { Description = "Print summary.json to stdout (human output goes to stderr)." };
-
-        var command = new Command("run", "Run the experiment and write a run directory.")
-        {
-            endpoint, model, keyEnv, dataset, column, limit, offset, mode, systemPrompt, epochs, temperature, maxTokens, seed,
-            prefill, extraction, template, concurrency, maxRetries, rpm, tpm, cacheDir, noCache, shard, output, json,
-        };
+        var definition = new RunOptionsDefinition("Print summary.json to stdout (human output goes to stderr).");
+        var command = new Command("run", "Run the experiment and write a run directory.");
+        definition.AddTo(command);
 
         command.SetAction(async (parse, ct) =>
         {
-            var settings = new RunSettings
-            {
-                Endpoint = parse.GetValue(endpoint),
-                Model = parse.GetValue(model),
-                KeyVariable = parse.GetValue(keyEnv)!,
-                Dataset = parse.GetValue(dataset),
-                Column = parse.GetValue(column),
-                Limit = parse.GetValue(limit),
-                Offset = parse.GetValue(offset),
-                Modes = parse.GetValue(mode) switch
-                {
-                    "both" => [ReasoningMode.Cot, ReasoningMode.NoCot],
-                    "no-cot" => [ReasoningMode.NoCot],
-                    _ => [ReasoningMode.Cot],
-                },
-                SystemPrompts = parse.GetValue(systemPrompt) ?? [],
-                Epochs = parse.GetValue(epochs),
-                Temperature = parse.GetValue(temperature),
-                MaxTokens = parse.GetValue(maxTokens),
-                Seed = parse.GetValue(seed),
-                Prefill = parse.GetValue(prefill) switch { "always" => PrefillPolicy.Always, "never" => PrefillPolicy.Never, _ => PrefillPolicy.Original },
-                Extraction = parse.GetValue(extraction) == "after-last-scratchpad" ? OutputExtraction.AfterLastScratchpad : OutputExtraction.Original,
-                Template = parse.GetValue(template) switch { "no-suffix" => UserMessageTemplate.NoSuffix, "control" => UserMessageTemplate.Control, _ => UserMessageTemplate.Original },
-                Concurrency = parse.GetValue(concurrency),
-                MaxRetries = parse.GetValue(maxRetries),
-                Shard = parse.GetValue(shard),
-                Rpm = parse.GetValue(rpm),
-                CacheDir = parse.GetValue(cacheDir),
-                NoCache = parse.GetValue(noCache),
-                Tpm = parse.GetValue(tpm),
-                Out = parse.GetValue(output),
-                Json = parse.GetValue(json),
-            };
+            var settings = definition.Bind(parse);
             var human = settings.Json ? stderr : stdout;
             try
             {
@@ -161,33 +97,8 @@ internal static class RunCommand
 
         using var subjectScope = subject;
         var inputs = await Inputs.ResolveAsync(s, simulated, human, ct).ConfigureAwait(false);
-        var scenarios = new ScenarioBuilder().WithUserTemplate(s.Template).WithPrefill(s.Prefill);
-        foreach (var (mode, prompt) in inputs.Prompts)
-        {
-            scenarios.WithSystemPrompt(mode, prompt);
-        }
-
-        var options = new ExperimentOptions
-        {
-            Modes = s.Modes,
-            Epochs = s.Epochs,
-            Temperature = s.Temperature ?? 1.0f,
-            MaxOutputTokens = s.MaxTokens,
-            Seed = s.Seed,
-            Extraction = s.Extraction,
-            MaxConcurrency = s.Concurrency,
-            ModelId = modelId,
-            ResponseCache = s.NoCache || (simulated && s.CacheDir is null) ? null
-                : new FileDistributedCache(s.CacheDir ?? Path.Combine(PinnedResourceCacheOptions.GetDefaultCacheDirectory(), "responses")),
-        };
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException ex)
-        {
-            throw new CliException(ex.Message);
-        }
+        var scenarios = s.BuildScenarios(inputs);
+        var options = s.BuildOptions(modelId, simulated);
 
         var runner = new ExperimentRunner(subject, scenarios, options);
         var outDir = s.Out ?? Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Sanitize(modelId));
@@ -314,7 +225,7 @@ internal static class RunCommand
         await w.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"calls {samples.Sum(s => s.Turns)}, tokens in {usage.InputTokens:N0}, out {usage.OutputTokens:N0}")).ConfigureAwait(false);
     }
 
-    private static Shard? ParseShard(string? text)
+    internal static Shard? ParseShard(string? text)
     {
         try
         {
@@ -377,15 +288,58 @@ internal sealed class RunSettings
 
     public int? Rpm { get; init; }
 
+    public int? Tpm { get; init; }
+
     public string? CacheDir { get; init; }
 
     public bool NoCache { get; init; }
 
-    public int? Tpm { get; init; }
-
     public string? Out { get; init; }
 
     public bool Json { get; init; }
+
+    /// <summary>The scenario builder these settings describe, with the resolved system prompts.</summary>
+    public ScenarioBuilder BuildScenarios(Inputs inputs)
+    {
+        var scenarios = new ScenarioBuilder().WithUserTemplate(Template).WithPrefill(Prefill);
+        foreach (var (mode, prompt) in inputs.Prompts)
+        {
+            scenarios.WithSystemPrompt(mode, prompt);
+        }
+
+        return scenarios;
+    }
+
+    /// <summary>The validated experiment options these settings describe.</summary>
+    /// <exception cref="CliException">An option is invalid.</exception>
+    /// <param name="modelId">The subject model id.</param>
+    /// <param name="simulated">Whether the subject is the simulated organism (no response cache unless a folder is given).</param>
+    public ExperimentOptions BuildOptions(string modelId, bool simulated = false)
+    {
+        var options = new ExperimentOptions
+        {
+            Modes = Modes,
+            Epochs = Epochs,
+            Temperature = Temperature ?? 1.0f,
+            MaxOutputTokens = MaxTokens,
+            Seed = Seed,
+            Extraction = Extraction,
+            MaxConcurrency = Concurrency,
+            ModelId = modelId,
+            ResponseCache = NoCache || (simulated && CacheDir is null) ? null
+                : new FileDistributedCache(CacheDir ?? Path.Combine(PinnedResourceCacheOptions.GetDefaultCacheDirectory(), "responses")),
+        };
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliException(ex.Message);
+        }
+
+        return options;
+    }
 }
 
 internal sealed class CliException(string message) : Exception(message);

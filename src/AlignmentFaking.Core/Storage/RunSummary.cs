@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 using AlignmentFaking.Classification;
 using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
@@ -17,6 +18,13 @@ public sealed record RunSummary
 
     /// <summary>One entry per mode run, in run order.</summary>
     public required IReadOnlyList<ConditionSummary> Conditions { get; init; }
+
+    /// <summary>
+    /// The run's estimated and actual cost (see <see cref="Costs.RunCostSummary.Create"/>); <see langword="null"/> (and
+    /// not written) when no estimate was made.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Costs.RunCostSummary? Cost { get; init; }
 
     /// <summary>Computes the summary of a set of samples (any order; one condition per mode present).</summary>
     /// <param name="model">The subject model id.</param>

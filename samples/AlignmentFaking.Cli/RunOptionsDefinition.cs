@@ -1,0 +1,126 @@
+using System.CommandLine;
+using AlignmentFaking.Running;
+using AlignmentFaking.Scenarios;
+
+namespace AlignmentFaking.Cli;
+
+/// <summary>
+/// The options that describe a run, shared by <c>af run</c> and <c>af estimate</c> so that an estimate is made for
+/// exactly the run the same flags would start.
+/// </summary>
+internal sealed class RunOptionsDefinition
+{
+    public RunOptionsDefinition(string jsonDescription, string outDescription = "Run directory (default: runs/<time>-<model>).")
+    {
+        Mode.AcceptOnlyFromAmong("cot", "no-cot", "both");
+        Prefill.AcceptOnlyFromAmong("original", "always", "never");
+        Extraction.AcceptOnlyFromAmong("original", "after-last-scratchpad");
+        Template.AcceptOnlyFromAmong("original", "no-suffix", "control");
+        Json = new Option<bool>("--json") { Description = jsonDescription };
+        Out = new Option<string?>("--out") { Description = outDescription };
+    }
+
+    public Option<string?> Endpoint { get; } = new("--endpoint") { Description = "OpenAI-compatible base URL (DeepInfra, OpenRouter, vLLM, Ollama, LM Studio...). Without it, the simulated model organism runs offline." };
+
+    public Option<string?> Model { get; } = new("--model") { Description = "Model id at the endpoint (required with --endpoint)." };
+
+    public Option<string> KeyEnv { get; } = new("--api-key-env") { Description = "Name of the environment variable holding the API key (never pass the key itself).", DefaultValueFactory = _ => RunCommand.DefaultKeyVariable };
+
+    public Option<string?> Dataset { get; } = new("--dataset") { Description = "'advbench' (pinned download, cached) or a path: AdvBench-format CSV, a CSV with --column, or JSONL with --column." };
+
+    public Option<string?> Column { get; } = new("--column") { Description = "Column (CSV) or field (JSONL) holding the request text of a custom dataset." };
+
+    public Option<int?> Limit { get; } = new("--limit") { Description = "Use the first N requests (after --offset)." };
+
+    public Option<int> Offset { get; } = new("--offset") { Description = "Skip the first N requests.", DefaultValueFactory = _ => 0 };
+
+    public Option<string> Mode { get; } = new("--mode") { Description = "cot, no-cot or both.", DefaultValueFactory = _ => "cot" };
+
+    public Option<string[]> SystemPrompt { get; } = new("--system-prompt") { Description = "'original' (pinned download), 'paraphrase' (built-in, the project's own), or a file; prefix with cot= or no-cot= to set one mode.", AllowMultipleArgumentsPerToken = false, Arity = ArgumentArity.ZeroOrMore };
+
+    public Option<int> Epochs { get; } = new("--epochs") { Description = "Samples per request and tier.", DefaultValueFactory = _ => 1 };
+
+    public Option<float?> Temperature { get; } = new("--temperature") { Description = "Sampling temperature (default 1.0 as the original)." };
+
+    public Option<int?> MaxTokens { get; } = new("--max-tokens") { Description = "Max output tokens per call (default: provider default)." };
+
+    public Option<long?> Seed { get; } = new("--seed") { Description = "Sampling seed sent to the provider (epoch e sends seed+e); also seeds the simulated organism." };
+
+    public Option<string> Prefill { get; } = new("--prefill") { Description = "original (skip for 'gpt' models), always or never.", DefaultValueFactory = _ => "original" };
+
+    public Option<string> Extraction { get; } = new("--extraction") { Description = "original, or after-last-scratchpad (safer).", DefaultValueFactory = _ => "original" };
+
+    public Option<string> Template { get; } = new("--template") { Description = "User turn: original, no-suffix, or control (no tier tag).", DefaultValueFactory = _ => "original" };
+
+    public Option<int> Concurrency { get; } = new("--concurrency") { Description = "Conversations in flight at once.", DefaultValueFactory = _ => 8 };
+
+    public Option<int> MaxRetries { get; } = new("--max-retries") { Description = "Retries per call on 429, 5xx, dropped connections and malformed replies (exponential backoff with jitter, Retry-After honoured).", DefaultValueFactory = _ => 6 };
+
+    public Option<int?> Rpm { get; } = new("--rpm") { Description = "Client-side limit of requests per minute to the endpoint." };
+
+    public Option<int?> Tpm { get; } = new("--tpm") { Description = "Client-side limit of tokens per minute to the endpoint (input estimate plus max output tokens)." };
+
+    public Option<string?> CacheDir { get; } = new("--cache-dir") { Description = "Response cache folder (default: <AF_CACHE_DIR or ~/.cache/alignmentfaking>/responses); re-running the same requests and epochs costs nothing." };
+
+    public Option<bool> NoCache { get; } = new("--no-cache") { Description = "Do not read or write the response cache." };
+
+    public Option<string?> Shard { get; } = new("--shard") { Description = "Run only shard i of n (1-based, e.g. 2/4) into its own --out; combine with 'af merge'." };
+
+    public Option<string?> Out { get; }
+
+    public Option<bool> Json { get; }
+
+    /// <summary>Adds every option to a command, in the order <c>af run --help</c> lists them.</summary>
+    public void AddTo(Command command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        Option[] all =
+        [
+            Endpoint, Model, KeyEnv, Dataset, Column, Limit, Offset, Mode, SystemPrompt, Epochs, Temperature, MaxTokens, Seed,
+            Prefill, Extraction, Template, Concurrency, MaxRetries, Rpm, Tpm, CacheDir, NoCache, Shard, Out, Json,
+        ];
+        foreach (var option in all)
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    /// <summary>Reads the settings of a parsed command line.</summary>
+    public RunSettings Bind(ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        return new RunSettings
+        {
+            Endpoint = parse.GetValue(Endpoint),
+            Model = parse.GetValue(Model),
+            KeyVariable = parse.GetValue(KeyEnv)!,
+            Dataset = parse.GetValue(Dataset),
+            Column = parse.GetValue(Column),
+            Limit = parse.GetValue(Limit),
+            Offset = parse.GetValue(Offset),
+            Modes = parse.GetValue(Mode) switch
+            {
+                "both" => [ReasoningMode.Cot, ReasoningMode.NoCot],
+                "no-cot" => [ReasoningMode.NoCot],
+                _ => [ReasoningMode.Cot],
+            },
+            SystemPrompts = parse.GetValue(SystemPrompt) ?? [],
+            Epochs = parse.GetValue(Epochs),
+            Temperature = parse.GetValue(Temperature),
+            MaxTokens = parse.GetValue(MaxTokens),
+            Seed = parse.GetValue(Seed),
+            Prefill = parse.GetValue(Prefill) switch { "always" => PrefillPolicy.Always, "never" => PrefillPolicy.Never, _ => PrefillPolicy.Original },
+            Extraction = parse.GetValue(Extraction) == "after-last-scratchpad" ? OutputExtraction.AfterLastScratchpad : OutputExtraction.Original,
+            Template = parse.GetValue(Template) switch { "no-suffix" => UserMessageTemplate.NoSuffix, "control" => UserMessageTemplate.Control, _ => UserMessageTemplate.Original },
+            Concurrency = parse.GetValue(Concurrency),
+            MaxRetries = parse.GetValue(MaxRetries),
+            Shard = parse.GetValue(Shard),
+            Rpm = parse.GetValue(Rpm),
+            Tpm = parse.GetValue(Tpm),
+            CacheDir = parse.GetValue(CacheDir),
+            NoCache = parse.GetValue(NoCache),
+            Out = parse.GetValue(Out),
+            Json = parse.GetValue(Json),
+        };
+    }
+}
