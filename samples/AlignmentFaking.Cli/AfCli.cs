@@ -23,6 +23,7 @@ public static class AfCli
     {
         var root = new RootCommand("af: run the alignment-faking experiment (Greenblatt et al. 2024) against any model.");
         root.Subcommands.Add(RunCommand.Create(stdout, stderr));
+        root.Subcommands.Add(JudgeCommand.Create(stdout, stderr));
         var parse = root.Parse(args);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr };
         return await parse.InvokeAsync(config, cancellationToken).ConfigureAwait(false);

@@ -153,7 +153,7 @@ internal static partial class ReplyParsers
             Index = index,
             Answer = answer,
             Criteria = criteria,
-            Quotes = quoteTag is null ? null : quotes,
+            Quotes = quoteTag is null || quotes.All(q => q is null) ? null : quotes,
             RawReply = valid ? null : reply,
         };
     }
