@@ -200,6 +200,37 @@ public class RunJudgeTests
     }
 
     [Test]
+    public async Task Af_judge_calls_an_openai_compatible_judge_over_loopback_http()
+    {
+        await CreateRunAsync(requests: 4);
+        await using var server = await LoopbackJudgeServer.StartAsync();
+        const string keyVariable = "AF_TEST_JUDGE_KEY_LOOPBACK";
+        Environment.SetEnvironmentVariable(keyVariable, "sk-test-secret-123");
+        try
+        {
+            using var stdout = new StringWriter();
+            using var stderr = new StringWriter();
+            var args = new[] { "judge", "--run", _dir, "--judge-endpoint", server.BaseUrl, "--judge-model", "judge-x", "--judge-api-key-env", keyVariable, "--votes", "3", "--no-cache" };
+
+            int code = await AfCli.InvokeAsync(args, stdout, stderr);
+
+            Assert.That(code, Is.EqualTo(AfCli.Success), stderr.ToString() + stdout);
+            var requests = server.Requests.ToArray();
+            Assert.That(requests, Has.Length.EqualTo(16 + (8 * 3)), "16 compliance calls and 3 votes for each of 8 CoT samples");
+            Assert.That(requests.All(r => r.Model == "judge-x" && r.Authorization == "Bearer sk-test-secret-123"), Is.True);
+            Assert.That(requests.Count(r => r.Temperature == 0), Is.EqualTo(16));
+            Assert.That(requests.Count(r => r.Temperature == 1), Is.EqualTo(24));
+            var samples = RunDirectory.ReadSamples(_dir);
+            Assert.That(samples.All(s => s.Judge is ComplianceOutcome.Complied or ComplianceOutcome.Refused), Is.True);
+            Assert.That(stdout.ToString(), Does.Not.Contain("sk-test-secret-123"));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(keyVariable, null);
+        }
+    }
+
+    [Test]
     public async Task Af_judge_needs_an_endpoint_for_a_real_run_and_checks_its_prompts()
     {
         await CreateRunAsync(requests: 1);
