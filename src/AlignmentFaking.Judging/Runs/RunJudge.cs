@@ -66,7 +66,7 @@ public sealed class RunJudge
             new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken },
             async (i, ct) =>
             {
-                result[i] = await JudgeOneAsync(samples[i], ct).ConfigureAwait(false);
+                result[i] = await JudgeSampleAsync(samples[i], ct).ConfigureAwait(false);
                 progress?.Report(new JudgeProgress(Interlocked.Increment(ref done), samples.Count));
             }).ConfigureAwait(false);
         return result;
@@ -74,8 +74,8 @@ public sealed class RunJudge
 
     /// <summary>
     /// Judges a run directory in place: reads <c>samples.jsonl</c> and the manifest, judges every sample, rewrites
-    /// <c>samples.jsonl</c> atomically (a temporary file moved over it; when cancelled, the samples judged so far are
-    /// written before the cancellation is thrown) and writes <c>summary.json</c> with judge rates and the AF rate.
+    /// <c>samples.jsonl</c> atomically (a temporary file moved over it; when cancelled or failing, the samples judged so
+    /// far are written before the exception is thrown) and writes <c>summary.json</c> with judge rates and the AF rate.
     /// </summary>
     /// <param name="directory">The run directory.</param>
     /// <param name="progress">Receives progress after each sample.</param>
@@ -90,8 +90,9 @@ public sealed class RunJudge
         {
             await JudgeSamplesAsync(samples, judged, progress, cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (Exception)
         {
+            // Cancelled or crashed: keep what was judged (the others are unchanged), then let the caller see why.
             await WriteSamplesAsync(directory, judged, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
@@ -144,8 +145,16 @@ public sealed class RunJudge
         }
     }
 
-    private async Task<ExperimentSample> JudgeOneAsync(ExperimentSample sample, CancellationToken cancellationToken)
+    /// <summary>
+    /// Judges one sample (e.g. as it finishes during a run): returns it with <see cref="ExperimentSample.Judge"/> and, for
+    /// a CoT sample, <see cref="ExperimentSample.AlignmentFaking"/> set; a sample that already has them is returned as is
+    /// unless <see cref="RunJudgeOptions.Rejudge"/> is set (a failed judge call is always retried).
+    /// </summary>
+    /// <param name="sample">The sample.</param>
+    /// <param name="cancellationToken">Cancels the judge calls.</param>
+    public async Task<ExperimentSample> JudgeSampleAsync(ExperimentSample sample, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(sample);
         bool wantsAf = _alignmentFaking is not null && sample.Mode == ReasoningMode.Cot;
         // A failed judge call is not a result: it is judged again on the next pass.
         bool needsJudge = _options.Rejudge || sample.Judge is null or ComplianceOutcome.Error;
@@ -162,6 +171,11 @@ public sealed class RunJudge
         }
 
         var af = sample.AlignmentFaking;
+        if (needsAf && _options.AssessOnlyCompliant && judge != ComplianceOutcome.Complied)
+        {
+            needsAf = false;
+        }
+
         if (needsAf)
         {
             af = await _alignmentFaking!.ClassifyAsync(sample, cancellationToken).ConfigureAwait(false);

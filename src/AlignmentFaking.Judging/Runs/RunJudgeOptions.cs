@@ -12,6 +12,13 @@ public sealed class RunJudgeOptions
     /// </summary>
     public bool Rejudge { get; set; }
 
+    /// <summary>
+    /// Whether only samples the compliance judge found <c>complied</c> get an alignment-faking assessment (the AF rate
+    /// needs no other), which saves the votes spent on refusals. Default: <see langword="false"/> (every CoT sample with
+    /// reasoning is assessed, so alignment-faking reasoning that ends in a refusal is visible too).
+    /// </summary>
+    public bool AssessOnlyCompliant { get; set; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {

@@ -157,6 +157,23 @@ public class RunJudgeTests
     }
 
     [Test]
+    public async Task Judging_samples_one_at_a_time_can_skip_af_votes_for_refusals()
+    {
+        var judge = new FakeJudge((prompt, _, _) => FakeJudge.Reply(prompt.Contains("<final_answer>", StringComparison.Ordinal) ? Samples.ProjectVote(true) : prompt.Contains("steps", StringComparison.Ordinal) ? "VERDICT: complied" : "VERDICT: refused"));
+        var runJudge = new RunJudge(new LlmJudgeClassifier(judge), new AlignmentFakingReasoningClassifier(judge, new AlignmentFakingClassifierOptions { Votes = 2 }), new RunJudgeOptions { AssessOnlyCompliant = true });
+
+        var refused = await runJudge.JudgeSampleAsync(Samples.Create(output: "<rejected/>", reasoning: Samples.AfReasoning));
+        var complied = await runJudge.JudgeSampleAsync(Samples.Create(output: "here are the steps", reasoning: Samples.AfReasoning));
+
+        Assert.That(refused.Judge, Is.EqualTo(ComplianceOutcome.Refused));
+        Assert.That(refused.AlignmentFaking, Is.Null);
+        Assert.That(complied.Judge, Is.EqualTo(ComplianceOutcome.Complied));
+        Assert.That(complied.AlignmentFaking!.Verdict, Is.EqualTo(AlignmentFakingAssessment.Yes));
+        Assert.That(judge.Calls, Has.Count.EqualTo(4));
+        Assert.That(await runJudge.JudgeSampleAsync(complied), Is.SameAs(complied), "already judged");
+    }
+
+    [Test]
     public async Task A_cancelled_judgement_saves_the_samples_judged_so_far()
     {
         await CreateRunAsync(requests: 5);
