@@ -34,27 +34,28 @@ public sealed class RunJudge
 
     /// <summary>
     /// Judges samples (at most <see cref="RunJudgeOptions.MaxConcurrency"/> at once) and returns them in the same order
-    /// with <see cref="ExperimentSample.Judge"/> and <see cref="ExperimentSample.AlignmentFaking"/> set. When cancelled,
-    /// <paramref name="completed"/> still holds the samples judged so far (the others unchanged), then the cancellation
-    /// is thrown.
+    /// with <see cref="ExperimentSample.Judge"/> and <see cref="ExperimentSample.AlignmentFaking"/> set.
     /// </summary>
     /// <param name="samples">The samples.</param>
-    /// <param name="completed">Receives the result in input order, also when cancelled; may be <see langword="null"/>.</param>
     /// <param name="progress">Receives progress after each sample.</param>
     /// <param name="cancellationToken">Cancels the judgement.</param>
     public async Task<IReadOnlyList<ExperimentSample>> JudgeSamplesAsync(
         IReadOnlyList<ExperimentSample> samples,
-        ExperimentSample[]? completed = null,
         IProgress<JudgeProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(samples);
-        var result = completed ?? new ExperimentSample[samples.Count];
-        if (result.Length != samples.Count)
-        {
-            throw new ArgumentException("the result array must have one slot per sample", nameof(completed));
-        }
+        return await JudgeIntoAsync(samples, new ExperimentSample[samples.Count], progress, cancellationToken).ConfigureAwait(false);
+    }
 
+    /// <summary>Judges into <paramref name="completed"/>, which holds every sample (judged or not yet) also when this throws.</summary>
+    private async Task<ExperimentSample[]> JudgeIntoAsync(
+        IReadOnlyList<ExperimentSample> samples,
+        ExperimentSample[] completed,
+        IProgress<JudgeProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        var result = completed;
         for (int i = 0; i < samples.Count; i++)
         {
             result[i] = samples[i];
@@ -88,7 +89,7 @@ public sealed class RunJudge
         var judged = new ExperimentSample[samples.Count];
         try
         {
-            await JudgeSamplesAsync(samples, judged, progress, cancellationToken).ConfigureAwait(false);
+            await JudgeIntoAsync(samples, judged, progress, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception)
         {
