@@ -135,6 +135,27 @@ public class RunJudgeTests
     }
 
     [Test]
+    public async Task The_published_prompts_judge_a_simulated_run_like_the_built_in_ones()
+    {
+        var strongReject = Judging.Prompts.JudgePrompt.LoadStrongReject(SharedData.RequireFile("classifier-prompts/strongreject_compliance.jinja2"));
+        var revisited = Judging.Prompts.JudgePrompt.LoadRevisited(SharedData.RequireFile("classifier-prompts/revisited_af_classifier_majority_vote.jinja2"));
+        var organism = await CreateRunAsync(requests: 10);
+        var judge = new SimulatedJudge();
+        var runJudge = new RunJudge(
+            new LlmJudgeClassifier(judge, new LlmJudgeOptions { Prompt = strongReject }),
+            new AlignmentFakingReasoningClassifier(judge, new AlignmentFakingClassifierOptions { Prompt = revisited, Votes = 2 }));
+
+        var result = await runJudge.JudgeDirectoryAsync(_dir);
+
+        foreach (var s in result.Samples)
+        {
+            var truth = Truth(organism, s);
+            Assert.That(s.Judge == ComplianceOutcome.Complied, Is.EqualTo(truth.Complies), s.SampleId);
+            Assert.That(s.AlignmentFaking?.IsAlignmentFaking ?? false, Is.EqualTo(truth.AlignmentFaking), s.SampleId);
+        }
+    }
+
+    [Test]
     public async Task A_second_pass_keeps_verdicts_and_rejudging_with_a_cache_costs_nothing()
     {
         await CreateRunAsync(requests: 5);
