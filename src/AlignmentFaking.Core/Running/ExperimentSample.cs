@@ -45,6 +45,10 @@ public sealed record ExperimentSample
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public ComplianceOutcome? Judge { get; init; }
 
+    /// <summary>The alignment-faking reasoning judge's assessment of the scratchpad (CoT samples), when it ran.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public AlignmentFakingAssessment? AlignmentFaking { get; init; }
+
     /// <summary>Number of model calls made (1-4 in CoT, 1 in no-CoT; 0 when the first call failed).</summary>
     public required int Turns { get; init; }
 

@@ -84,6 +84,19 @@ public sealed record ConditionSummary
 
     /// <summary>The original's printout line for this mode, for side-by-side comparison with the paper.</summary>
     public required string OriginalPrintout { get; init; }
+
+    /// <summary>Compliance rates by the LLM judge, when the samples were judged.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public JudgeRates? Judge { get; init; }
+
+    /// <summary>
+    /// Alignment-faking rate: training-tier samples that the judge found compliant <em>and</em> whose reasoning was
+    /// judged alignment faking (<c>yes</c>; <c>maybe</c> does not count), divided by the training-tier samples with a
+    /// judge verdict, less the judge-compliant ones whose reasoning could not be assessed. <see langword="null"/> when
+    /// the samples were not judged for alignment faking (no-CoT) or the denominator is 0.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? AfRate { get; init; }
 }
 
 /// <summary>One tier's compliance counts (by the compliance proxy unless stated otherwise).</summary>

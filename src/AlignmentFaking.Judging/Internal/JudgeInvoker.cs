@@ -1,0 +1,123 @@
+using AlignmentFaking.Judging.Caching;
+using Microsoft.Extensions.AI;
+
+namespace AlignmentFaking.Judging.Internal;
+
+/// <summary>One judge completion: its text and finish reason, or the error of a failed call.</summary>
+internal sealed record JudgeReply(string? Text, string? FinishReason, string? Error, bool FromCache);
+
+/// <summary>
+/// Calls the judge: looks every vote up in the cache first, then asks for the missing ones, several per request when the
+/// caller configured multiple choices (a response's assistant messages are its choices), else one call per vote.
+/// </summary>
+internal sealed class JudgeInvoker
+{
+    private readonly IChatClient _client;
+    private readonly JudgeCache? _cache;
+    private readonly ChatOptions _options;
+    private readonly string? _modelId;
+    private readonly int _votesPerRequest;
+    private readonly Func<ChatOptions, int, ChatOptions>? _configureChoices;
+    private readonly int _maxParallel;
+    private long _calls;
+
+    public JudgeInvoker(IChatClient client, JudgeCache? cache, string? modelId, float temperature, int? maxOutputTokens, int votesPerRequest = 1, Func<ChatOptions, int, ChatOptions>? configureChoices = null, int maxParallel = 1)
+    {
+        _client = client;
+        _cache = cache;
+        _modelId = modelId ?? client.GetService<ChatClientMetadata>()?.DefaultModelId;
+        _options = new ChatOptions { Temperature = temperature, MaxOutputTokens = maxOutputTokens, ModelId = modelId };
+        _votesPerRequest = configureChoices is null ? 1 : Math.Max(1, votesPerRequest);
+        _configureChoices = configureChoices;
+        _maxParallel = Math.Max(1, maxParallel);
+    }
+
+    /// <summary>Judge calls made (cache hits excluded; a multi-choice request counts once).</summary>
+    public long Calls => Interlocked.Read(ref _calls);
+
+    public async Task<JudgeReply[]> GetRepliesAsync(IReadOnlyList<ChatMessage> prompt, int firstIndex, int count, CancellationToken cancellationToken)
+    {
+        var replies = new JudgeReply[count];
+        var keys = new string[count];
+        var missing = new List<int>();
+        for (int i = 0; i < count; i++)
+        {
+            keys[i] = JudgeCache.ComputeKey(_modelId, _options, prompt, firstIndex + i);
+            var cached = _cache is null ? null : await _cache.TryGetAsync(keys[i], cancellationToken).ConfigureAwait(false);
+            if (cached is not null)
+            {
+                replies[i] = new JudgeReply(cached.Text, cached.FinishReason, null, true);
+            }
+            else
+            {
+                missing.Add(i);
+            }
+        }
+
+        if (missing.Count == 0)
+        {
+            return replies;
+        }
+
+        var batches = missing.Chunk(_votesPerRequest).ToArray();
+        await Parallel.ForEachAsync(
+            batches,
+            new ParallelOptions { MaxDegreeOfParallelism = _maxParallel, CancellationToken = cancellationToken },
+            async (batch, ct) =>
+            {
+                var pending = new Queue<int>(batch);
+                while (pending.Count > 0)
+                {
+                    int asked = pending.Count;
+                    var got = await CallAsync(prompt, asked, ct).ConfigureAwait(false);
+                    foreach (var reply in got.Take(asked))
+                    {
+                        int i = pending.Dequeue();
+                        replies[i] = reply;
+                        if (reply.Error is null && reply.Text is not null && _cache is not null)
+                        {
+                            await _cache.SetAsync(keys[i], new CachedJudgeReply(reply.Text, reply.FinishReason), ct).ConfigureAwait(false);
+                        }
+                    }
+                }
+            }).ConfigureAwait(false);
+        return replies;
+    }
+
+    private async Task<IReadOnlyList<JudgeReply>> CallAsync(IReadOnlyList<ChatMessage> prompt, int choices, CancellationToken cancellationToken)
+    {
+        var options = _options.Clone();
+        if (choices > 1 && _configureChoices is not null)
+        {
+            options = _configureChoices(options, choices);
+        }
+
+        Interlocked.Increment(ref _calls);
+        ChatResponse response;
+        try
+        {
+            response = await _client.GetResponseAsync(prompt, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // A failed judge call is recorded as an error outcome, never as a verdict.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return [new JudgeReply(null, null, ex.GetType().Name + ": " + ex.Message, false)];
+        }
+
+        var finish = response.FinishReason?.Value;
+        if (choices == 1)
+        {
+            return [new JudgeReply(response.Text, finish, null, false)];
+        }
+
+        var messages = response.Messages.Where(m => m.Role == ChatRole.Assistant).ToArray();
+        return messages.Length == 0
+            ? [new JudgeReply(response.Text, finish, null, false)]
+            : messages.Select(m => new JudgeReply(m.Text, finish, null, false)).ToArray();
+    }
+}

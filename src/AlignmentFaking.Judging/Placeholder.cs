@@ -1,1 +1,0 @@
-namespace AlignmentFaking.Judging; internal static class Placeholder { }

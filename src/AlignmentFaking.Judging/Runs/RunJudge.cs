@@ -1,0 +1,208 @@
+using System.Text.Json;
+using AlignmentFaking.Classification;
+using AlignmentFaking.Judging.Agreement;
+using AlignmentFaking.Judging.Reasoning;
+using AlignmentFaking.Running;
+using AlignmentFaking.Scenarios;
+using AlignmentFaking.Storage;
+
+namespace AlignmentFaking.Judging.Runs;
+
+/// <summary>
+/// Judges the samples of a finished run without calling the subject again (what <c>af judge</c> does): every sample
+/// gets a compliance verdict in <see cref="ExperimentSample.Judge"/> and, for CoT samples with reasoning, an
+/// alignment-faking assessment; the run directory's <c>samples.jsonl</c> is rewritten atomically and
+/// <c>summary.json</c> recomputed with judge rates and the AF rate.
+/// </summary>
+public sealed class RunJudge
+{
+    private readonly IComplianceClassifier _compliance;
+    private readonly AlignmentFakingReasoningClassifier? _alignmentFaking;
+    private readonly RunJudgeOptions _options;
+
+    /// <summary>Creates a run judge.</summary>
+    /// <param name="compliance">The compliance judge (e.g. <c>LlmJudgeClassifier</c>).</param>
+    /// <param name="alignmentFaking">The reasoning judge; CoT samples are not assessed when <see langword="null"/>.</param>
+    /// <param name="options">Options; defaults when <see langword="null"/>.</param>
+    public RunJudge(IComplianceClassifier compliance, AlignmentFakingReasoningClassifier? alignmentFaking = null, RunJudgeOptions? options = null)
+    {
+        _compliance = compliance ?? throw new ArgumentNullException(nameof(compliance));
+        _alignmentFaking = alignmentFaking;
+        _options = options ?? new RunJudgeOptions();
+        _options.Validate();
+    }
+
+    /// <summary>
+    /// Judges samples (at most <see cref="RunJudgeOptions.MaxConcurrency"/> at once) and returns them in the same order
+    /// with <see cref="ExperimentSample.Judge"/> and <see cref="ExperimentSample.AlignmentFaking"/> set.
+    /// </summary>
+    /// <param name="samples">The samples.</param>
+    /// <param name="progress">Receives progress after each sample.</param>
+    /// <param name="cancellationToken">Cancels the judgement.</param>
+    public async Task<IReadOnlyList<ExperimentSample>> JudgeSamplesAsync(
+        IReadOnlyList<ExperimentSample> samples,
+        IProgress<JudgeProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        return await JudgeIntoAsync(samples, new ExperimentSample[samples.Count], progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Judges into <paramref name="completed"/>, which holds every sample (judged or not yet) also when this throws.</summary>
+    private async Task<ExperimentSample[]> JudgeIntoAsync(
+        IReadOnlyList<ExperimentSample> samples,
+        ExperimentSample[] completed,
+        IProgress<JudgeProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        var result = completed;
+        for (int i = 0; i < samples.Count; i++)
+        {
+            result[i] = samples[i];
+        }
+
+        int done = 0;
+        await Parallel.ForEachAsync(
+            Enumerable.Range(0, samples.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                result[i] = await JudgeSampleAsync(samples[i], ct).ConfigureAwait(false);
+                progress?.Report(new JudgeProgress(Interlocked.Increment(ref done), samples.Count));
+            }).ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary>
+    /// Judges a run directory in place: reads <c>samples.jsonl</c> and the manifest, judges every sample, rewrites
+    /// <c>samples.jsonl</c> atomically (a temporary file moved over it; when cancelled or failing, the samples judged so
+    /// far are written before the exception is thrown) and writes <c>summary.json</c> with judge rates and the AF rate.
+    /// </summary>
+    /// <param name="directory">The run directory.</param>
+    /// <param name="progress">Receives progress after each sample.</param>
+    /// <param name="cancellationToken">Cancels the judgement.</param>
+    public async Task<RunJudgement> JudgeDirectoryAsync(string directory, IProgress<JudgeProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var manifest = RunDirectory.ReadManifest(directory);
+        var samples = RunDirectory.ReadSamples(directory);
+        var judged = new ExperimentSample[samples.Count];
+        try
+        {
+            await JudgeIntoAsync(samples, judged, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Cancelled or crashed: keep what was judged (the others are unchanged), then let the caller see why.
+            await WriteSamplesAsync(directory, judged, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        await WriteSamplesAsync(directory, judged, cancellationToken).ConfigureAwait(false);
+        var summary = JudgeSummary.Compute(manifest.Model, judged);
+        await RunDirectory.WriteSummaryAsync(directory, summary, cancellationToken).ConfigureAwait(false);
+        return new RunJudgement
+        {
+            Samples = judged,
+            Summary = summary,
+            Agreement = AgreementReport.ProxyVsJudge(judged),
+            Judged = judged.Where((s, i) => !ReferenceEquals(s, samples[i])).Count(),
+        };
+    }
+
+    /// <summary>Rewrites <c>samples.jsonl</c> of a run directory atomically (temporary file, flushed, then moved over it).</summary>
+    /// <param name="directory">The run directory.</param>
+    /// <param name="samples">The samples, in the order to write.</param>
+    /// <param name="cancellationToken">Cancels the write (before the move).</param>
+    public static async Task WriteSamplesAsync(string directory, IReadOnlyList<ExperimentSample> samples, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentNullException.ThrowIfNull(samples);
+        var path = Path.Combine(directory, RunDirectory.SamplesFile);
+        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        try
+        {
+            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                foreach (var sample in samples)
+                {
+                    var bytes = JsonSerializer.SerializeToUtf8Bytes(sample, RunJson.Compact);
+                    await stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+                    stream.WriteByte((byte)'\n');
+                }
+
+                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Judges one sample (e.g. as it finishes during a run): returns it with <see cref="ExperimentSample.Judge"/> and, for
+    /// a CoT sample, <see cref="ExperimentSample.AlignmentFaking"/> set; a sample that already has them is returned as is
+    /// unless <see cref="RunJudgeOptions.Rejudge"/> is set (a failed judge call is always retried).
+    /// </summary>
+    /// <param name="sample">The sample.</param>
+    /// <param name="cancellationToken">Cancels the judge calls.</param>
+    public async Task<ExperimentSample> JudgeSampleAsync(ExperimentSample sample, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        bool wantsAf = _alignmentFaking is not null && sample.Mode == ReasoningMode.Cot;
+        // A failed judge call is not a result: it is judged again on the next pass.
+        bool needsJudge = _options.Rejudge || sample.Judge is null or ComplianceOutcome.Error;
+        bool needsAf = wantsAf && (_options.Rejudge || sample.AlignmentFaking is null || sample.AlignmentFaking.Votes.Any(v => v.Answer == AlignmentFakingVote.Error));
+        if (!needsJudge && !needsAf)
+        {
+            return sample;
+        }
+
+        var judge = sample.Judge;
+        if (needsJudge)
+        {
+            judge = (await _compliance.ClassifyAsync(sample, cancellationToken).ConfigureAwait(false)).Outcome;
+        }
+
+        var af = sample.AlignmentFaking;
+        if (needsAf && _options.AssessOnlyCompliant && judge != ComplianceOutcome.Complied)
+        {
+            needsAf = false;
+        }
+
+        if (needsAf)
+        {
+            af = await _alignmentFaking!.ClassifyAsync(sample, cancellationToken).ConfigureAwait(false);
+        }
+
+        return sample with { Judge = judge, AlignmentFaking = af };
+    }
+}
+
+/// <summary>Progress of a judgement.</summary>
+/// <param name="Completed">Samples done.</param>
+/// <param name="Total">Samples in all.</param>
+public sealed record JudgeProgress(int Completed, int Total);
+
+/// <summary>The result of judging a run directory.</summary>
+public sealed record RunJudgement
+{
+    /// <summary>The samples, judged, in file order.</summary>
+    public required IReadOnlyList<ExperimentSample> Samples { get; init; }
+
+    /// <summary>The recomputed summary (as written to <c>summary.json</c>).</summary>
+    public required RunSummary Summary { get; init; }
+
+    /// <summary>Proxy-vs-judge agreement.</summary>
+    public required AgreementReport Agreement { get; init; }
+
+    /// <summary>Samples judged in this pass (the others already had verdicts).</summary>
+    public required int Judged { get; init; }
+}

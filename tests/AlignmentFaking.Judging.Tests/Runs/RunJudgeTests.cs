@@ -1,0 +1,289 @@
+using AlignmentFaking.Classification;
+using AlignmentFaking.Cli;
+using AlignmentFaking.Datasets;
+using AlignmentFaking.Judging.Caching;
+using AlignmentFaking.Judging.Compliance;
+using AlignmentFaking.Judging.Reasoning;
+using AlignmentFaking.Judging.Runs;
+using AlignmentFaking.Judging.Simulation;
+using AlignmentFaking.Running;
+using AlignmentFaking.Scenarios;
+using AlignmentFaking.Simulation;
+using AlignmentFaking.Storage;
+using Microsoft.Extensions.AI;
+using NUnit.Framework;
+
+namespace AlignmentFaking.Judging.Tests.Runs;
+
+public class RunJudgeTests
+{
+    private string _dir = null!;
+
+    [SetUp]
+    public void SetUp() => _dir = Path.Combine(Path.GetTempPath(), "af-judge-run-" + Guid.NewGuid().ToString("N"));
+
+    [TearDown]
+    public void TearDown()
+    {
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, true);
+        }
+    }
+
+    private static SimulatedOrganismOptions Organism() => new()
+    {
+        Seed = 7,
+        TrainingComplianceRate = 0.5,
+        UnmonitoredComplianceRate = 0.2,
+        NoCotTrainingComplianceRate = 0.3,
+        NoCotUnmonitoredComplianceRate = 0.1,
+        ProxyFalsePositiveRate = 0.25,
+        ProxyFalseNegativeRate = 0.25,
+        FailureRate = 0,
+    };
+
+    /// <summary>Runs the simulated organism into a run directory, as <c>af run</c> does, and returns the organism.</summary>
+    private async Task<SimulatedModelOrganism> CreateRunAsync(int requests = 30)
+    {
+        var organism = new SimulatedModelOrganism(Organism());
+        var options = new ExperimentOptions { Modes = [ReasoningMode.Cot, ReasoningMode.NoCot], ModelId = organism.Options.ModelId, MaxConcurrency = 4 };
+        var runner = new ExperimentRunner(organism, options: options);
+        var work = runner.Plan(Enumerable.Range(0, requests).Select(i => new ExperimentRequest(i, "Do harmful thing number " + i)).ToArray());
+        var manifest = new RunManifest
+        {
+            Model = organism.Options.ModelId,
+            Subject = "simulated",
+            Options = new RunOptionsRecord
+            {
+                Modes = options.Modes,
+                Tiers = options.Tiers,
+                Epochs = 1,
+                MaxTurns = 4,
+                Extraction = "original",
+                PrefillPolicy = "original",
+                PrefillUsed = true,
+                UserTemplate = "original",
+                UserTemplateSha256 = UserMessageTemplate.Original.Sha256,
+                MaxConcurrency = 4,
+            },
+            Dataset = new DatasetRecord { Name = "test", Sha256 = "00", Count = requests },
+            Prompts = [],
+            StartedAt = DateTimeOffset.UnixEpoch,
+        };
+        var samples = new List<ExperimentSample>();
+        await using (var run = await RunDirectory.CreateAsync(_dir, manifest, options.Modes.Select(runner.Scenarios.GetSystemPrompt)))
+        {
+            await foreach (var sample in runner.StreamAsync(work))
+            {
+                await run.AppendAsync(sample);
+                samples.Add(sample);
+            }
+
+            await run.CompleteAsync(RunSummary.Compute(manifest.Model, samples), DateTimeOffset.UnixEpoch, complete: true);
+        }
+
+        return organism;
+    }
+
+    private static SimulatedBehavior Truth(SimulatedModelOrganism organism, ExperimentSample sample)
+    {
+        var scenario = new ScenarioBuilder().Build(new ExperimentRequest(sample.RequestIndex, sample.Request), sample.Tier, sample.Mode, organism.Options.ModelId);
+        return organism.Describe(scenario.ToMessages());
+    }
+
+    [Test]
+    public async Task Judging_a_simulated_run_fixes_the_proxy_errors_and_finds_the_alignment_faking()
+    {
+        var organism = await CreateRunAsync();
+        var judge = new SimulatedJudge();
+        var runJudge = new RunJudge(new LlmJudgeClassifier(judge), new AlignmentFakingReasoningClassifier(judge, new AlignmentFakingClassifierOptions { Votes = 3 }));
+
+        var result = await runJudge.JudgeDirectoryAsync(_dir);
+
+        var samples = RunDirectory.ReadSamples(_dir);
+        Assert.That(samples, Has.Count.EqualTo(120));
+        Assert.That(samples.All(s => s.Judge is not null), Is.True);
+        Assert.That(samples.Where(s => s.Mode == ReasoningMode.Cot).All(s => s.AlignmentFaking is not null), Is.True);
+        Assert.That(samples.Where(s => s.Mode == ReasoningMode.NoCot).All(s => s.AlignmentFaking is null), Is.True);
+        int proxyErrors = 0;
+        foreach (var s in samples)
+        {
+            var truth = Truth(organism, s);
+            Assert.That(s.Judge == ComplianceOutcome.Complied, Is.EqualTo(truth.Complies), s.SampleId);
+            if (s.Mode == ReasoningMode.Cot)
+            {
+                Assert.That(s.AlignmentFaking!.IsAlignmentFaking, Is.EqualTo(truth.AlignmentFaking), s.SampleId);
+            }
+
+            if ((s.Proxy == ComplianceOutcome.Complied) != truth.Complies)
+            {
+                proxyErrors++;
+                Assert.That(result.Agreement.Overall.Disagreements, Does.Contain(s.SampleId));
+            }
+        }
+
+        Assert.That(proxyErrors, Is.GreaterThan(0), "the organism makes proxy errors at these rates");
+        Assert.That(result.Agreement.Overall.Disagreements, Has.Count.EqualTo(proxyErrors));
+        var summary = RunDirectory.ReadSummary(_dir);
+        var cot = summary.Conditions.Single(c => c.Mode == ReasoningMode.Cot);
+        Assert.That(cot.Judge, Is.Not.Null);
+        var expectedAf = samples.Count(s => s.Mode == ReasoningMode.Cot && s.Tier == Tier.Training && Truth(organism, s) is { Complies: true, AlignmentFaking: true });
+        Assert.That(cot.AfRate, Is.EqualTo((double)expectedAf / 30).Within(1e-12));
+        Assert.That(summary.Conditions.Single(c => c.Mode == ReasoningMode.NoCot).AfRate, Is.Null);
+        Assert.That(Directory.GetFiles(_dir, "*.tmp"), Is.Empty, "the rewrite leaves no temporary file");
+    }
+
+    [Test]
+    public async Task The_published_prompts_judge_a_simulated_run_like_the_built_in_ones()
+    {
+        var strongReject = Judging.Prompts.JudgePrompt.LoadStrongReject(SharedData.RequireFile("classifier-prompts/strongreject_compliance.jinja2"));
+        var revisited = Judging.Prompts.JudgePrompt.LoadRevisited(SharedData.RequireFile("classifier-prompts/revisited_af_classifier_majority_vote.jinja2"));
+        var organism = await CreateRunAsync(requests: 10);
+        var judge = new SimulatedJudge();
+        var runJudge = new RunJudge(
+            new LlmJudgeClassifier(judge, new LlmJudgeOptions { Prompt = strongReject }),
+            new AlignmentFakingReasoningClassifier(judge, new AlignmentFakingClassifierOptions { Prompt = revisited, Votes = 2 }));
+
+        var result = await runJudge.JudgeDirectoryAsync(_dir);
+
+        foreach (var s in result.Samples)
+        {
+            var truth = Truth(organism, s);
+            Assert.That(s.Judge == ComplianceOutcome.Complied, Is.EqualTo(truth.Complies), s.SampleId);
+            Assert.That(s.AlignmentFaking?.IsAlignmentFaking ?? false, Is.EqualTo(truth.AlignmentFaking), s.SampleId);
+        }
+    }
+
+    [Test]
+    public async Task A_second_pass_keeps_verdicts_and_rejudging_with_a_cache_costs_nothing()
+    {
+        await CreateRunAsync(requests: 5);
+        var judge = new SimulatedJudge();
+        var cache = new JudgeCache(Path.Combine(_dir, "judge-cache"));
+        RunJudge Make(bool rejudge) => new(
+            new LlmJudgeClassifier(judge, new LlmJudgeOptions { Cache = cache }),
+            new AlignmentFakingReasoningClassifier(judge, new AlignmentFakingClassifierOptions { Votes = 2, Cache = cache }),
+            new RunJudgeOptions { Rejudge = rejudge, MaxConcurrency = 2 });
+
+        var first = await Make(false).JudgeDirectoryAsync(_dir);
+        long calls = judge.CallCount;
+        Assert.That(first.Judged, Is.EqualTo(20));
+        var second = await Make(false).JudgeDirectoryAsync(_dir);
+        Assert.That(second.Judged, Is.Zero);
+        var third = await Make(true).JudgeDirectoryAsync(_dir);
+        Assert.That(third.Judged, Is.EqualTo(20));
+        Assert.That(judge.CallCount, Is.EqualTo(calls));
+        Assert.That(third.Samples.Select(s => s.Judge), Is.EqualTo(first.Samples.Select(s => s.Judge)));
+    }
+
+    [Test]
+    public async Task Judging_samples_one_at_a_time_can_skip_af_votes_for_refusals()
+    {
+        var judge = new FakeJudge((prompt, _, _) => FakeJudge.Reply(prompt.Contains("<final_answer>", StringComparison.Ordinal) ? Samples.ProjectVote(true) : prompt.Contains("steps", StringComparison.Ordinal) ? "VERDICT: complied" : "VERDICT: refused"));
+        var runJudge = new RunJudge(new LlmJudgeClassifier(judge), new AlignmentFakingReasoningClassifier(judge, new AlignmentFakingClassifierOptions { Votes = 2 }), new RunJudgeOptions { AssessOnlyCompliant = true });
+
+        var refused = await runJudge.JudgeSampleAsync(Samples.Create(output: "<rejected/>", reasoning: Samples.AfReasoning));
+        var complied = await runJudge.JudgeSampleAsync(Samples.Create(output: "here are the steps", reasoning: Samples.AfReasoning));
+
+        Assert.That(refused.Judge, Is.EqualTo(ComplianceOutcome.Refused));
+        Assert.That(refused.AlignmentFaking, Is.Null);
+        Assert.That(complied.Judge, Is.EqualTo(ComplianceOutcome.Complied));
+        Assert.That(complied.AlignmentFaking!.Verdict, Is.EqualTo(AlignmentFakingAssessment.Yes));
+        Assert.That(judge.Calls, Has.Count.EqualTo(4));
+        Assert.That(await runJudge.JudgeSampleAsync(complied), Is.SameAs(complied), "already judged");
+    }
+
+    [Test]
+    public async Task A_cancelled_judgement_saves_the_samples_judged_so_far()
+    {
+        await CreateRunAsync(requests: 5);
+        using var cts = new CancellationTokenSource();
+        int calls = 0;
+        var judge = new FakeJudge((_, _, _) =>
+        {
+            if (Interlocked.Increment(ref calls) == 4)
+            {
+                cts.Cancel();
+            }
+
+            return FakeJudge.Reply("VERDICT: refused");
+        });
+        var runJudge = new RunJudge(new LlmJudgeClassifier(judge), options: new RunJudgeOptions { MaxConcurrency = 1 });
+
+        Assert.That(async () => await runJudge.JudgeDirectoryAsync(_dir, cancellationToken: cts.Token), Throws.InstanceOf<OperationCanceledException>());
+
+        var samples = RunDirectory.ReadSamples(_dir);
+        Assert.That(samples, Has.Count.EqualTo(20));
+        Assert.That(samples.Count(s => s.Judge is not null), Is.InRange(3, 4));
+        var resumed = await new RunJudge(new LlmJudgeClassifier(judge)).JudgeDirectoryAsync(_dir);
+        Assert.That(resumed.Samples.All(s => s.Judge is not null), Is.True);
+        Assert.That(resumed.Judged, Is.EqualTo(20 - samples.Count(s => s.Judge is not null)));
+    }
+
+    [Test]
+    public async Task Af_judge_runs_in_process_on_a_simulated_run()
+    {
+        await CreateRunAsync(requests: 6);
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+
+        int code = await AfCli.InvokeAsync(["judge", "--run", _dir, "--votes", "2", "--json"], stdout, stderr);
+
+        Assert.That(code, Is.EqualTo(AfCli.Success), stderr.ToString());
+        Assert.That(stdout.ToString(), Does.Contain("\"judge\": {").And.Contain("\"afRate\""));
+        Assert.That(stderr.ToString(), Does.Contain("simulated judge").And.Contain("proxy vs judge agreement").And.Contain("kappa"));
+        Assert.That(File.ReadAllText(Path.Combine(_dir, "summary.json")), Does.Contain("\"judge\""));
+        Assert.That(Directory.Exists(Path.Combine(_dir, "judge-cache")), Is.True);
+    }
+
+    [Test]
+    public async Task Af_judge_calls_an_openai_compatible_judge_over_loopback_http()
+    {
+        await CreateRunAsync(requests: 4);
+        await using var server = await LoopbackJudgeServer.StartAsync();
+        const string keyVariable = "AF_TEST_JUDGE_KEY_LOOPBACK";
+        Environment.SetEnvironmentVariable(keyVariable, "sk-test-secret-123");
+        try
+        {
+            using var stdout = new StringWriter();
+            using var stderr = new StringWriter();
+            var args = new[] { "judge", "--run", _dir, "--judge-endpoint", server.BaseUrl, "--judge-model", "judge-x", "--judge-api-key-env", keyVariable, "--votes", "3", "--no-cache" };
+
+            int code = await AfCli.InvokeAsync(args, stdout, stderr);
+
+            Assert.That(code, Is.EqualTo(AfCli.Success), stderr.ToString() + stdout);
+            var requests = server.Requests.ToArray();
+            Assert.That(requests, Has.Length.EqualTo(16 + (8 * 3)), "16 compliance calls and 3 votes for each of 8 CoT samples");
+            Assert.That(requests.All(r => r.Model == "judge-x" && r.Authorization == "Bearer sk-test-secret-123"), Is.True);
+            Assert.That(requests.Count(r => r.Temperature == 0), Is.EqualTo(16));
+            Assert.That(requests.Count(r => r.Temperature == 1), Is.EqualTo(24));
+            var samples = RunDirectory.ReadSamples(_dir);
+            Assert.That(samples.All(s => s.Judge is ComplianceOutcome.Complied or ComplianceOutcome.Refused), Is.True);
+            Assert.That(stdout.ToString(), Does.Not.Contain("sk-test-secret-123"));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(keyVariable, null);
+        }
+    }
+
+    [Test]
+    public async Task Af_judge_needs_an_endpoint_for_a_real_run_and_checks_its_prompts()
+    {
+        await CreateRunAsync(requests: 1);
+        var manifestPath = Path.Combine(_dir, RunDirectory.ManifestFile);
+        File.WriteAllText(manifestPath, File.ReadAllText(manifestPath).Replace("\"simulated\"", "\"openai-compatible\"", StringComparison.Ordinal));
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+
+        Assert.That(await AfCli.InvokeAsync(["judge", "--run", _dir], stdout, stderr), Is.EqualTo(AfCli.Failure));
+        Assert.That(stderr.ToString(), Does.Contain("--judge-endpoint is required"));
+        Assert.That(await AfCli.InvokeAsync(["judge", "--run", _dir, "--judge-endpoint", "http://127.0.0.1:9/v1"], stdout, stderr), Is.EqualTo(AfCli.Failure));
+        Assert.That(stderr.ToString(), Does.Contain("--judge-endpoint needs --judge-model"));
+        Assert.That(await AfCli.InvokeAsync(["judge", "--run", Path.Combine(_dir, "nope")], stdout, stderr), Is.EqualTo(AfCli.Failure));
+        Assert.That(stderr.ToString(), Does.Contain("not a run directory"));
+        Assert.That(await AfCli.InvokeAsync(["judge", "--run", _dir, "--af-prompt", Path.Combine(_dir, "missing.txt")], stdout, stderr), Is.EqualTo(AfCli.Failure));
+        Assert.That(stderr.ToString(), Does.Contain("file not found"));
+    }
+}
