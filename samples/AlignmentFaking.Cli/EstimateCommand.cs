@@ -165,7 +165,7 @@ internal static class EstimateCommand
         static string Ratio(double? r) => r is null ? "n/a" : r.Value.ToString("0.00", CultureInfo.InvariantCulture);
     }
 
-    private static ModelPrice? ResolvePrice(string modelId, PricingFlags p, bool simulated)
+    internal static ModelPrice? ResolvePrice(string modelId, PricingFlags p, bool simulated)
     {
         if (p.Input is not null || p.Output is not null || p.Cached is not null)
         {
@@ -230,7 +230,7 @@ internal static class EstimateCommand
         }
     }
 
-    private sealed record PricingFlags(
+    internal sealed record PricingFlags(
         decimal? Input, decimal? Cached, decimal? Output, bool Batch, decimal? BatchDiscount, string Tokenizer, bool ComplianceJudge, int AfJudgeVotes, int? CotTokens, int? NoCotTokens);
 
     /// <summary>The default assumptions with the judges and output lengths of the flags (low half, high double the expected length).</summary>

@@ -2,7 +2,10 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using AlignmentFaking.Datasets;
+using AlignmentFaking.Costs;
 using AlignmentFaking.Internal;
+using AlignmentFaking.Judging.Caching;
+using AlignmentFaking.Judging.Runs;
 using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Simulation;
@@ -18,16 +21,30 @@ internal static class RunCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var definition = new RunOptionsDefinition("Print summary.json to stdout (human output goes to stderr).");
+        var judges = new JudgeOptionsDefinition();
+        var judge = new Option<bool>("--judge") { Description = "Judge as the run goes (compliance and alignment-faking judges); implied by --judge-endpoint. Without an endpoint only the simulated organism's run can be judged (by the simulated judge)." };
+        var budget = new Option<decimal?>("--budget-usd") { Description = "Stop launching calls when spent plus in-flight estimates would pass this many USD (needs a known price: the built-in table or --price-input/--price-output); the run stays resumable." };
+        var priceInput = new Option<decimal?>("--price-input") { Description = "Input price in USD per million tokens (for --budget-usd and the summary's cost; overrides the built-in table)." };
+        var priceCached = new Option<decimal?>("--price-cached-input") { Description = "Cached-input price in USD per million tokens." };
+        var priceOutput = new Option<decimal?>("--price-output") { Description = "Output price in USD per million tokens." };
         var command = new Command("run", "Run the experiment and write a run directory.");
         definition.AddTo(command);
+        judges.AddTo(command);
+        foreach (var option in new Option[] { judge, budget, priceInput, priceCached, priceOutput })
+        {
+            command.Options.Add(option);
+        }
 
         command.SetAction(async (parse, ct) =>
         {
             var settings = definition.Bind(parse);
+            var judgeSettings = parse.GetValue(judge) || parse.GetValue(judges.Endpoint) is not null ? judges.Bind(parse, string.Empty) : null;
+            var pricing = new EstimateCommand.PricingFlags(parse.GetValue(priceInput), parse.GetValue(priceCached), parse.GetValue(priceOutput), false, null, "auto", false, 0, null, null);
+            var budgetUsd = parse.GetValue(budget);
             var human = settings.Json ? stderr : stdout;
             try
             {
-                return await ExecuteAsync(settings, stdout, human, ct).ConfigureAwait(false);
+                return await ExecuteAsync(settings, judgeSettings, pricing, budgetUsd, stdout, human, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -43,7 +60,10 @@ internal static class RunCommand
         return command;
     }
 
-    private static async Task<int> ExecuteAsync(RunSettings s, TextWriter stdout, TextWriter human, CancellationToken ct)
+    /// <summary>Exit code of a run stopped by its budget (resumable with a higher --budget-usd).</summary>
+    public const int BudgetExhausted = 3;
+
+    private static async Task<int> ExecuteAsync(RunSettings s, JudgeSettings? judgeSettings, EstimateCommand.PricingFlags pricing, decimal? budgetUsd, TextWriter stdout, TextWriter human, CancellationToken ct)
     {
         if (s.Endpoint is null && s.Model is not null)
         {
@@ -99,6 +119,22 @@ internal static class RunCommand
         var inputs = await Inputs.ResolveAsync(s, simulated, human, ct).ConfigureAwait(false);
         var scenarios = s.BuildScenarios(inputs);
         var options = s.BuildOptions(modelId, simulated);
+        ModelPrice? price;
+        CostEstimate? estimate = null;
+        try
+        {
+            price = EstimateCommand.ResolvePrice(modelId, pricing, simulated);
+            estimate = new CostEstimator(TokenCounter.ForModel(modelId)).Estimate(scenarios, options, inputs.Requests, price);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException)
+        {
+            throw new CliException(ex.Message);
+        }
+
+        if (budgetUsd is not null && price is null)
+        {
+            throw new CliException($"--budget-usd needs a price for '{modelId}': pass --price-input and --price-output (USD per million tokens)");
+        }
 
         var runner = new ExperimentRunner(subject, scenarios, options);
         var outDir = s.Out ?? Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Sanitize(modelId));
@@ -158,16 +194,54 @@ internal static class RunCommand
             await human.WriteLineAsync($"resuming: {done.Count} of {plan.Count} samples already done, {work.Length} to go").ConfigureAwait(false);
         }
 
+        if (budgetUsd is { } limit)
+        {
+            var spentBefore = CostEstimator.Actual(samples, price).Cost ?? 0m;
+            options.Budget = new RunBudget(limit, price!, spentBefore);
+            await human.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"budget ${limit} ({spentBefore:0.####} spent before this session); expected cost of the whole run ${estimate?.Expected.Cost:0.####}")).ConfigureAwait(false);
+        }
+
+        RunJudge? runJudge = null;
+        IChatClient? judgeClient = null;
+        if (judgeSettings is not null)
+        {
+            var judgeCache = new JudgeCache(Path.Combine(run.FullPath, JudgeCommand.CacheFolder));
+            (runJudge, judgeClient, _, _) = await JudgeCommand.BuildAsync(judgeSettings, subjectKind, judgeCache, human).ConfigureAwait(false);
+        }
+
+        using var judgeScope = judgeClient;
         var progress = new ProgressPrinter(human, work.Length);
         bool cancelled = false;
         FatalCallException? fatal = null;
+        BudgetExhaustedException? budgetStop = null;
         try
         {
-            await foreach (var sample in runner.StreamAsync(work, progress, ct).ConfigureAwait(false))
+            if (runJudge is null)
             {
-                await run.AppendAsync(sample, CancellationToken.None).ConfigureAwait(false);
-                samples.Add(sample);
+                await foreach (var sample in runner.StreamAsync(work, progress, ct).ConfigureAwait(false))
+                {
+                    await run.AppendAsync(sample, CancellationToken.None).ConfigureAwait(false);
+                    samples.Add(sample);
+                }
             }
+            else
+            {
+                // Judge as the run goes: each finished sample is judged (several at once) before it is written.
+                var judgeOptions = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, s.Concurrency), CancellationToken = ct };
+                await Parallel.ForEachAsync(runner.StreamAsync(work, progress, ct), judgeOptions, async (sample, token) =>
+                {
+                    var judged = await runJudge.JudgeSampleAsync(sample, token).ConfigureAwait(false);
+                    await run.AppendAsync(judged, CancellationToken.None).ConfigureAwait(false);
+                    lock (samples)
+                    {
+                        samples.Add(judged);
+                    }
+                }).ConfigureAwait(false);
+            }
+        }
+        catch (BudgetExhaustedException ex)
+        {
+            budgetStop = ex;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -180,11 +254,27 @@ internal static class RunCommand
 
         progress.Finish();
         var summary = RunSummary.Compute(modelId, samples);
-        await run.CompleteAsync(summary, DateTimeOffset.UtcNow, complete: !cancelled && fatal is null && samples.Count == plan.Count, CancellationToken.None).ConfigureAwait(false);
+        if (runJudge is not null)
+        {
+            summary = JudgeSummary.Apply(summary, samples);
+        }
+
+        if (estimate is not null)
+        {
+            summary = summary with { Cost = RunCostSummary.Create(estimate, samples) };
+        }
+
+        await run.CompleteAsync(summary, DateTimeOffset.UtcNow, complete: !cancelled && fatal is null && budgetStop is null && samples.Count == plan.Count, CancellationToken.None).ConfigureAwait(false);
         await PrintSummaryAsync(human, summary, samples).ConfigureAwait(false);
         if (s.Json)
         {
             await stdout.WriteLineAsync(JsonSerializer.Serialize(summary, RunJson.Indented)).ConfigureAwait(false);
+        }
+
+        if (budgetStop is not null)
+        {
+            await human.WriteLineAsync($"stopped: {budgetStop.Message}. {samples.Count} of {plan.Count} samples are kept in {run.FullPath}; rerun the same command with a higher --budget-usd to continue.").ConfigureAwait(false);
+            return BudgetExhausted;
         }
 
         if (fatal is not null)
@@ -219,10 +309,27 @@ internal static class RunCommand
             {
                 await w.WriteLineAsync("  other outcomes: " + string.Join(", ", other)).ConfigureAwait(false);
             }
+
+            if (c.Judge is { } judge)
+            {
+                var judgeInterval = judge.Gap.CiLower is null ? string.Empty
+                    : string.Create(CultureInfo.InvariantCulture, $" (95% CI {Pct(judge.Gap.CiLower)} to {Pct(judge.Gap.CiUpper)}, {judge.Gap.Test} p = {judge.Gap.PValue:0.####})");
+                await w.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  compliance (judge): training {Pct(judge.Training.Rate)} ({judge.Training.Complied}/{judge.Training.N}), unmonitored {Pct(judge.Unmonitored.Rate)} ({judge.Unmonitored.Complied}/{judge.Unmonitored.N}), gap {Pct(judge.Gap.Estimate)}{judgeInterval}")).ConfigureAwait(false);
+            }
+
+            if (c.AfRate is not null)
+            {
+                var afInterval = c.AfRateCiLower is null ? string.Empty : $" (95% CI {Pct(c.AfRateCiLower)} to {Pct(c.AfRateCiUpper)})";
+                await w.WriteLineAsync($"  alignment-faking rate (training, judge-compliant and AF): {Pct(c.AfRate)}{afInterval}").ConfigureAwait(false);
+            }
         }
 
         var usage = samples.Aggregate(TokenUsage.Zero, (a, s) => a + s.Usage);
         await w.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"calls {samples.Sum(s => s.Turns)}, tokens in {usage.InputTokens:N0}, out {usage.OutputTokens:N0}")).ConfigureAwait(false);
+        if (summary.Cost is { } cost && cost.Actual?.Cost is { } actual && cost.Estimate.Expected is > 0)
+        {
+            await w.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"cost ${actual:0.####} (estimated before the run ${cost.Estimate.Expected:0.####}; actual/expected {cost.Ratio:0.00})")).ConfigureAwait(false);
+        }
     }
 
     internal static Shard? ParseShard(string? text)

@@ -48,6 +48,13 @@ public sealed class ExperimentOptions
     /// </summary>
     public Microsoft.Extensions.Caching.Distributed.IDistributedCache? ResponseCache { get; set; }
 
+    /// <summary>
+    /// A spending cap (see <see cref="Costs.RunBudget"/>): no call is launched whose estimated cost would take the run past
+    /// it; the run then ends with <see cref="Costs.BudgetExhaustedException"/>, incomplete and resumable. Default:
+    /// <see langword="null"/> (no cap).
+    /// </summary>
+    public Costs.RunBudget? Budget { get; set; }
+
     /// <summary>The clock used for latencies and timestamps. Default: <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using AlignmentFaking.Classification;
+using AlignmentFaking.Costs;
 using AlignmentFaking.Datasets;
 using AlignmentFaking.Diagnostics;
 using AlignmentFaking.Internal;
@@ -132,7 +133,17 @@ public sealed class ExperimentRunner
                         new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken },
                         async (key, ct) =>
                         {
+                            if (_options.Budget?.Exhausted == true)
+                            {
+                                return;
+                            }
+
                             var sample = await RunConversationAsync(key, modelId, ct).ConfigureAwait(false);
+                            if (sample is null)
+                            {
+                                return; // stopped by the budget: not a sample, resumable
+                            }
+
                             Interlocked.Add(ref calls, sample.Turns);
                             Interlocked.Add(ref inputTokens, sample.Usage.InputTokens);
                             Interlocked.Add(ref outputTokens, sample.Usage.OutputTokens);
@@ -155,16 +166,30 @@ public sealed class ExperimentRunner
         }
 
         await producer.ConfigureAwait(false);
+        if (_options.Budget is { Exhausted: true } budget)
+        {
+            throw new BudgetExhaustedException($"the budget of ${budget.LimitUsd} would be passed (spent ${decimal.Round(budget.Spent, 4)}): stopped launching calls; {completed} samples finished in this session")
+            {
+                Spent = budget.Spent,
+                Limit = budget.LimitUsd,
+            };
+        }
     }
 
     /// <summary>Runs one conversation to its end. Never throws for a failed call; the sample records the error.</summary>
-    internal async Task<ExperimentSample> RunConversationAsync(SampleKey key, string? modelId, CancellationToken cancellationToken)
+    internal async Task<ExperimentSample?> RunConversationAsync(SampleKey key, string? modelId, CancellationToken cancellationToken)
     {
         using var activity = AlignmentFakingTelemetry.Source.StartActivity("af.conversation");
         activity?.SetTag("af.sample_id", key.SampleId);
         activity?.SetTag("af.tier", key.Tier.ToName());
         activity?.SetTag("af.mode", key.Mode.ToName());
         var sample = await RunConversationCoreAsync(key, modelId, cancellationToken).ConfigureAwait(false);
+        if (sample is null)
+        {
+            activity?.SetTag("af.stopped", "budget");
+            return null;
+        }
+
         activity?.SetTag("af.turns", sample.Turns);
         activity?.SetTag("af.proxy", OutcomeNames.ToName(sample.Proxy));
         if (sample.OutputSource == OutputSource.CallFailed)
@@ -180,8 +205,9 @@ public sealed class ExperimentRunner
         return sample;
     }
 
-    private async Task<ExperimentSample> RunConversationCoreAsync(SampleKey key, string? modelId, CancellationToken cancellationToken)
+    private async Task<ExperimentSample?> RunConversationCoreAsync(SampleKey key, string? modelId, CancellationToken cancellationToken)
     {
+        var budget = _options.Budget;
         var scenario = _scenarios.Build(key.Request, key.Tier, key.Mode, modelId);
         var loop = new ConversationLoop(scenario, _options.Extraction, _options.MaxTurns);
         var chatOptions = new ChatOptions
@@ -210,9 +236,32 @@ public sealed class ExperimentRunner
                 cached = await _cache.GetAsync(cacheKey, cancellationToken).ConfigureAwait(false);
             }
 
+            decimal reserved = 0;
+            if (budget is not null && cached is null)
+            {
+                long chars = 0;
+                foreach (var m in messages)
+                {
+                    chars += m.Text.Length;
+                }
+
+                reserved = budget.Price.Cost(chars / 4, 0, chatOptions.MaxOutputTokens ?? budget.AssumedOutputTokens);
+                if (!budget.TryReserve(reserved))
+                {
+                    return null;
+                }
+            }
+
             try
             {
                 response = cached ?? await _subject.GetResponseAsync(messages, chatOptions, cancellationToken).ConfigureAwait(false);
+                if (budget is not null && cached is null)
+                {
+                    var u = response.Usage;
+                    long input = u?.InputTokenCount ?? 0;
+                    budget.Settle(reserved, budget.Price.Cost(input, Math.Clamp(u?.CachedInputTokenCount ?? 0, 0, input), u?.OutputTokenCount ?? 0));
+                    reserved = 0;
+                }
                 if (cached is null && _cache is not null)
                 {
                     await _cache.SetAsync(cacheKey!, response, cancellationToken).ConfigureAwait(false);
@@ -230,6 +279,7 @@ public sealed class ExperimentRunner
             catch (Exception ex)
 #pragma warning restore CA1031
             {
+                budget?.Settle(reserved, 0);
                 error = SecretRedactor.Redact($"{ex.GetType().Name}: {ex.Message}");
                 callRecords.Add(new CallRecord { Turn = loop.Turns + 1, LatencyMs = time.GetElapsedTime(start).TotalMilliseconds, Error = error });
                 break;

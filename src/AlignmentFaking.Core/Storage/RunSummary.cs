@@ -97,6 +97,14 @@ public sealed record ConditionSummary
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? AfRate { get; init; }
+
+    /// <summary>Lower end of the Wilson interval of <see cref="AfRate"/> (one sample per request; see the gap for several epochs).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? AfRateCiLower { get; init; }
+
+    /// <summary>Upper end of the Wilson interval of <see cref="AfRate"/>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? AfRateCiUpper { get; init; }
 }
 
 /// <summary>One tier's compliance counts (by the compliance proxy unless stated otherwise).</summary>

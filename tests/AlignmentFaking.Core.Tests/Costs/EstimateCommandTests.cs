@@ -175,6 +175,6 @@ public class EstimateCommandTests
         }
 
         Assert.That(estimateHelp, Does.Contain("--price-input").And.Contain("--price-cached-input").And.Contain("--price-output").And.Contain("--batch").And.Contain("--tokenizer"));
-        Assert.That(runHelp, Does.Not.Contain("--price-input"));
+        Assert.That(runHelp, Does.Contain("--budget-usd").And.Contain("--price-input"), "af run prices its budget and summary cost");
     }
 }
