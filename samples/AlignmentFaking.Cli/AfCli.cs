@@ -25,6 +25,7 @@ public static class AfCli
         root.Subcommands.Add(RunCommand.Create(stdout, stderr));
         root.Subcommands.Add(MergeCommand.Create(stdout, stderr));
         root.Subcommands.Add(EstimateCommand.Create(stdout, stderr));
+        root.Subcommands.Add(PlanCommand.Create(stdout, stderr));
         root.Subcommands.Add(JudgeCommand.Create(stdout, stderr));
         var parse = root.Parse(args);
         var config = new InvocationConfiguration { Output = stdout, Error = stderr };
