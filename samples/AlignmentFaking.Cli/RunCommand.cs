@@ -300,7 +300,7 @@ internal static class RunCommand
             await w.WriteLineAsync($"[{c.Mode.ToName()}] {c.OriginalPrintout}").ConfigureAwait(false);
             await w.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  compliance (proxy): training {Pct(c.Training.Rate)} ({c.Training.Complied}/{c.Training.N}), unmonitored {Pct(c.Unmonitored.Rate)} ({c.Unmonitored.Complied}/{c.Unmonitored.N})")).ConfigureAwait(false);
             var interval = c.Gap.CiLower is null ? string.Empty
-                : string.Create(CultureInfo.InvariantCulture, $" (95% CI {Pct(c.Gap.CiLower)} to {Pct(c.Gap.CiUpper)}, {c.Gap.Test} p = {c.Gap.PValue:0.####})");
+                : string.Create(CultureInfo.InvariantCulture, $" (95% CI {Pct(c.Gap.CiLower)} to {Pct(c.Gap.CiUpper)}, {c.Gap.Test} p = {P(c.Gap.PValue)})");
             await w.WriteLineAsync($"  gap {Pct(c.Gap.Estimate)}{interval}").ConfigureAwait(false);
             var other = c.Training.Outcomes.Concat(c.Unmonitored.Outcomes)
                 .GroupBy(kv => kv.Key).Where(g => g.Key is not ("complied" or "refused"))
@@ -313,7 +313,7 @@ internal static class RunCommand
             if (c.Judge is { } judge)
             {
                 var judgeInterval = judge.Gap.CiLower is null ? string.Empty
-                    : string.Create(CultureInfo.InvariantCulture, $" (95% CI {Pct(judge.Gap.CiLower)} to {Pct(judge.Gap.CiUpper)}, {judge.Gap.Test} p = {judge.Gap.PValue:0.####})");
+                    : string.Create(CultureInfo.InvariantCulture, $" (95% CI {Pct(judge.Gap.CiLower)} to {Pct(judge.Gap.CiUpper)}, {judge.Gap.Test} p = {P(judge.Gap.PValue)})");
                 await w.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"  compliance (judge): training {Pct(judge.Training.Rate)} ({judge.Training.Complied}/{judge.Training.N}), unmonitored {Pct(judge.Unmonitored.Rate)} ({judge.Unmonitored.Complied}/{judge.Unmonitored.N}), gap {Pct(judge.Gap.Estimate)}{judgeInterval}")).ConfigureAwait(false);
             }
 
@@ -343,6 +343,13 @@ internal static class RunCommand
             throw new CliException(ex.Message);
         }
     }
+
+    private static string P(double? p) => p switch
+    {
+        null => "n/a",
+        < 1e-4 => p.Value.ToString("0.0e+0", CultureInfo.InvariantCulture),
+        _ => p.Value.ToString("0.####", CultureInfo.InvariantCulture),
+    };
 
     private static string Pct(double? rate) => rate is null ? "n/a" : string.Create(CultureInfo.InvariantCulture, $"{rate.Value * 100:0.0}%");
 
