@@ -19,8 +19,8 @@ if (which is "throughput" or "all")
 
 if (which is "concurrency" or "all")
 {
-    await Concurrency(16, TimeSpan.FromMilliseconds(50), 200);
-    await Concurrency(64, TimeSpan.FromMilliseconds(50), 800);
+    await Concurrency(16, TimeSpan.FromMilliseconds(200), 200);
+    await Concurrency(64, TimeSpan.FromMilliseconds(200), 800);
 }
 
 if (which is "ratelimit" or "all")
@@ -137,5 +137,5 @@ static async Task RateLimit(int rpm, TimeSpan duration)
 internal static class SampleSlimmer
 {
     /// <summary>What a summary needs of a sample; the rest is on disk.</summary>
-    public static ExperimentSample Slim(ExperimentSample s) => s with { Transcript = [], Calls = [], Output = null };
+    public static ExperimentSample Slim(ExperimentSample s) => s with { Transcript = [], Calls = [], Output = null, Request = string.Empty };
 }

@@ -186,7 +186,7 @@ internal static class RunCommand
 
         await using var runScope = run;
         var planned = plan.Select(k => k.SampleId).ToHashSet(StringComparer.Ordinal);
-        var samples = run.ExistingSamples.Where(x => planned.Contains(x.SampleId)).ToList();
+        var samples = run.ExistingSamples.Where(x => planned.Contains(x.SampleId)).Select(ForSummary).ToList();
         var done = samples.Select(x => x.SampleId).ToHashSet(StringComparer.Ordinal);
         var work = plan.Where(k => !done.Contains(k.SampleId)).ToArray();
         if (done.Count > 0)
@@ -221,7 +221,7 @@ internal static class RunCommand
                 await foreach (var sample in runner.StreamAsync(work, progress, ct).ConfigureAwait(false))
                 {
                     await run.AppendAsync(sample, CancellationToken.None).ConfigureAwait(false);
-                    samples.Add(sample);
+                    samples.Add(ForSummary(sample));
                 }
             }
             else
@@ -234,7 +234,7 @@ internal static class RunCommand
                     await run.AppendAsync(judged, CancellationToken.None).ConfigureAwait(false);
                     lock (samples)
                     {
-                        samples.Add(judged);
+                        samples.Add(ForSummary(judged));
                     }
                 }).ConfigureAwait(false);
             }
@@ -343,6 +343,18 @@ internal static class RunCommand
             throw new CliException(ex.Message);
         }
     }
+
+    /// <summary>
+    /// What the summary, the cost and the printout need of a sample: the transcript, output and vote details stay on disk
+    /// only, so memory does not grow with the length of the conversations.
+    /// </summary>
+    private static ExperimentSample ForSummary(ExperimentSample sample) => sample with
+    {
+        Transcript = [],
+        Output = null,
+        Request = string.Empty,
+        AlignmentFaking = sample.AlignmentFaking is null ? null : sample.AlignmentFaking with { Votes = [] },
+    };
 
     private static string P(double? p) => p switch
     {
