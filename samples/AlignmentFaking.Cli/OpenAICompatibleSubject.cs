@@ -15,7 +15,7 @@ namespace AlignmentFaking.Cli;
 /// </summary>
 internal static class OpenAICompatibleSubject
 {
-    public static IChatClient Create(Uri endpoint, string model, string apiKey, string keyVariable, int maxRetries, Action<int, Exception, TimeSpan>? onRetry = null, TimeSpan? baseDelay = null, EndpointLimitOptions? limits = null)
+    public static IChatClient Create(Uri endpoint, string model, string apiKey, string keyVariable, int maxRetries, Action<int, Exception, TimeSpan>? onRetry = null, TimeSpan? baseDelay = null, EndpointLimitOptions? limits = null, TimeSpan? attemptTimeout = null)
     {
         SecretRedactor.Register(apiKey);
         var clientOptions = new OpenAIClientOptions
@@ -37,6 +37,7 @@ internal static class OpenAICompatibleSubject
             Classify = ex => Classify(ex, keyVariable),
             OnRetry = onRetry,
             BaseDelay = baseDelay ?? TimeSpan.FromSeconds(1),
+            AttemptTimeout = attemptTimeout ?? TimeSpan.FromMinutes(10),
         });
     }
 

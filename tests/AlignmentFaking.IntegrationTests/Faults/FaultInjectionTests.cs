@@ -19,10 +19,10 @@ public class FaultInjectionTests
     private const string Model = "meta-llama/Meta-Llama-3.1-8B-Instruct";
 
     private static IChatClient Subject(OpenAICompatibleTestServer server, int maxRetries = 6) =>
-        OpenAICompatibleSubject.Create(server.BaseAddress, Model, "test-key", "AF_API_KEY", maxRetries, baseDelay: TimeSpan.FromMilliseconds(1));
+        OpenAICompatibleSubject.Create(server.BaseAddress, Model, "test-key", "AF_API_KEY", maxRetries, baseDelay: TimeSpan.FromMilliseconds(1), attemptTimeout: TimeSpan.FromSeconds(2));
 
     [Test]
-    public async Task A_run_survives_429s_500s_dropped_connections_malformed_bodies_and_empty_choices()
+    public async Task A_run_survives_429s_500s_dropped_connections_malformed_bodies_empty_choices_and_slow_replies()
     {
         var organism = new SimulatedModelOrganism(new SimulatedOrganismOptions { ModelId = Model, TrainingComplianceRate = 0.5 });
         var plan = new FaultPlan()
@@ -33,7 +33,8 @@ public class FaultInjectionTests
             .OnCall(12, ScriptedReply.EmptyChoices())
             .OnCall(14, ScriptedReply.DropConnection(afterPartialBody: true))
             .OnCall(16, ScriptedReply.TruncatedJson())
-            .OnCall(18, ScriptedReply.ServiceUnavailable(TimeSpan.Zero));
+            .OnCall(18, ScriptedReply.ServiceUnavailable(TimeSpan.Zero))
+            .OnCall(20, ScriptedReply.Text("too late").WithDelay(TimeSpan.FromSeconds(30)));
         await using var server = await OpenAICompatibleTestServer.StartAsync(plan.Wrap(OrganismResponder.For(organism)), new TestServerOptions { Models = [Model] });
         using var subject = Subject(server);
         var requests = RequestDataset.FromList(Enumerable.Range(0, 8).Select(i => $"Synthetic request {i}"));
@@ -41,7 +42,8 @@ public class FaultInjectionTests
 
         var result = await runner.RunAsync(requests);
 
-        Assert.That(plan.FaultsInjected, Is.EqualTo(10));
+        Assert.That(plan.FaultsInjected, Is.EqualTo(11));
+        Assert.That(server.Calls.Single(c => c.Sequence == 20).Outcome, Is.Not.EqualTo(CallOutcome.Answered), "the slow attempt was abandoned at the attempt timeout and retried");
         Assert.That(result.Samples, Has.Count.EqualTo(8 * 2 * 2));
         Assert.That(result.Samples.Select(s => s.SampleId).Distinct().Count(), Is.EqualTo(result.Samples.Count));
         Assert.That(result.Samples.Where(s => s.Proxy == ComplianceOutcome.Error).Select(s => s.Error), Is.Empty);
