@@ -42,18 +42,8 @@ internal static class JudgeCommand
         command.SetAction(async (parse, ct) =>
         {
             var bound = definition.Bind(parse, parse.GetValue(run)!);
-            var settings = new JudgeSettings
+            var settings = bound with
             {
-                Run = bound.Run,
-                Endpoint = bound.Endpoint,
-                Model = bound.Model,
-                KeyVariable = bound.KeyVariable,
-                CompliancePrompt = bound.CompliancePrompt,
-                AfPrompt = bound.AfPrompt,
-                Votes = bound.Votes,
-                Threshold = bound.Threshold,
-                NoAf = bound.NoAf,
-                AfOnlyCompliant = bound.AfOnlyCompliant,
                 Concurrency = parse.GetValue(concurrency),
                 Retries = Math.Max(parse.GetValue(retries), bound.Retries),
                 Rejudge = parse.GetValue(rejudge),
@@ -162,18 +152,8 @@ internal static class JudgeCommand
             throw new CliException("--judge-endpoint needs --judge-model");
         }
 
-        if (!Uri.TryCreate(s.Endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-        {
-            throw new CliException($"--judge-endpoint must be an http(s) URL (got '{SecretRedactor.Redact(s.Endpoint)}')");
-        }
-
-        var key = Environment.GetEnvironmentVariable(s.KeyVariable);
-        if (string.IsNullOrEmpty(key))
-        {
-            await human.WriteLineAsync($"note: environment variable {s.KeyVariable} is not set; calling the judge endpoint without a key (fine for local servers).").ConfigureAwait(false);
-            key = "no-key";
-        }
-
+        var uri = OpenAICompatibleSubject.ParseEndpoint(s.Endpoint, "--judge-endpoint");
+        var key = await OpenAICompatibleSubject.ReadKeyAsync(s.KeyVariable, null, "judge endpoint", human).ConfigureAwait(false);
         return OpenAICompatibleSubject.Create(uri, s.Model, key, s.KeyVariable, maxRetries: 6);
     }
 
@@ -266,7 +246,7 @@ internal static class JudgeCommand
     }
 }
 
-internal sealed class JudgeSettings
+internal sealed record JudgeSettings
 {
     public required string Run { get; init; }
 

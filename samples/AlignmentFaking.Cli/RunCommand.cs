@@ -90,23 +90,8 @@ internal static class RunCommand
                 throw new CliException("--endpoint needs --model");
             }
 
-            if (!Uri.TryCreate(s.Endpoint, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-            {
-                throw new CliException($"--endpoint must be an http(s) URL (got '{SecretRedactor.Redact(s.Endpoint)}')");
-            }
-
-            var key = Environment.GetEnvironmentVariable(s.KeyVariable);
-            if (string.IsNullOrEmpty(key) && s.KeyVariable == DefaultKeyVariable)
-            {
-                key = Environment.GetEnvironmentVariable("OPENAI_API_KEY");
-            }
-
-            if (string.IsNullOrEmpty(key))
-            {
-                await human.WriteLineAsync($"note: environment variable {s.KeyVariable} is not set; calling the endpoint without a key (fine for local servers).").ConfigureAwait(false);
-                key = "no-key";
-            }
-
+            var uri = OpenAICompatibleSubject.ParseEndpoint(s.Endpoint!, "--endpoint");
+            var key = await OpenAICompatibleSubject.ReadKeyAsync(s.KeyVariable, s.KeyVariable == DefaultKeyVariable ? "OPENAI_API_KEY" : null, "endpoint", human).ConfigureAwait(false);
             subject = OpenAICompatibleSubject.Create(uri, s.Model, key, s.KeyVariable, s.MaxRetries, (attempt, ex, delay) =>
                 human.WriteLine(string.Create(CultureInfo.InvariantCulture, $"retry {attempt}/{s.MaxRetries} in {delay.TotalSeconds:0.0}s after {SecretRedactor.Redact(ex.GetType().Name + ": " + ex.Message).Split('\n')[0]}")),
                 limits: new EndpointLimitOptions { RequestsPerMinute = s.Rpm, TokensPerMinute = s.Tpm, MaxConcurrency = Math.Max(1, s.Concurrency) });
