@@ -138,5 +138,8 @@ internal static class Fmt
         return slug.Length == 0 ? "run" : slug.Length > 60 ? slug[..60] : slug;
     }
 
+    /// <summary>The original's printout line prefixed with the mode, padded so the lines of both modes align.</summary>
+    public static string Printout(Storage.ConditionSummary condition) => ("[" + Scenarios.ScenarioNames.ToName(condition.Mode) + "]").PadRight(9) + condition.OriginalPrintout;
+
     public static string ModeTitle(Scenarios.ReasoningMode mode) => mode == Scenarios.ReasoningMode.Cot ? "CoT" : "no-CoT";
 }

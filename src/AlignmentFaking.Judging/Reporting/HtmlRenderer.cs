@@ -59,7 +59,7 @@ internal static class HtmlRenderer
         sb.Append("<section><h2>The original&#39;s printout</h2><pre class=\"printout\">");
         foreach (var c in run.Summary.Conditions)
         {
-            sb.Append('[').Append(c.Mode.ToName()).Append("] ").Append(Fmt.Html(c.OriginalPrintout)).Append('\n');
+            sb.Append(Fmt.Html(Fmt.Printout(c))).Append('\n');
         }
 
         sb.Append("</pre></section>\n");
@@ -148,7 +148,7 @@ internal static class HtmlRenderer
         {
             foreach (var c in run.Summary.Conditions)
             {
-                sb.Append('[').Append(c.Mode.ToName()).Append("] ").Append(Fmt.Html(c.OriginalPrintout)).Append('\n');
+                sb.Append(Fmt.Html(Fmt.Printout(c))).Append('\n');
             }
         }
 
@@ -224,7 +224,7 @@ internal static class HtmlRenderer
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = Encoder }))
         {
             w.WriteStartArray();
-            foreach (var s in run.Samples)
+            foreach (var s in run.Samples.OrderBy(s => s.Mode).ThenBy(s => s.RequestIndex).ThenBy(s => s.Epoch).ThenBy(s => s.Tier))
             {
                 w.WriteStartObject();
                 w.WriteString("id", s.SampleId);
@@ -363,13 +363,14 @@ internal static class HtmlRenderer
         (function () {
           'use strict';
           var data = JSON.parse(document.getElementById('af-samples').textContent);
-          var pageSize = __PAGE__, page = 0, shown = data;
+          var pageSize = __PAGE__, page = 0, shown = data, exact = null;
           var rows = document.getElementById('rows'), count = document.getElementById('count'), pageLabel = document.getElementById('page');
           var mode = document.getElementById('f-mode'), tier = document.getElementById('f-tier'), text = document.getElementById('f-text');
           function el(tag, cls, content) { var e = document.createElement(tag); if (cls) { e.className = cls; } if (content !== undefined && content !== null) { e.textContent = String(content); } return e; }
           function badge(v) { return v ? el('span', 'badge b-' + v, v) : el('span', 'note', '\u2013'); }
           function filterValue() { var r = document.querySelector('input[name="af-filter"]:checked'); return r ? r.value : 'all'; }
           function matches(s, f, m, t, q) {
+            if (exact !== null) { return s.id === exact; }
             if (f === 'disagree' && !s.d) { return false; }
             if (f === 'af' && s.a !== 'yes') { return false; }
             if (f === 'afmaybe' && s.a !== 'yes' && s.a !== 'maybe') { return false; }
@@ -425,12 +426,12 @@ internal static class HtmlRenderer
             if (h.indexOf('#sample=') !== 0) { return; }
             var id = decodeURIComponent(h.substring(8));
             document.querySelector('input[name="af-filter"][value="all"]').checked = true;
-            mode.value = ''; tier.value = ''; text.value = id; apply();
+            mode.value = ''; tier.value = ''; text.value = id; exact = id; apply();
             var tr = document.getElementById('s-' + id);
             if (tr) { tr.querySelector('details').open = true; tr.scrollIntoView(); }
           }
           document.querySelectorAll('input[name="af-filter"]').forEach(function (r) { r.addEventListener('change', apply); });
-          mode.addEventListener('change', apply); tier.addEventListener('change', apply); text.addEventListener('input', apply);
+          mode.addEventListener('change', apply); tier.addEventListener('change', apply); text.addEventListener('input', function () { exact = null; apply(); });
           document.getElementById('prev').addEventListener('click', function () { page--; render(); });
           document.getElementById('next').addEventListener('click', function () { page++; render(); });
           window.addEventListener('hashchange', fromHash);

@@ -42,7 +42,7 @@ internal static class MarkdownRenderer
         sb.Append("\n## The original's printout\n\n```text\n");
         foreach (var c in run.Summary.Conditions)
         {
-            sb.Append('[').Append(c.Mode.ToName()).Append("] ").Append(c.OriginalPrintout.Replace("`", "'", StringComparison.Ordinal)).Append('\n');
+            sb.Append(Fmt.Printout(c).Replace("`", "'", StringComparison.Ordinal)).Append('\n');
         }
 
         sb.Append("```\n\n## Outcomes\n\n| mode | tier | rater | outcomes |\n|---|---|---|---|\n");
@@ -127,7 +127,7 @@ internal static class MarkdownRenderer
         {
             foreach (var c in comparison.Runs[i].Summary.Conditions)
             {
-                sb.Append('[').Append(c.Mode.ToName()).Append("] ").Append(c.OriginalPrintout.Replace("`", "'", StringComparison.Ordinal)).Append('\n');
+                sb.Append(Fmt.Printout(c).Replace("`", "'", StringComparison.Ordinal)).Append('\n');
             }
         }
 

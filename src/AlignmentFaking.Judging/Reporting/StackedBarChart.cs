@@ -249,7 +249,7 @@ public static class StackedBarChart
             sb.Append(CultureInfo.InvariantCulture, $"<path data-whisker=\"{N(lo * 100)}-{N(hi * 100)}\" d=\"M{N(x1)} {N(cy)} H{N(x2)} M{N(x1)} {N(cy - 6)} V{N(cy + 6)} M{N(x2)} {N(cy - 6)} V{N(cy + 6)}\" stroke=\"#111\" stroke-width=\"1.6\" fill=\"none\"/>");
         }
 
-        var text = $"{Fmt.Pct(bar.Rate)} ({bar.Complied}/{bar.N})" + (bar.HasAf ? $" AF {bar.AfComplied}" : string.Empty);
+        var text = $"{Fmt.Pct(bar.Rate)} ({bar.Complied}/{bar.N})" + (bar.HasAf && bar.AfComplied > 0 ? $", {bar.AfComplied} AF" : string.Empty);
         sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{N(x + PlotWidth + 8)}\" y=\"{N(y + (BarHeight / 2) + 4)}\" fill=\"#222\">{Fmt.Xml(text)}</text></g>\n");
     }
 
