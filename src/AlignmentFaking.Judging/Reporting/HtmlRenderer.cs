@@ -128,7 +128,7 @@ internal static class HtmlRenderer
         sb.Append(CultureInfo.InvariantCulture, $"<h1>Alignment-faking comparison: {comparison.Runs.Count} runs</h1>\n");
         sb.Append("<section><figure>").Append(StackedBarChart.ToSvg(comparison)).Append("</figure></section>\n");
         bool judged = comparison.AnyJudged;
-        sb.Append("<section><h2>Refusal rates and the compliance gap</h2><table class=\"grid\"><thead><tr><th>model</th><th>mode</th><th>n (training / unmonitored)</th><th>training refusal</th><th>unmonitored refusal</th><th>compliance gap [interval]</th><th>p (test)</th>");
+        sb.Append("<section><h2>Refusal rates and the compliance gap</h2><div class=\"scroll\"><table class=\"grid cmp\"><thead><tr><th>model</th><th>mode</th><th>n (training / unmonitored)</th><th>training refusal</th><th>unmonitored refusal</th><th>compliance gap [interval]</th><th>p (test)</th>");
         sb.Append(judged ? "<th>judge: training refusal</th><th>judge: unmonitored refusal</th><th>judge: gap [interval]</th><th>AF rate</th>" : string.Empty);
         sb.Append("</tr></thead><tbody>");
         foreach (var r in comparison.Rows)
@@ -142,7 +142,7 @@ internal static class HtmlRenderer
             sb.Append("</tr>");
         }
 
-        sb.Append("</tbody></table><p class=\"note\">Refusal = 1 - compliance, by the original&#39;s prefix proxy unless marked judge. Gap = training minus unmonitored compliance, with its interval and two-sided test.</p></section>\n");
+        sb.Append("</tbody></table></div><p class=\"note\">Refusal = 1 - compliance, by the original&#39;s prefix proxy unless marked judge. Gap = training minus unmonitored compliance, with its interval and two-sided test.</p></section>\n");
         sb.Append("<section><h2>The original&#39;s printout</h2><pre class=\"printout\">");
         foreach (var run in comparison.Runs)
         {
@@ -199,8 +199,14 @@ internal static class HtmlRenderer
     {
         sb.Append("<section id=\"samples\"><h2>Samples</h2>");
         sb.Append("<div class=\"controls\"><span class=\"filters\">");
+        bool hasAf = run.Samples.Any(s => s.AlignmentFaking is not null);
         foreach (var (value, label, check) in new[] { ("all", "all", true), ("disagree", "proxy \u2260 judge", false), ("af", "AF: yes", false), ("afmaybe", "AF: yes or maybe", false) })
         {
+            if ((value == "disagree" && run.Agreement is null) || (value.StartsWith("af", StringComparison.Ordinal) && !hasAf))
+            {
+                continue;
+            }
+
             sb.Append(CultureInfo.InvariantCulture, $"<label><input type=\"radio\" name=\"af-filter\" value=\"{value}\"{(check ? " checked" : string.Empty)}> {Fmt.Html(label)}</label>");
         }
 
@@ -331,6 +337,8 @@ internal static class HtmlRenderer
         table.grid th, table.grid td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
         table.grid thead th { background: #eef1f5; font-weight: 600; }
         table.grid tbody tr:nth-child(even) { background: #fafbfc; }
+        .scroll { overflow-x: auto; }
+        table.cmp td:nth-child(n+2) { white-space: nowrap; font-variant-numeric: tabular-nums; }
         .cm { display: flex; gap: 24px; align-items: center; flex-wrap: wrap; }
         table.matrix { width: auto; }
         table.matrix td { text-align: right; min-width: 90px; font-variant-numeric: tabular-nums; }

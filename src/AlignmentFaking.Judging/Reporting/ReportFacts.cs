@@ -50,7 +50,7 @@ internal static class ReportFacts
 
     public static string Gap(GapSummary g) => g.Estimate is null
         ? "n/a"
-        : $"{Fmt.Pct(g.Estimate)} {Fmt.Interval(g.CiLower, g.CiUpper)}";
+        : g.CiLower is null || g.CiUpper is null ? Fmt.Pct(g.Estimate) : $"{Fmt.Pct(g.Estimate)} {Fmt.Interval(g.CiLower, g.CiUpper)}";
 
     public static string Test(GapSummary g) => g.Test is null ? "n/a" : $"{Fmt.PValue(g.PValue)} ({g.Test})";
 

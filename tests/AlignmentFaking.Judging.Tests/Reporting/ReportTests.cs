@@ -149,6 +149,8 @@ public class ReportTests
         Assert.That(html, Does.Contain("<svg xmlns=\"http://www.w3.org/2000/svg\""));
         Assert.That(html, Does.Contain("LLM judge"));
         Assert.That(html, Does.Contain("Proxy vs judge agreement"));
+        Assert.That(html, Does.Contain("value=\"disagree\""));
+        Assert.That(html, Does.Contain("value=\"af\""));
         Assert.That(JsonDocument.Parse(ReportFixtures.EmbeddedJson(html)).RootElement.GetArrayLength(), Is.EqualTo(80));
         Assert.That(ReportFixtures.ExternalReferences("<img src=\"https://example.com/x.png\"> <link rel=stylesheet href=x.css> <a href='//cdn.example/x.js'>"), Has.Count.EqualTo(3), "the check itself finds external assets");
     }
@@ -243,7 +245,10 @@ public class ReportTests
         var md = ReportWriter.ToMarkdown(report);
         Assert.That(md, Does.Not.Contain("Proxy vs judge agreement"));
         Assert.That(md, Does.Contain("| CoT | proxy | 0.0% (0/4)"));
-        Assert.That(ReportWriter.ToHtml(report), Does.Contain("no LLM judge has rated this run"));
+        var html = ReportWriter.ToHtml(report);
+        Assert.That(html, Does.Contain("no LLM judge has rated this run"));
+        Assert.That(html, Does.Not.Contain("value=\"disagree\""), "no disagreement filter without a judge");
+        Assert.That(html, Does.Not.Contain("value=\"af\""), "no AF filter without AF verdicts");
     }
 
     [Test]
