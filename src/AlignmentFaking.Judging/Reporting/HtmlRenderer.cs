@@ -159,7 +159,7 @@ internal static class HtmlRenderer
             sb.Append(runLinks is null ? Fmt.Html(comparison.Labels[i]) : $"<a href=\"{Fmt.Html(runLinks[i])}\">{Fmt.Html(comparison.Labels[i])}</a>");
             if (comparison.Runs[i].Directory is { } dir)
             {
-                sb.Append(" <span class=\"note\">").Append(Fmt.Html(dir)).Append("</span>");
+                sb.Append(" <span class=\"note\">run directory ").Append(Fmt.Html(Path.GetFileName(dir.TrimEnd('/', '\\')))).Append("</span>");
             }
 
             sb.Append("</li>");

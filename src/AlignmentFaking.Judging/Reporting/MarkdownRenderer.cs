@@ -143,7 +143,7 @@ internal static class MarkdownRenderer
 
             if (run.Directory is not null)
             {
-                sb.Append(" (").Append(Fmt.Md(run.Directory)).Append(')');
+                sb.Append(" (run directory ").Append(Fmt.Md(Path.GetFileName(run.Directory.TrimEnd('/', '\\')))).Append(')');
             }
 
             sb.Append('\n');

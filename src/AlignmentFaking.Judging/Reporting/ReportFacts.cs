@@ -13,7 +13,7 @@ internal static class ReportFacts
         var facts = new List<(string, string)> { ("model", run.Model) };
         if (run.Directory is not null)
         {
-            facts.Add(("run directory", run.Directory));
+            facts.Add(("run directory", Path.GetFileName(run.Directory.TrimEnd('/', '\\'))));
         }
 
         if (run.Manifest is { } m)

@@ -46,7 +46,7 @@ public sealed class RunReport
 
     /// <summary>
     /// Loads a run directory written by <c>af run</c> (and possibly <c>af judge</c>). When <c>summary.json</c> is
-    /// missing (an interrupted run) the summary is computed from the samples.
+    /// missing (an interrupted run) the summary is computed from the samples (with judge rates when they were judged).
     /// </summary>
     /// <param name="directory">The run directory.</param>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
@@ -71,7 +71,7 @@ public sealed class RunReport
         {
             var manifest = hasManifest ? RunDirectory.ReadManifest(full) : null;
             var samples = RunDirectory.ReadSamples(full);
-            var summary = hasSummary ? RunDirectory.ReadSummary(full) : RunSummary.Compute(manifest!.Model, samples);
+            var summary = hasSummary ? RunDirectory.ReadSummary(full) : Judging.Runs.JudgeSummary.Compute(manifest!.Model, samples);
             return new RunReport(full, manifest, summary, samples);
         }
         catch (System.Text.Json.JsonException ex)

@@ -327,6 +327,20 @@ public class ReportTests
     }
 
     [Test]
+    public async Task An_interrupted_run_without_summary_is_reported_from_its_samples()
+    {
+        var dir = await ReportFixtures.CreateRunAsync(Path.Combine(_root, "run"), requests: 5, judge: false);
+        var expected = RunDirectory.ReadSummary(dir);
+        File.Delete(Path.Combine(dir, RunDirectory.SummaryFile));
+
+        var report = RunReport.Load(dir);
+
+        Assert.That(report.Summary.Conditions.Select(c => c.OriginalPrintout), Is.EqualTo(expected.Conditions.Select(c => c.OriginalPrintout)));
+        Assert.That(report.Manifest!.Model, Is.EqualTo("simulated-organism"));
+        Assert.That(ReportWriter.ToMarkdown(report), Does.Contain("| run directory | run |"));
+    }
+
+    [Test]
     public void A_large_run_embeds_transcripts_as_data_and_paginates_in_the_browser()
     {
         var samples = new List<ExperimentSample>();
