@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Text;
+
+namespace AlignmentFaking.Reporting;
+
+/// <summary>
+/// Renders reports: <c>report.md</c>, a self-contained <c>report.html</c> (inline CSS, SVG and JavaScript; no
+/// external assets) and the chart as <c>chart.svg</c>. One run gets the full report; several runs get a comparison
+/// table and chart, with each run's full report in <c>runs/NN-model/</c>.
+/// </summary>
+public static class ReportWriter
+{
+    /// <summary>File name of the Markdown report.</summary>
+    public const string MarkdownFile = "report.md";
+
+    /// <summary>File name of the HTML report.</summary>
+    public const string HtmlFile = "report.html";
+
+    /// <summary>File name of the chart.</summary>
+    public const string ChartFile = "chart.svg";
+
+    /// <summary>Folder of the per-run reports of a comparison.</summary>
+    public const string RunsFolder = "runs";
+
+    /// <summary>The Markdown report of one run; the chart is referenced as <see cref="ChartFile"/> next to it.</summary>
+    /// <param name="run">The run.</param>
+    /// <param name="options">Options; defaults when <see langword="null"/>.</param>
+    public static string ToMarkdown(RunReport run, ReportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return MarkdownRenderer.Run(run, Checked(options), ChartFile);
+    }
+
+    /// <summary>The self-contained HTML report of one run.</summary>
+    /// <param name="run">The run.</param>
+    /// <param name="options">Options; defaults when <see langword="null"/>.</param>
+    public static string ToHtml(RunReport run, ReportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return HtmlRenderer.Run(run, Checked(options));
+    }
+
+    /// <summary>The Markdown comparison of several runs; the chart is referenced as <see cref="ChartFile"/> next to it.</summary>
+    /// <param name="comparison">The comparison.</param>
+    public static string ToMarkdown(ComparisonReport comparison)
+    {
+        ArgumentNullException.ThrowIfNull(comparison);
+        return MarkdownRenderer.Comparison(comparison, ChartFile, null);
+    }
+
+    /// <summary>The self-contained HTML comparison of several runs.</summary>
+    /// <param name="comparison">The comparison.</param>
+    public static string ToHtml(ComparisonReport comparison)
+    {
+        ArgumentNullException.ThrowIfNull(comparison);
+        return HtmlRenderer.Comparison(comparison, null);
+    }
+
+    /// <summary>
+    /// Writes the report files into a directory (created if missing): for one run <c>report.md</c>,
+    /// <c>report.html</c> and <c>chart.svg</c>; for several runs the comparison under those names and each run's full
+    /// report in <c>runs/NN-model/</c>. Existing report files are replaced.
+    /// </summary>
+    /// <param name="runs">The runs (at least one).</param>
+    /// <param name="outputDirectory">The directory to write into.</param>
+    /// <param name="options">Options; defaults when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the writes.</param>
+    /// <returns>The full paths of the files written.</returns>
+    public static async Task<IReadOnlyList<string>> WriteAsync(IReadOnlyList<RunReport> runs, string outputDirectory, ReportOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
+        if (runs.Count == 0)
+        {
+            throw new ArgumentException("at least one run is needed", nameof(runs));
+        }
+
+        options = Checked(options);
+        var written = new List<string>();
+        var dir = Path.GetFullPath(outputDirectory);
+        if (runs.Count == 1)
+        {
+            await WriteRunAsync(runs[0], dir, options, written, cancellationToken).ConfigureAwait(false);
+            return written;
+        }
+
+        var comparison = ComparisonReport.Create(runs);
+        var links = new List<string>();
+        for (int i = 0; i < runs.Count; i++)
+        {
+            var folder = string.Create(CultureInfo.InvariantCulture, $"{i + 1:00}-{Fmt.Slug(comparison.Labels[i])}");
+            await WriteRunAsync(runs[i], Path.Combine(dir, RunsFolder, folder), options, written, cancellationToken).ConfigureAwait(false);
+            links.Add($"{RunsFolder}/{folder}/{HtmlFile}");
+        }
+
+        await WriteFileAsync(Path.Combine(dir, ChartFile), StackedBarChart.ToSvg(comparison), written, cancellationToken).ConfigureAwait(false);
+        await WriteFileAsync(Path.Combine(dir, MarkdownFile), MarkdownRenderer.Comparison(comparison, ChartFile, links.Select(l => l[..^HtmlFile.Length] + MarkdownFile).ToArray()), written, cancellationToken).ConfigureAwait(false);
+        await WriteFileAsync(Path.Combine(dir, HtmlFile), HtmlRenderer.Comparison(comparison, links), written, cancellationToken).ConfigureAwait(false);
+        return written;
+    }
+
+    private static async Task WriteRunAsync(RunReport run, string dir, ReportOptions options, List<string> written, CancellationToken cancellationToken)
+    {
+        await WriteFileAsync(Path.Combine(dir, ChartFile), StackedBarChart.ToSvg(run), written, cancellationToken).ConfigureAwait(false);
+        await WriteFileAsync(Path.Combine(dir, MarkdownFile), MarkdownRenderer.Run(run, options, ChartFile), written, cancellationToken).ConfigureAwait(false);
+        await WriteFileAsync(Path.Combine(dir, HtmlFile), HtmlRenderer.Run(run, options), written, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task WriteFileAsync(string path, string content, List<string> written, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temp = path + ".tmp";
+        await File.WriteAllTextAsync(temp, content, new UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
+        File.Move(temp, path, overwrite: true);
+        written.Add(path);
+    }
+
+    private static ReportOptions Checked(ReportOptions? options)
+    {
+        options ??= new ReportOptions();
+        options.Validate();
+        return options;
+    }
+}
