@@ -51,12 +51,24 @@ internal static class EmbeddingSample
                 options.Modes = [ReasoningMode.Cot, ReasoningMode.NoCot];
                 options.MaxConcurrency = 8;
                 options.Seed = 1;
+                options.MaxOutputTokens = 4096; // some providers (Anthropic) require a limit; the original used the provider's default
             });
 
         // 3. The models: the keyed "subject" and "judge" clients. Offline: the simulated model organism and judge.
         string? endpoint = environment("AF_SAMPLE_ENDPOINT");
+        string? vendor = environment("AF_SAMPLE_PROVIDER");
         string description;
-        if (string.IsNullOrWhiteSpace(endpoint))
+        if (string.Equals(vendor, "anthropic", StringComparison.OrdinalIgnoreCase))
+        {
+            // Anthropic's own SDK (package Anthropic) is an IChatClient too; the key comes from ANTHROPIC_API_KEY.
+            string model = environment("AF_SAMPLE_MODEL") is { Length: > 0 } m ? m : throw new InvalidOperationException("AF_SAMPLE_MODEL is required with AF_SAMPLE_PROVIDER=anthropic");
+            string judgeModel = environment("AF_SAMPLE_JUDGE_MODEL") is { Length: > 0 } j ? j : model;
+            var anthropic = new Anthropic.AnthropicClient { ApiKey = environment("ANTHROPIC_API_KEY") ?? throw new InvalidOperationException("set ANTHROPIC_API_KEY") };
+            services.AddSubjectChatClient(_ => new RetryingChatClient(anthropic.AsIChatClient(model)));
+            services.AddJudgeChatClient(_ => new RetryingChatClient(anthropic.AsIChatClient(judgeModel)));
+            description = $"subject {model}, judge {judgeModel} through Anthropic's SDK";
+        }
+        else if (string.IsNullOrWhiteSpace(endpoint))
         {
             services.AddSubjectChatClient(_ => new SimulatedModelOrganism(new SimulatedOrganismOptions
             {
