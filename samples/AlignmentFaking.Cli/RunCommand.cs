@@ -1,9 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using AlignmentFaking.Cli.Batch;
 using AlignmentFaking.Datasets;
 using AlignmentFaking.Internal;
 using AlignmentFaking.Running;
+using AlignmentFaking.Running.Batch;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Simulation;
 using AlignmentFaking.Storage;
@@ -20,6 +22,8 @@ internal static class RunCommand
         var definition = new RunOptionsDefinition("Print summary.json to stdout (human output goes to stderr).");
         var command = new Command("run", "Run the experiment and write a run directory.");
         definition.AddTo(command);
+        var batchOptions = new BatchFlags();
+        batchOptions.AddTo(command);
 
         command.SetAction(async (parse, ct) =>
         {
@@ -27,7 +31,7 @@ internal static class RunCommand
             var human = settings.Json ? stderr : stdout;
             try
             {
-                return await ExecuteAsync(settings, stdout, human, ct).ConfigureAwait(false);
+                return await ExecuteAsync(settings, stdout, human, ct, batchOptions.Bind(parse)).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -43,7 +47,7 @@ internal static class RunCommand
         return command;
     }
 
-    private static async Task<int> ExecuteAsync(RunSettings s, TextWriter stdout, TextWriter human, CancellationToken ct)
+    private static async Task<int> ExecuteAsync(RunSettings s, TextWriter stdout, TextWriter human, CancellationToken ct, BatchRunOptions? batchOptions = null)
     {
         if (s.Endpoint is null && s.Model is not null)
         {
@@ -54,6 +58,8 @@ internal static class RunCommand
         string subjectKind;
         string? endpointHost = null;
         string modelId;
+        Uri? endpointUri = null;
+        string? endpointKey = null;
         bool simulated = s.Endpoint is null;
         if (simulated)
         {
@@ -91,6 +97,8 @@ internal static class RunCommand
                 human.WriteLine(string.Create(CultureInfo.InvariantCulture, $"retry {attempt}/{s.MaxRetries} in {delay.TotalSeconds:0.0}s after {SecretRedactor.Redact(ex.GetType().Name + ": " + ex.Message).Split('\n')[0]}")),
                 limits: new EndpointLimitOptions { RequestsPerMinute = s.Rpm, TokensPerMinute = s.Tpm, MaxConcurrency = Math.Max(1, s.Concurrency) });
             subjectKind = "openai-compatible";
+            endpointUri = uri;
+            endpointKey = key;
             endpointHost = uri.IsDefaultPort ? uri.Host : uri.Host + ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
             modelId = s.Model;
         }
@@ -133,6 +141,7 @@ internal static class RunCommand
             }).ToArray(),
             StartedAt = DateTimeOffset.UtcNow,
             Shard = ParseShard(s.Shard)?.ToString(),
+            Path = s.Batch ? "batch" : "online",
         };
 
         var shard = ParseShard(s.Shard);
@@ -158,12 +167,20 @@ internal static class RunCommand
             await human.WriteLineAsync($"resuming: {done.Count} of {plan.Count} samples already done, {work.Length} to go").ConfigureAwait(false);
         }
 
+        if (!s.Batch && BatchExperimentRunner.ReadBatches(run.FullPath).Count(b => !b.Consumed) is > 0 and var pendingBatches)
+        {
+            throw new CliException($"{pendingBatches} batch(es) of this run are still in flight at the provider; rerun with --batch to take in their results (an online run would pay for the same requests again).");
+        }
+
         var progress = new ProgressPrinter(human, work.Length);
         bool cancelled = false;
         FatalCallException? fatal = null;
         try
         {
-            await foreach (var sample in runner.StreamAsync(work, progress, ct).ConfigureAwait(false))
+            var stream = s.Batch
+                ? BatchCommandPath.StreamAsync(endpointUri, endpointKey, s.KeyVariable, subject, scenarios, options, batchOptions ?? new BatchRunOptions(), work, run.FullPath, human, ct)
+                : runner.StreamAsync(work, progress, ct);
+            await foreach (var sample in stream.ConfigureAwait(false))
             {
                 await run.AppendAsync(sample, CancellationToken.None).ConfigureAwait(false);
                 samples.Add(sample);
@@ -297,6 +314,8 @@ internal sealed class RunSettings
     public string? Out { get; init; }
 
     public bool Json { get; init; }
+
+    public bool Batch { get; init; }
 
     /// <summary>The scenario builder these settings describe, with the resolved system prompts.</summary>
     public ScenarioBuilder BuildScenarios(Inputs inputs)
