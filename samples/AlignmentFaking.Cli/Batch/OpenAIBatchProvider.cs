@@ -97,6 +97,36 @@ internal sealed class OpenAIBatchProvider : IBatchProvider
         return ParseJob(operation.GetRawResponse().Content);
     }
 
+    /// <summary>The number of pages of recent batches (100 each) searched by <see cref="FindByInputFileAsync"/>.</summary>
+    internal const int FindPages = 5;
+
+    /// <inheritdoc />
+    public async Task<BatchJob?> FindByInputFileAsync(string inputFileId, CancellationToken cancellationToken)
+    {
+        int pages = 0;
+        await foreach (var page in _batches.GetBatchesAsync(after: null, limit: 100, new RequestOptions { CancellationToken = cancellationToken }).GetRawPagesAsync().ConfigureAwait(false))
+        {
+            using var document = JsonDocument.Parse(page.GetRawResponse().Content);
+            if (document.RootElement.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var batch in data.EnumerateArray())
+                {
+                    if (batch.TryGetProperty("input_file_id", out var input) && input.ValueKind == JsonValueKind.String && input.GetString() == inputFileId)
+                    {
+                        return ParseJob(BinaryData.FromString(batch.GetRawText()));
+                    }
+                }
+            }
+
+            if (++pages >= FindPages)
+            {
+                break;
+            }
+        }
+
+        return null;
+    }
+
     /// <inheritdoc />
     public async Task<BatchJob> GetAsync(string batchId, CancellationToken cancellationToken)
     {

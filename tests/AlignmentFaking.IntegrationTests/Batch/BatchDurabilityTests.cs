@@ -41,6 +41,25 @@ public class BatchDurabilityTests
     }
 
     [Test]
+    public async Task A_crash_right_after_batch_creation_finds_the_unrecorded_batch_and_re_attaches_to_it()
+    {
+        var (scenarios, requests) = BatchKit.Inputs();
+        await using var server = await BatchKit.StartAsync();
+        var options = new ExperimentOptions { Modes = [ReasoningMode.NoCot], ModelId = BatchKit.Model };
+        var crashing = new CrashOnCreate(new OpenAIBatchProvider(server.BaseAddress, "test-key"), afterCreating: true);
+        var first = new BatchExperimentRunner(crashing, scenarios, options, new BatchRunOptions { PollInterval = TimeSpan.Zero });
+        Assert.That(async () => await BatchKit.CollectAsync(first.StreamAsync(first.Plan(requests), _dir)), Throws.InstanceOf<IOException>());
+        Assert.That(server.Batches, Has.Count.EqualTo(1));
+        Assert.That(BatchExperimentRunner.ReadBatches(_dir), Is.Empty, "the batch exists at the provider but not in the record");
+
+        var second = BatchKit.Runner(server, options: options);
+        var samples = await BatchKit.CollectAsync(second.StreamAsync(second.Plan(requests), _dir));
+        Assert.That(samples, Has.Count.EqualTo(12));
+        Assert.That(server.Batches, Has.Count.EqualTo(1), "found by its input file and re-attached, not created again");
+        Assert.That(BatchExperimentRunner.ReadBatches(_dir).Single().BatchId, Is.EqualTo(server.Batches[0].Id));
+    }
+
+    [Test]
     public async Task A_torn_last_line_of_the_batch_record_is_dropped_and_the_run_goes_on()
     {
         var (_, requests) = BatchKit.Inputs();
@@ -122,7 +141,7 @@ public class BatchDurabilityTests
         Assert.That(BatchExperimentRunner.CustomId("cot/training/r7/e0", 3, 2), Is.EqualTo("cot/training/r7/e0#t3#a2"));
     }
 
-    private sealed class CrashOnCreate(IBatchProvider inner) : IBatchProvider
+    private sealed class CrashOnCreate(IBatchProvider inner, bool afterCreating = false) : IBatchProvider
     {
         public string Name => inner.Name;
 
@@ -132,7 +151,18 @@ public class BatchDurabilityTests
 
         public Task<string> UploadAsync(IReadOnlyList<BatchRequest> requests, string fileName, CancellationToken cancellationToken) => inner.UploadAsync(requests, fileName, cancellationToken);
 
-        public Task<BatchJob> CreateAsync(string inputFileId, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken) => throw new IOException("simulated crash before the batch was created");
+        public async Task<BatchJob> CreateAsync(string inputFileId, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken)
+        {
+            if (afterCreating)
+            {
+                await inner.CreateAsync(inputFileId, metadata, cancellationToken);
+                throw new IOException("simulated crash after the batch was created, before it was recorded");
+            }
+
+            throw new IOException("simulated crash before the batch was created");
+        }
+
+        public Task<BatchJob?> FindByInputFileAsync(string inputFileId, CancellationToken cancellationToken) => inner.FindByInputFileAsync(inputFileId, cancellationToken);
 
         public Task<BatchJob> GetAsync(string batchId, CancellationToken cancellationToken) => inner.GetAsync(batchId, cancellationToken);
 

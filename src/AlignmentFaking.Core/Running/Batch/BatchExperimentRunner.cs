@@ -192,6 +192,15 @@ public sealed class BatchExperimentRunner
                 continue; // nothing in it is still needed
             }
 
+            if (await _provider.FindByInputFileAsync(orphan.FileId!, cancellationToken).ConfigureAwait(false) is { } existing)
+            {
+                // Created before the crash but never recorded: record it now and re-attach.
+                var at = time.GetUtcNow();
+                await journal.AppendAsync(new BatchJournalEntry { Kind = "batch", At = at, Provider = _provider.Name, Round = orphan.Round, Part = orphan.Part, FileId = orphan.FileId, BatchId = existing.Id }, CancellationToken.None).ConfigureAwait(false);
+                inFlight.Add(new InFlight(existing.Id, orphan.FileId!, orphan.Round ?? round, orphan.Part ?? 0, orphan.CustomIds ?? [], at));
+                continue;
+            }
+
             inFlight.Add(await CreateBatchAsync(journal, orphan.FileId!, orphan.Round ?? round, orphan.Part ?? 0, orphan.CustomIds ?? [], stateDirectory, cancellationToken).ConfigureAwait(false));
         }
 
@@ -339,7 +348,8 @@ public sealed class BatchExperimentRunner
             ["af_round"] = round.ToString(CultureInfo.InvariantCulture),
             ["af_part"] = part.ToString(CultureInfo.InvariantCulture),
         };
-        var job = await _provider.CreateAsync(fileId, metadata, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        var job = await _provider.CreateAsync(fileId, metadata, CancellationToken.None).ConfigureAwait(false); // never abandoned half-way: it would be created but not recorded
         var at = _options.TimeProvider.GetUtcNow();
         await journal.AppendAsync(new BatchJournalEntry { Kind = "batch", At = at, Provider = _provider.Name, Round = round, Part = part, FileId = fileId, BatchId = job.Id }, CancellationToken.None).ConfigureAwait(false);
         return new InFlight(job.Id, fileId, round, part, customIds, at);

@@ -59,10 +59,14 @@ public sealed class ChatClientBatchProvider : IBatchProvider
         }
 
         var id = "batch-local-" + Interlocked.Increment(ref _counter).ToString(CultureInfo.InvariantCulture);
-        var state = new State(id, requests);
+        var state = new State(id, inputFileId, requests);
         _batches[id] = state;
         return Task.FromResult(state.Job());
     }
+
+    /// <inheritdoc />
+    public Task<BatchJob?> FindByInputFileAsync(string inputFileId, CancellationToken cancellationToken) =>
+        Task.FromResult(_batches.Values.FirstOrDefault(b => b.InputFileId == inputFileId)?.Job());
 
     /// <inheritdoc />
     public async Task<BatchJob> GetAsync(string batchId, CancellationToken cancellationToken)
@@ -119,8 +123,10 @@ public sealed class ChatClientBatchProvider : IBatchProvider
         return Task.CompletedTask;
     }
 
-    private sealed class State(string id, IReadOnlyList<BatchRequest> requests)
+    private sealed class State(string id, string inputFileId, IReadOnlyList<BatchRequest> requests)
     {
+        public string InputFileId { get; } = inputFileId;
+
         public IReadOnlyList<BatchRequest> Requests { get; } = requests;
 
         public IReadOnlyList<BatchItemResult>? Results { get; set; }

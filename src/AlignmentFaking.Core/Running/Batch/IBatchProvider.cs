@@ -32,6 +32,15 @@ public interface IBatchProvider
     /// <param name="cancellationToken">Cancels the request (the batch may still have been created).</param>
     Task<BatchJob> CreateAsync(string inputFileId, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Looks for a batch already created over <paramref name="inputFileId"/>: used on resume when an upload was
+    /// recorded but its batch was not (a crash right after the batch was created), so the same work is never submitted
+    /// twice. Returns <see langword="null"/> when there is none (or the provider cannot tell).
+    /// </summary>
+    /// <param name="inputFileId">The id <see cref="UploadAsync"/> returned.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    Task<BatchJob?> FindByInputFileAsync(string inputFileId, CancellationToken cancellationToken);
+
     /// <summary>Retrieves the current state of a batch.</summary>
     /// <param name="batchId">The batch id.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
