@@ -47,7 +47,7 @@ internal static class RunCommand
         return command;
     }
 
-    private static async Task<int> ExecuteAsync(RunSettings s, TextWriter stdout, TextWriter human, CancellationToken ct, BatchRunOptions? batchOptions = null)
+    private static async Task<int> ExecuteAsync(RunSettings s, TextWriter stdout, TextWriter human, CancellationToken ct, BatchSettings? batchSettings = null)
     {
         if (s.Endpoint is null && s.Model is not null)
         {
@@ -178,7 +178,7 @@ internal static class RunCommand
         try
         {
             var stream = s.Batch
-                ? BatchCommandPath.StreamAsync(endpointUri, endpointKey, s.KeyVariable, subject, scenarios, options, batchOptions ?? new BatchRunOptions(), work, run.FullPath, human, ct)
+                ? BatchCommandPath.StreamAsync(endpointUri, endpointKey, s.KeyVariable, subject, scenarios, options, batchSettings ?? new BatchSettings(new BatchRunOptions(), "openai"), work, run.FullPath, human, ct)
                 : runner.StreamAsync(work, progress, ct);
             await foreach (var sample in stream.ConfigureAwait(false))
             {

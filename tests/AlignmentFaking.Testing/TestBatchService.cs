@@ -95,8 +95,11 @@ public sealed class TestBatch
     /// <summary>Requests that succeeded.</summary>
     public int Completed { get; internal set; }
 
-    /// <summary>Requests that failed.</summary>
+    /// <summary>Requests that failed (including those never run).</summary>
     public int Failed { get; internal set; }
+
+    /// <summary>Requests never run because the batch expired or was cancelled.</summary>
+    public int Unrun { get; internal set; }
 
     internal Lock Gate => _gate;
 
@@ -108,9 +111,11 @@ public sealed class TestBatch
     internal int IncrementRetrievals() => ++_retrievals;
 }
 
-/// <summary>The OpenAI Files and Batch endpoints of the test server.</summary>
+/// <summary>The OpenAI Files and Batch endpoints, and the Anthropic Message Batches endpoints, of the test server.</summary>
 internal sealed class TestBatchService
 {
+    public const string AnthropicEndpoint = "anthropic:/v1/messages";
+
     private readonly Func<ChatCompletionCall, CancellationToken, ValueTask<ScriptedReply>> _responder;
     private readonly TestServerOptions _options;
     private readonly Func<int> _nextSequence;
@@ -169,6 +174,11 @@ internal sealed class TestBatchService
             app.MapGet(prefix + "/batches/{id}", RetrieveAsync);
             app.MapPost(prefix + "/batches/{id}/cancel", CancelAsync);
         }
+
+        app.MapPost("/v1/messages/batches", CreateAnthropicAsync);
+        app.MapGet("/v1/messages/batches/{id}", RetrieveAnthropicAsync);
+        app.MapGet("/v1/messages/batches/{id}/results", AnthropicResultsAsync);
+        app.MapPost("/v1/messages/batches/{id}/cancel", CancelAnthropicAsync);
     }
 
     private async Task UploadAsync(HttpContext context)
@@ -313,6 +323,13 @@ internal sealed class TestBatchService
             return;
         }
 
+        await AdvanceAsync(batch, context.RequestAborted).ConfigureAwait(false);
+        await WriteJsonAsync(context, 200, BatchJson(batch)).ConfigureAwait(false);
+    }
+
+    /// <summary>One retrieval: counts it, and finishes the batch when it is due (or being cancelled).</summary>
+    private async Task AdvanceAsync(TestBatch batch, CancellationToken ct)
+    {
         bool finish = false;
         lock (batch.Gate)
         {
@@ -336,10 +353,8 @@ internal sealed class TestBatchService
 
         if (finish)
         {
-            await FinishAsync(batch, context.RequestAborted).ConfigureAwait(false);
+            await FinishAsync(batch, ct).ConfigureAwait(false);
         }
-
-        await WriteJsonAsync(context, 200, BatchJson(batch)).ConfigureAwait(false);
     }
 
     private async Task CancelAsync(HttpContext context)
@@ -385,6 +400,7 @@ internal sealed class TestBatchService
                 input = _files[batch.InputFileId];
             }
 
+            bool anthropic = batch.Endpoint == AnthropicEndpoint;
             bool cancelled = status == "cancelling";
             bool expire = _options.ExpireBatchNumbers.Contains(batch.Number);
             var lines = Lines(input.Content).ToArray();
@@ -401,11 +417,19 @@ internal sealed class TestBatchService
                 if (i >= processed)
                 {
                     failed++;
-                    errors.Append(ErrorLine(requestId, customId, null, cancelled ? "batch_cancelled" : "batch_expired", cancelled ? "This request was not executed because the batch was cancelled." : "This request could not be executed before the completion window expired.")).Append('\n');
+                    if (anthropic)
+                    {
+                        output.Append(AnthropicOutcomeLine(customId, cancelled ? "canceled" : "expired", null)).Append('\n');
+                    }
+                    else
+                    {
+                        errors.Append(ErrorLine(requestId, customId, null, cancelled ? "batch_cancelled" : "batch_expired", cancelled ? "This request was not executed because the batch was cancelled." : "This request could not be executed before the completion window expired.")).Append('\n');
+                    }
+
                     continue;
                 }
 
-                var bodyBytes = Encoding.UTF8.GetBytes(root.GetProperty("body").GetRawText());
+                var bodyBytes = anthropic ? AnthropicToChatBody(root.GetProperty("params")) : Encoding.UTF8.GetBytes(root.GetProperty("body").GetRawText());
                 var call = new ChatCompletionCall(_nextSequence(), DateTimeOffset.UtcNow, Encoding.UTF8.GetString(bodyBytes), hasAuthorization: true, new Dictionary<string, string> { ["x-test-batch-id"] = batch.Id, ["x-test-custom-id"] = customId });
                 _record(call);
                 RequestParser.Fill(call, bodyBytes);
@@ -424,10 +448,10 @@ internal sealed class TestBatchService
                 call.SetReply(reply);
                 if (reply.Kind == ScriptedReplyKind.Completion)
                 {
-                    var responseBody = ResponseWriter.CompletionJson(call, reply, Now());
+                    var responseBody = anthropic ? AnthropicMessageJson(call, reply) : ResponseWriter.CompletionJson(call, reply, Now());
                     call.Complete(CallOutcome.Answered, 200, responseBody);
                     completed++;
-                    output.Append(ResultLine(requestId, customId, 200, responseBody)).Append('\n');
+                    output.Append(anthropic ? AnthropicOutcomeLine(customId, "succeeded", responseBody) : ResultLine(requestId, customId, 200, responseBody)).Append('\n');
                 }
                 else
                 {
@@ -435,12 +459,19 @@ internal sealed class TestBatchService
                     var responseBody = reply.Kind == ScriptedReplyKind.HttpError ? reply.Body ?? ResponseWriter.DefaultErrorJson(code) : ResponseWriter.DefaultErrorJson(500);
                     call.Complete(CallOutcome.Answered, code, responseBody);
                     failed++;
-                    errors.Append(ResultLine(requestId, customId, code, responseBody)).Append('\n');
+                    if (anthropic)
+                    {
+                        output.Append(AnthropicOutcomeLine(customId, "errored", null, code)).Append('\n');
+                    }
+                    else
+                    {
+                        errors.Append(ResultLine(requestId, customId, code, responseBody)).Append('\n');
+                    }
                 }
             }
 
-            var outputFile = completed > 0 ? AddFile(batch.Id + "_output.jsonl", "batch_output", Encoding.UTF8.GetBytes(output.ToString())) : null;
-            var errorFile = failed > 0 ? AddFile(batch.Id + "_error.jsonl", "batch_output", Encoding.UTF8.GetBytes(errors.ToString())) : null;
+            var outputFile = completed > 0 || (anthropic && output.Length > 0) ? AddFile(batch.Id + "_output.jsonl", "batch_output", Encoding.UTF8.GetBytes(output.ToString())) : null;
+            var errorFile = failed > 0 && !anthropic ? AddFile(batch.Id + "_error.jsonl", "batch_output", Encoding.UTF8.GetBytes(errors.ToString())) : null;
             lock (batch.Gate)
             {
                 batch.OutputFileId = outputFile?.Id;
@@ -448,12 +479,280 @@ internal sealed class TestBatchService
                 batch.Completed = completed;
                 batch.Failed = failed;
                 batch.StatusUnlocked = cancelled ? "cancelled" : expire ? "expired" : "completed";
+                batch.Unrun = lines.Length - processed;
             }
         }
         finally
         {
             _finishing.Release();
         }
+    }
+
+    private async Task CreateAnthropicAsync(HttpContext context)
+    {
+        JsonElement body;
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
+            body = document.RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            await ErrorAsync(context, 400, "invalid JSON: " + e.Message).ConfigureAwait(false);
+            return;
+        }
+
+        if (!body.TryGetProperty("requests", out var requests) || requests.ValueKind != JsonValueKind.Array)
+        {
+            await ErrorAsync(context, 400, "requests is required").ConfigureAwait(false);
+            return;
+        }
+
+        var lines = new StringBuilder();
+        var customIds = new List<string>();
+        foreach (var request in requests.EnumerateArray())
+        {
+            customIds.Add(request.GetProperty("custom_id").GetString() ?? string.Empty);
+            lines.Append(request.GetRawText()).Append('\n');
+        }
+
+        if (customIds.Distinct(StringComparer.Ordinal).Count() != customIds.Count)
+        {
+            await ErrorAsync(context, 400, "custom_id values must be unique within a batch").ConfigureAwait(false);
+            return;
+        }
+
+        var input = AddFile("message-batch-requests.jsonl", "anthropic-inline", Encoding.UTF8.GetBytes(lines.ToString()));
+        TestBatch batch;
+        lock (_gate)
+        {
+            int number = _batches.Count + 1;
+            batch = new TestBatch(number, "msgbatch_test" + number.ToString("D4", CultureInfo.InvariantCulture), input.Id, AnthropicEndpoint, customIds, new Dictionary<string, string>(), Now());
+            _batches.Add(batch);
+        }
+
+        await WriteJsonAsync(context, 200, AnthropicBatchJson(batch, context)).ConfigureAwait(false);
+    }
+
+    private async Task RetrieveAnthropicAsync(HttpContext context)
+    {
+        var batch = FindBatch(context);
+        if (batch is null)
+        {
+            await ErrorAsync(context, 404, "no such batch").ConfigureAwait(false);
+            return;
+        }
+
+        await AdvanceAsync(batch, context.RequestAborted).ConfigureAwait(false);
+        await WriteJsonAsync(context, 200, AnthropicBatchJson(batch, context)).ConfigureAwait(false);
+    }
+
+    private async Task AnthropicResultsAsync(HttpContext context)
+    {
+        var batch = FindBatch(context);
+        TestFile? results = null;
+        if (batch?.OutputFileId is { } id)
+        {
+            lock (_gate)
+            {
+                results = _files.GetValueOrDefault(id);
+            }
+        }
+
+        if (results is null)
+        {
+            await ErrorAsync(context, 404, "no results (yet)").ConfigureAwait(false);
+            return;
+        }
+
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "application/binary";
+        context.Response.ContentLength = results.Content.Length;
+        await context.Response.Body.WriteAsync(results.Content, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private async Task CancelAnthropicAsync(HttpContext context)
+    {
+        var batch = FindBatch(context);
+        if (batch is null)
+        {
+            await ErrorAsync(context, 404, "no such batch").ConfigureAwait(false);
+            return;
+        }
+
+        lock (batch.Gate)
+        {
+            if (batch.StatusUnlocked is "validating" or "in_progress")
+            {
+                batch.StatusUnlocked = "cancelling";
+            }
+        }
+
+        await WriteJsonAsync(context, 200, AnthropicBatchJson(batch, context)).ConfigureAwait(false);
+    }
+
+    /// <summary>An Anthropic request's <c>params</c> as a chat completion body: system first, then the messages.</summary>
+    private static byte[] AnthropicToChatBody(JsonElement parameters)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            foreach (var property in parameters.EnumerateObject())
+            {
+                if (property.Name is "messages" or "system")
+                {
+                    continue;
+                }
+
+                property.WriteTo(json);
+            }
+
+            json.WriteStartArray("messages");
+            if (parameters.TryGetProperty("system", out var system))
+            {
+                json.WriteStartObject();
+                json.WriteString("role", "system");
+                json.WritePropertyName("content");
+                system.WriteTo(json);
+                json.WriteEndObject();
+            }
+
+            if (parameters.TryGetProperty("messages", out var messages))
+            {
+                foreach (var message in messages.EnumerateArray())
+                {
+                    message.WriteTo(json);
+                }
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static string AnthropicMessageJson(ChatCompletionCall call, ScriptedReply reply)
+    {
+        var choice = reply.Choices.Count > 0 ? reply.Choices[0] : new ScriptedChoice(string.Empty);
+        var prompt = reply.PromptTokens ?? ResponseWriter.EstimateTokens(call.Messages.Sum(m => m.Content.Length));
+        var completion = reply.CompletionTokens ?? ResponseWriter.EstimateTokens(choice.Text.Length);
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("id", "msg_test_" + call.Sequence.ToString(CultureInfo.InvariantCulture));
+            json.WriteString("type", "message");
+            json.WriteString("role", "assistant");
+            json.WriteString("model", reply.Model ?? call.Model ?? OpenAICompatibleTestServer.DefaultModel);
+            json.WriteStartArray("content");
+            json.WriteStartObject();
+            json.WriteString("type", "text");
+            json.WriteString("text", choice.Text);
+            json.WriteEndObject();
+            json.WriteEndArray();
+            json.WriteString("stop_reason", choice.FinishReason switch { "length" => "max_tokens", "content_filter" => "refusal", _ => "end_turn" });
+            json.WriteNull("stop_sequence");
+            json.WriteStartObject("usage");
+            json.WriteNumber("input_tokens", prompt);
+            json.WriteNumber("output_tokens", completion);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static string AnthropicOutcomeLine(string customId, string type, string? message, int status = 0)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("custom_id", customId);
+            json.WriteStartObject("result");
+            json.WriteString("type", type);
+            if (message is not null)
+            {
+                json.WritePropertyName("message");
+                using var document = JsonDocument.Parse(message);
+                document.RootElement.WriteTo(json);
+            }
+
+            if (type == "errored")
+            {
+                json.WriteStartObject("error");
+                json.WriteString("type", "error");
+                json.WriteStartObject("error");
+                json.WriteString("type", status switch { 400 => "invalid_request_error", 429 => "rate_limit_error", 529 => "overloaded_error", _ => "api_error" });
+                json.WriteString("message", "scripted error " + status.ToString(CultureInfo.InvariantCulture));
+                json.WriteEndObject();
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static string AnthropicBatchJson(TestBatch batch, HttpContext context)
+    {
+        string status;
+        int completed, failed, unrun;
+        lock (batch.Gate)
+        {
+            status = batch.StatusUnlocked;
+            completed = batch.Completed;
+            failed = batch.Failed;
+            unrun = batch.Unrun;
+        }
+
+        bool ended = status is "completed" or "expired" or "cancelled";
+        var created = DateTimeOffset.FromUnixTimeSeconds(batch.CreatedAt);
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("id", batch.Id);
+            json.WriteString("type", "message_batch");
+            json.WriteString("processing_status", ended ? "ended" : status == "cancelling" ? "canceling" : "in_progress");
+            json.WriteStartObject("request_counts");
+            json.WriteNumber("processing", ended ? 0 : batch.CustomIds.Count);
+            json.WriteNumber("succeeded", completed);
+            json.WriteNumber("errored", failed - unrun);
+            json.WriteNumber("canceled", status == "cancelled" ? unrun : 0);
+            json.WriteNumber("expired", status == "expired" ? unrun : 0);
+            json.WriteEndObject();
+            if (ended)
+            {
+                json.WriteString("ended_at", created.AddSeconds(1));
+                json.WriteString("results_url", $"{context.Request.Scheme}://{context.Request.Host}/v1/messages/batches/{batch.Id}/results");
+            }
+            else
+            {
+                json.WriteNull("ended_at");
+                json.WriteNull("results_url");
+            }
+
+            json.WriteString("created_at", created);
+            json.WriteString("expires_at", created.AddDays(1));
+            json.WriteNull("archived_at");
+            if (status is "cancelling" or "cancelled")
+            {
+                json.WriteString("cancel_initiated_at", created);
+            }
+            else
+            {
+                json.WriteNull("cancel_initiated_at");
+            }
+
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     private static string ResultLine(string requestId, string customId, int status, string responseBody)

@@ -13,6 +13,10 @@ namespace AlignmentFaking.Cli.Batch;
 /// <summary>The flags of <c>af run</c> that tune the batch path (<c>--batch</c> itself is a shared run option).</summary>
 internal sealed class BatchFlags
 {
+    public BatchFlags() => Provider.AcceptOnlyFromAmong("openai", "anthropic");
+
+    public Option<string> Provider { get; } = new("--batch-provider") { Description = "With --batch: openai (the OpenAI-compatible Batch API at --endpoint) or anthropic (Message Batches at --endpoint, e.g. https://api.anthropic.com).", DefaultValueFactory = _ => "openai" };
+
     public Option<double> PollSeconds { get; } = new("--batch-poll-seconds") { Description = "With --batch: seconds between two checks of the batches in flight.", DefaultValueFactory = _ => 30 };
 
     public Option<int?> MaxRequests { get; } = new("--batch-max-requests") { Description = "With --batch: requests per batch (default and maximum: the provider's, 50,000 for OpenAI)." };
@@ -23,13 +27,14 @@ internal sealed class BatchFlags
 
     public void AddTo(Command command)
     {
+        command.Options.Add(Provider);
         command.Options.Add(PollSeconds);
         command.Options.Add(MaxRequests);
         command.Options.Add(MaxMegabytes);
         command.Options.Add(MaxAttempts);
     }
 
-    public BatchRunOptions Bind(ParseResult parse)
+    public BatchSettings Bind(ParseResult parse)
     {
         var seconds = parse.GetValue(PollSeconds);
         if (double.IsNaN(seconds) || seconds < 0 || seconds > TimeSpan.MaxValue.TotalSeconds / 2)
@@ -53,9 +58,12 @@ internal sealed class BatchFlags
             throw new CliException(ex.Message);
         }
 
-        return options;
+        return new BatchSettings(options, parse.GetValue(Provider) ?? "openai");
     }
 }
+
+/// <summary>The batch flags of a parsed <c>af run</c>.</summary>
+internal sealed record BatchSettings(BatchRunOptions Options, string Provider);
 
 /// <summary><c>af run --batch</c>: the batch runner over the endpoint's Batch API (or, offline, the simulated organism in process).</summary>
 internal static class BatchCommandPath
@@ -67,16 +75,16 @@ internal static class BatchCommandPath
         IChatClient simulatedSubject,
         ScenarioBuilder scenarios,
         ExperimentOptions options,
-        BatchRunOptions batchOptions,
+        BatchSettings batch,
         IReadOnlyList<SampleKey> work,
         string runDirectory,
         TextWriter human,
         [EnumeratorCancellation] CancellationToken ct)
     {
-        IBatchProvider provider = endpoint is null
-            ? new ChatClientBatchProvider(simulatedSubject)
+        IBatchProvider provider = endpoint is null ? new ChatClientBatchProvider(simulatedSubject)
+            : batch.Provider == "anthropic" ? new AnthropicBatchProvider(endpoint, apiKey ?? "no-key", Path.Combine(runDirectory, "batch-inputs"))
             : new OpenAIBatchProvider(endpoint, apiKey ?? "no-key");
-        var runner = new BatchExperimentRunner(provider, scenarios, options, batchOptions);
+        var runner = new BatchExperimentRunner(provider, scenarios, options, batch.Options);
         var previous = BatchExperimentRunner.ReadBatches(runDirectory);
         int attached = previous.Count(b => !b.Consumed);
         await human.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"batch path ({provider.Name}): {work.Count} samples, up to {options.MaxTurns} rounds for CoT plus retries; results usually within minutes to hours, at most 24 hours per round{(attached > 0 ? $"; re-attaching to {attached} batch(es) in flight" : string.Empty)}")).ConfigureAwait(false);
@@ -94,6 +102,10 @@ internal static class BatchCommandPath
                 {
                     var failure = OpenAICompatibleSubject.Classify(ex, keyVariable);
                     throw new FatalCallException("the batch API failed: " + SecretRedactor.Redact(failure.Message ?? ex.Message).Split('\n')[0]);
+                }
+                catch (Anthropic.Exceptions.AnthropicException ex)
+                {
+                    throw new FatalCallException("the batch API failed: " + SecretRedactor.Redact(ex.Message).Split('\n')[0] + (ex is Anthropic.Exceptions.AnthropicUnauthorizedException ? $" (check the key in environment variable {keyVariable})" : string.Empty));
                 }
 
                 if (!more)
