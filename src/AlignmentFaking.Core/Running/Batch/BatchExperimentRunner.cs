@@ -24,6 +24,10 @@ namespace AlignmentFaking.Running.Batch;
 /// consumed. A restarted process replays that record, re-attaches to the batches still in flight and never submits the
 /// same turn twice. Cancelling stops waiting; batches in flight keep running at the provider and are picked up by the
 /// next run (use <see cref="CancelInFlightAsync"/> to stop them).
+/// <para>
+/// Not used on this path: <see cref="ExperimentOptions.ResponseCache"/> (every request goes to the provider) and
+/// <see cref="ExperimentOptions.MaxConcurrency"/> (the provider schedules the batch).
+/// </para>
 /// </remarks>
 public sealed class BatchExperimentRunner
 {
@@ -216,6 +220,7 @@ public sealed class BatchExperimentRunner
             while (pendingSamples.TryDequeue(out var sample))
             {
                 emitted++;
+                Count(sample);
                 yield return sample;
             }
 
@@ -274,6 +279,7 @@ public sealed class BatchExperimentRunner
                 while (pendingSamples.TryDequeue(out var sample))
                 {
                     emitted++;
+                    Count(sample);
                     yield return sample;
                 }
 
@@ -294,6 +300,15 @@ public sealed class BatchExperimentRunner
         }
 
         progress?.Report(new BatchRunProgress(round, "done", 0, 0, 0, emitted, total, time.GetElapsedTime(started)));
+    }
+
+    private void Count(ExperimentSample sample)
+    {
+        Diagnostics.AlignmentFakingTelemetry.Samples.Add(1, new KeyValuePair<string, object?>("af.outcome", OutcomeNames.ToName(sample.Proxy)));
+        if (sample.OutputSource == OutputSource.CallFailed && _logger.IsEnabled(LogLevel.Warning))
+        {
+            _logger.LogWarning("sample {SampleId} has no verdict: {Error}", sample.SampleId, sample.Error);
+        }
     }
 
     /// <summary>
