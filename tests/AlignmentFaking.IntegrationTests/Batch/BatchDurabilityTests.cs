@@ -60,6 +60,25 @@ public class BatchDurabilityTests
     }
 
     [Test]
+    public async Task In_process_batches_lost_with_their_process_are_sent_again()
+    {
+        var (scenarios, requests) = BatchKit.Inputs();
+        var options = new ExperimentOptions { Modes = [ReasoningMode.Cot], ModelId = "simulated-organism" };
+        var organism = new Simulation.SimulatedModelOrganism();
+        var first = new BatchExperimentRunner(new CrashOnCreate(new ChatClientBatchProvider(organism), afterCreating: true), scenarios, options, new BatchRunOptions { PollInterval = TimeSpan.Zero });
+        Assert.That(async () => await BatchKit.CollectAsync(first.StreamAsync(first.Plan(requests), _dir)), Throws.InstanceOf<IOException>());
+
+        // A new process: the recorded upload is unknown to the new emulation; its batch is reported lost and sent again.
+        var second = new BatchExperimentRunner(new ChatClientBatchProvider(organism), scenarios, options, new BatchRunOptions { PollInterval = TimeSpan.Zero });
+        var samples = await BatchKit.CollectAsync(second.StreamAsync(second.Plan(requests), _dir));
+        Assert.That(samples, Has.Count.EqualTo(12));
+        Assert.That(samples.All(s => s.OutputSource != OutputSource.CallFailed), Is.True);
+        var recorded = BatchExperimentRunner.ReadBatches(_dir);
+        Assert.That(recorded[0].FinalStatus, Is.EqualTo("lost"));
+        Assert.That(recorded.Skip(1).All(b => b.FinalStatus == "completed"), Is.True);
+    }
+
+    [Test]
     public async Task A_torn_last_line_of_the_batch_record_is_dropped_and_the_run_goes_on()
     {
         var (_, requests) = BatchKit.Inputs();

@@ -9,8 +9,9 @@ namespace AlignmentFaking.Running.Batch;
 /// <summary>
 /// A batch service emulated in process over any <see cref="IChatClient"/> (the simulated model organism, a local
 /// model, tests): a batch runs its requests, one at a time, when it is first retrieved, and is then complete. Nothing is
-/// durable: batches live as long as this object, so a restarted process cannot re-attach to them. Use it to try the
-/// batch path offline; use a provider's real batch service for cost savings.
+/// durable: batches live as long as this object, so after a restart a recorded batch or upload is unknown; it is
+/// reported as a failed batch and its requests are sent again in the next round. Use it to try the batch path offline;
+/// use a provider's real batch service for cost savings.
 /// </summary>
 public sealed class ChatClientBatchProvider : IBatchProvider
 {
@@ -53,12 +54,12 @@ public sealed class ChatClientBatchProvider : IBatchProvider
     /// <inheritdoc />
     public Task<BatchJob> CreateAsync(string inputFileId, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken)
     {
+        var id = "batch-local-" + Interlocked.Increment(ref _counter).ToString(CultureInfo.InvariantCulture);
         if (!_files.TryGetValue(inputFileId, out var requests))
         {
-            throw new InvalidOperationException($"no uploaded file {inputFileId}");
+            return Task.FromResult(Lost(id)); // uploaded by an earlier process
         }
 
-        var id = "batch-local-" + Interlocked.Increment(ref _counter).ToString(CultureInfo.InvariantCulture);
         var state = new State(id, inputFileId, requests);
         _batches[id] = state;
         return Task.FromResult(state.Job());
@@ -73,7 +74,7 @@ public sealed class ChatClientBatchProvider : IBatchProvider
     {
         if (!_batches.TryGetValue(batchId, out var state))
         {
-            throw new InvalidOperationException($"no batch {batchId} (an in-process batch does not outlive its process)");
+            return Lost(batchId); // created by an earlier process: an in-process batch does not outlive it
         }
 
         if (state.Results is null)
@@ -122,6 +123,8 @@ public sealed class ChatClientBatchProvider : IBatchProvider
 
         return Task.CompletedTask;
     }
+
+    private static BatchJob Lost(string id) => new(id, BatchJobStatus.Failed, "lost", null, null, 0, 0, 0);
 
     private sealed class State(string id, string inputFileId, IReadOnlyList<BatchRequest> requests)
     {
