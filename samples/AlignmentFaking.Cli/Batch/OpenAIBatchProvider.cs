@@ -269,7 +269,15 @@ internal sealed class OpenAIBatchProvider : IBatchProvider
         };
         var output = Text("output_file_id");
         var error = Text("error_file_id");
-        return new BatchJob(Text("id"), mapped, status, output.Length == 0 ? null : output, error.Length == 0 ? null : error, Count("total"), Count("completed"), Count("failed"));
+        string? problem = null;
+        if (root.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object
+            && errors.TryGetProperty("data", out var list) && list.ValueKind == JsonValueKind.Array)
+        {
+            problem = string.Join("; ", list.EnumerateArray().Select(e => e.TryGetProperty("message", out var m) ? m.GetString() : null).Where(m => !string.IsNullOrEmpty(m)));
+            problem = problem.Length == 0 ? null : problem;
+        }
+
+        return new BatchJob(Text("id"), mapped, status, output.Length == 0 ? null : output, error.Length == 0 ? null : error, Count("total"), Count("completed"), Count("failed"), problem);
     }
 }
 #pragma warning restore OPENAI001

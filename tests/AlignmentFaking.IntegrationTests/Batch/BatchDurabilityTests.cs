@@ -155,6 +155,8 @@ public class BatchDurabilityTests
         var empty = OpenAIBatchProvider.ParseResult("{\"id\":\"r\",\"custom_id\":\"z#t1#a1\",\"response\":{\"status_code\":200,\"body\":{\"id\":\"c\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"m\",\"choices\":[]}},\"error\":null}");
         Assert.That(empty.Response, Is.Null, "an empty choice list is a failure, as online");
         Assert.That(empty.Error, Does.StartWith("unreadable reply"));
+        var invalid = OpenAIBatchProvider.ParseJob(BinaryData.FromString("{\"id\":\"batch_1\",\"status\":\"failed\",\"errors\":{\"object\":\"list\",\"data\":[{\"code\":\"invalid_json_line\",\"message\":\"line 3 is not JSON\"}]},\"request_counts\":{\"total\":0,\"completed\":0,\"failed\":0}}"));
+        Assert.That((invalid.Status, invalid.Error), Is.EqualTo((BatchJobStatus.Failed, "line 3 is not JSON")));
         Assert.That(BatchExperimentRunner.TryParse("cot/training/r7/e0#t3#a2", out var sample, out var turn), Is.True);
         Assert.That((sample, turn), Is.EqualTo(("cot/training/r7/e0", 3)));
         Assert.That(BatchExperimentRunner.CustomId("cot/training/r7/e0", 3, 2), Is.EqualTo("cot/training/r7/e0#t3#a2"));

@@ -420,7 +420,7 @@ public sealed class BatchExperimentRunner
         {
             if (TryParse(missing, out var sampleId, out var turn) && conversations.TryGetValue(sampleId, out var conversation) && conversation.Expects(turn))
             {
-                await FailAsync(missing, sampleId, turn, conversation, $"no result (batch {job.ProviderStatus})").ConfigureAwait(false);
+                await FailAsync(missing, sampleId, turn, conversation, job.Error is null ? $"no result (batch {job.ProviderStatus})" : $"no result (batch {job.ProviderStatus}: {SecretRedactor.Redact(job.Error)})").ConfigureAwait(false);
                 if (conversation.IsDone)
                 {
                     finished.Add(conversation.ToSample());

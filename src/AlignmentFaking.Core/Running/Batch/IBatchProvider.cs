@@ -90,7 +90,8 @@ public sealed record BatchLimits(int MaxRequests, long MaxBytes)
 /// <param name="Total">Requests in the batch.</param>
 /// <param name="Completed">Requests that succeeded so far.</param>
 /// <param name="Failed">Requests that failed so far.</param>
-public sealed record BatchJob(string Id, BatchJobStatus Status, string ProviderStatus, string? OutputFileId, string? ErrorFileId, int Total, int Completed, int Failed)
+/// <param name="Error">Why the batch as a whole failed (e.g. its input did not validate), when the provider says.</param>
+public sealed record BatchJob(string Id, BatchJobStatus Status, string ProviderStatus, string? OutputFileId, string? ErrorFileId, int Total, int Completed, int Failed, string? Error = null)
 {
     /// <summary>Whether the batch will not change any more (completed, expired, cancelled or failed).</summary>
     public bool IsFinished => Status is BatchJobStatus.Completed or BatchJobStatus.Expired or BatchJobStatus.Cancelled or BatchJobStatus.Failed;
