@@ -147,7 +147,8 @@ internal sealed class OpenAIBatchProvider : IBatchProvider
             }
 
             var data = await _files.DownloadFileAsync(fileId, cancellationToken).ConfigureAwait(false);
-            foreach (var line in Encoding.UTF8.GetString(data.Value.ToArray()).Split('\n'))
+            using var reader = new StreamReader(data.Value.ToStream(), Encoding.UTF8);
+            while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
             {
                 if (!string.IsNullOrWhiteSpace(line))
                 {
