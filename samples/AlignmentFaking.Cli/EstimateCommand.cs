@@ -26,7 +26,6 @@ internal static class EstimateCommand
         var priceInput = new Option<decimal?>("--price-input") { Description = "Input price in USD per million tokens (overrides the built-in table)." };
         var priceCached = new Option<decimal?>("--price-cached-input") { Description = "Cached-input price in USD per million tokens (omit when the provider has no prompt caching)." };
         var priceOutput = new Option<decimal?>("--price-output") { Description = "Output price in USD per million tokens." };
-        var batch = new Option<bool>("--batch") { Description = "Price the run at the provider's batch discount." };
         var batchDiscount = new Option<decimal?>("--batch-discount") { Description = "Batch discount as a fraction (default: the built-in price's, or 0.5 with --price-* flags)." };
         var tokenizer = new Option<string>("--tokenizer") { Description = "auto (by model family), o200k, cl100k or chars4.", DefaultValueFactory = _ => "auto" };
         tokenizer.AcceptOnlyFromAmong("auto", "o200k", "cl100k", "chars4");
@@ -40,7 +39,6 @@ internal static class EstimateCommand
         command.Options.Add(priceInput);
         command.Options.Add(priceCached);
         command.Options.Add(priceOutput);
-        command.Options.Add(batch);
         command.Options.Add(batchDiscount);
         command.Options.Add(tokenizer);
         command.Options.Add(complianceJudge);
@@ -56,7 +54,7 @@ internal static class EstimateCommand
                 parse.GetValue(priceInput),
                 parse.GetValue(priceCached),
                 parse.GetValue(priceOutput),
-                parse.GetValue(batch),
+                settings.Batch,
                 parse.GetValue(batchDiscount),
                 parse.GetValue(tokenizer)!,
                 parse.GetValue(complianceJudge),

@@ -1,12 +1,14 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using AlignmentFaking.Cli.Batch;
 using AlignmentFaking.Datasets;
 using AlignmentFaking.Costs;
 using AlignmentFaking.Internal;
 using AlignmentFaking.Judging.Caching;
 using AlignmentFaking.Judging.Runs;
 using AlignmentFaking.Running;
+using AlignmentFaking.Running.Batch;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Simulation;
 using AlignmentFaking.Storage;
@@ -34,6 +36,8 @@ internal static class RunCommand
         {
             command.Options.Add(option);
         }
+        var batchOptions = new BatchFlags();
+        batchOptions.AddTo(command);
 
         command.SetAction(async (parse, ct) =>
         {
@@ -44,7 +48,7 @@ internal static class RunCommand
             var human = settings.Json ? stderr : stdout;
             try
             {
-                return await ExecuteAsync(settings, judgeSettings, pricing, budgetUsd, stdout, human, ct).ConfigureAwait(false);
+                return await ExecuteAsync(settings, judgeSettings, pricing, budgetUsd, stdout, human, ct, batchOptions.Bind(parse)).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -63,7 +67,7 @@ internal static class RunCommand
     /// <summary>Exit code of a run stopped by its budget (resumable with a higher --budget-usd).</summary>
     public const int BudgetExhausted = 3;
 
-    private static async Task<int> ExecuteAsync(RunSettings s, JudgeSettings? judgeSettings, EstimateCommand.PricingFlags pricing, decimal? budgetUsd, TextWriter stdout, TextWriter human, CancellationToken ct)
+    private static async Task<int> ExecuteAsync(RunSettings s, JudgeSettings? judgeSettings, EstimateCommand.PricingFlags pricing, decimal? budgetUsd, TextWriter stdout, TextWriter human, CancellationToken ct, BatchSettings? batchSettings = null)
     {
         if (s.Endpoint is null && s.Model is not null)
         {
@@ -74,6 +78,8 @@ internal static class RunCommand
         string subjectKind;
         string? endpointHost = null;
         string modelId;
+        Uri? endpointUri = null;
+        string? endpointKey = null;
         bool simulated = s.Endpoint is null;
         if (simulated)
         {
@@ -96,6 +102,8 @@ internal static class RunCommand
                 human.WriteLine(string.Create(CultureInfo.InvariantCulture, $"retry {attempt}/{s.MaxRetries} in {delay.TotalSeconds:0.0}s after {SecretRedactor.Redact(ex.GetType().Name + ": " + ex.Message).Split('\n')[0]}")),
                 limits: new EndpointLimitOptions { RequestsPerMinute = s.Rpm, TokensPerMinute = s.Tpm, MaxConcurrency = Math.Max(1, s.Concurrency) });
             subjectKind = "openai-compatible";
+            endpointUri = uri;
+            endpointKey = key;
             endpointHost = uri.IsDefaultPort ? uri.Host : uri.Host + ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
             modelId = s.Model;
         }
@@ -109,7 +117,7 @@ internal static class RunCommand
         try
         {
             price = EstimateCommand.ResolvePrice(modelId, pricing, simulated);
-            estimate = new CostEstimator(TokenCounter.ForModel(modelId)).Estimate(scenarios, options, inputs.Requests, price);
+            estimate = new CostEstimator(TokenCounter.ForModel(modelId)).Estimate(scenarios, options, inputs.Requests, price, s.Batch);
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException)
         {
@@ -154,6 +162,7 @@ internal static class RunCommand
             }).ToArray(),
             StartedAt = DateTimeOffset.UtcNow,
             Shard = ParseShard(s.Shard)?.ToString(),
+            Path = s.Batch ? "batch" : "online",
         };
 
         var shard = ParseShard(s.Shard);
@@ -195,15 +204,24 @@ internal static class RunCommand
         }
 
         using var judgeScope = judgeClient;
+
+        if (!s.Batch && BatchExperimentRunner.ReadBatches(run.FullPath).Count(b => !b.Consumed) is > 0 and var pendingBatches)
+        {
+            throw new CliException($"{pendingBatches} batch(es) of this run are still in flight at the provider; rerun with --batch to take in their results (an online run would pay for the same requests again).");
+        }
+
         var progress = new ProgressPrinter(human, work.Length);
         bool cancelled = false;
         FatalCallException? fatal = null;
         BudgetExhaustedException? budgetStop = null;
         try
         {
+            var stream = s.Batch
+                ? BatchCommandPath.StreamAsync(endpointUri, endpointKey, s.KeyVariable, subject, scenarios, options, batchSettings ?? new BatchSettings(new BatchRunOptions(), "openai"), work, run.FullPath, human, ct)
+                : runner.StreamAsync(work, progress, ct);
             if (runJudge is null)
             {
-                await foreach (var sample in runner.StreamAsync(work, progress, ct).ConfigureAwait(false))
+                await foreach (var sample in stream.ConfigureAwait(false))
                 {
                     await run.AppendAsync(sample, CancellationToken.None).ConfigureAwait(false);
                     samples.Add(ForSummary(sample));
@@ -213,7 +231,7 @@ internal static class RunCommand
             {
                 // Judge as the run goes: each finished sample is judged (several at once) before it is written.
                 var judgeOptions = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, s.Concurrency), CancellationToken = ct };
-                await Parallel.ForEachAsync(runner.StreamAsync(work, progress, ct), judgeOptions, async (sample, token) =>
+                await Parallel.ForEachAsync(stream, judgeOptions, async (sample, token) =>
                 {
                     var judged = await runJudge.JudgeSampleAsync(sample, token).ConfigureAwait(false);
                     await run.AppendAsync(judged, CancellationToken.None).ConfigureAwait(false);
@@ -408,6 +426,8 @@ internal sealed class RunSettings
     public string? Out { get; init; }
 
     public bool Json { get; init; }
+
+    public bool Batch { get; init; }
 
     /// <summary>The scenario builder these settings describe, with the resolved system prompts.</summary>
     public ScenarioBuilder BuildScenarios(Inputs inputs)

@@ -66,6 +66,8 @@ internal sealed class RunOptionsDefinition
 
     public Option<string?> Shard { get; } = new("--shard") { Description = "Run only shard i of n (1-based, e.g. 2/4) into its own --out; combine with 'af merge'." };
 
+    public Option<bool> Batch { get; } = new("--batch") { Description = "Use the provider's Batch API (about half price, results within 24 hours): af run sends each turn of every conversation as batch rounds; af estimate prices the run at the batch discount." };
+
     public Option<string?> Out { get; }
 
     public Option<bool> Json { get; }
@@ -77,7 +79,7 @@ internal sealed class RunOptionsDefinition
         Option[] all =
         [
             Endpoint, Model, KeyEnv, Dataset, Column, Limit, Offset, Mode, SystemPrompt, Epochs, Temperature, MaxTokens, Seed,
-            Prefill, Extraction, Template, Concurrency, MaxRetries, Rpm, Tpm, CacheDir, NoCache, Shard, Out, Json,
+            Prefill, Extraction, Template, Concurrency, MaxRetries, Rpm, Tpm, CacheDir, NoCache, Shard, Batch, Out, Json,
         ];
         foreach (var option in all)
         {
@@ -121,6 +123,7 @@ internal sealed class RunOptionsDefinition
             NoCache = parse.GetValue(NoCache),
             Out = parse.GetValue(Out),
             Json = parse.GetValue(Json),
+            Batch = parse.GetValue(Batch),
         };
     }
 }

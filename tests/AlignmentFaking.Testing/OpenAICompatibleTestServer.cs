@@ -37,6 +37,7 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
     private int _inFlight;
     private int _peakInFlight;
     private int _disposed;
+    private readonly TestBatchService _batches;
 
     private OpenAICompatibleTestServer(
         Func<ChatCompletionCall, CancellationToken, ValueTask<ScriptedReply>> responder,
@@ -69,6 +70,16 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
         // Also at the root, for a client configured with RootAddress as its endpoint.
         _app.MapPost("/chat/completions", HandleChatCompletionAsync);
         _app.MapGet("/models", HandleModelsAsync);
+
+        // The Files and Batch APIs; batch requests are answered by the same responder and recorded in Calls.
+        _batches = new TestBatchService(responder, options, () => Interlocked.Increment(ref _sequence), call =>
+        {
+            lock (_callsGate)
+            {
+                _calls.Add(call);
+            }
+        });
+        _batches.Map(_app);
     }
 
     /// <summary>The options the server runs with.</summary>
@@ -80,7 +91,7 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
     /// <summary>The server root, <c>http://127.0.0.1:PORT/</c>.</summary>
     public Uri RootAddress { get; private set; } = null!;
 
-    /// <summary>A snapshot of every chat completion call so far, in arrival order (pending ones included).</summary>
+    /// <summary>A snapshot of every chat completion call so far, in arrival order (pending ones included); requests run inside a batch are included, with the headers <c>x-test-batch-id</c> and <c>x-test-custom-id</c>.</summary>
     public IReadOnlyList<ChatCompletionCall> Calls
     {
         get
@@ -91,6 +102,22 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>
+    /// While true, batches stay <c>in_progress</c> however often they are retrieved (a batch "in flight"); set it back
+    /// to false to let them complete. Default: false.
+    /// </summary>
+    public bool HoldBatches
+    {
+        get => _batches.Hold;
+        set => _batches.Hold = value;
+    }
+
+    /// <summary>Every batch created so far, in creation order (<c>POST /v1/batches</c>).</summary>
+    public IReadOnlyList<TestBatch> Batches => _batches.Batches;
+
+    /// <summary>Every file held: uploads and the batches' output and error files.</summary>
+    public IReadOnlyList<TestFile> Files => _batches.Files;
 
     /// <summary>How many chat completion calls arrived so far.</summary>
     public int CallCount

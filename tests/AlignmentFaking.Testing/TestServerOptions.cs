@@ -14,4 +14,16 @@ public sealed class TestServerOptions
 
     /// <summary>The API key <see cref="OpenAICompatibleTestServer.CreateChatClient"/> uses when none is given: <see cref="RequiredApiKey"/> if set, else this.</summary>
     public string DefaultClientApiKey { get; init; } = "test-key";
+
+    /// <summary>
+    /// How many retrievals (<c>GET /v1/batches/{id}</c>) a batch answers <c>in_progress</c> before the next one runs
+    /// its requests and completes it. Default: 1 (the first retrieval says in progress, the second completes).
+    /// </summary>
+    public int BatchRetrievalsBeforeCompletion { get; init; } = 1;
+
+    /// <summary>
+    /// Batches (1-based creation numbers) that expire instead of completing: only the first half of their requests
+    /// is run, the rest go to the error file with code <c>batch_expired</c>. Default: none.
+    /// </summary>
+    public IReadOnlyCollection<int> ExpireBatchNumbers { get; init; } = [];
 }

@@ -169,6 +169,10 @@ public sealed record CallRecord
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Error { get; init; }
 
+    /// <summary>The provider's batch id when the call ran inside a batch (see <c>Running.Batch.BatchExperimentRunner</c>).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? BatchId { get; init; }
+
     /// <summary>Whether the reply came from the response cache (no call was made, nothing was spent).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Cached { get; init; }

@@ -44,6 +44,13 @@ public sealed record RunManifest
     /// <summary>The shard this run directory holds (<c>i/n</c>), or <see langword="null"/> for a whole run.</summary>
     public string? Shard { get; init; }
 
+    /// <summary>
+    /// How the model was called: <c>online</c> (live calls) or <c>batch</c> (the provider's batch API, see
+    /// <c>Running.Batch.BatchExperimentRunner</c>); the path of the last (re)start. <see langword="null"/> when not recorded.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Path { get; init; }
+
     /// <summary>For a merged run, the shard directories it was merged from.</summary>
     public IReadOnlyList<string>? MergedFrom { get; init; }
 }

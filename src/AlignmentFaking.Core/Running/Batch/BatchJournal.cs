@@ -1,0 +1,154 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace AlignmentFaking.Running.Batch;
+
+/// <summary>
+/// <c>batches.jsonl</c> in the run directory: the append-only record of a batch run. Each line is written and flushed
+/// before the runner goes on, so a restarted process knows every file uploaded, every batch created (with its round,
+/// part and the custom ids it carries), every reply taken in and every batch fully consumed.
+/// </summary>
+internal sealed class BatchJournal : IAsyncDisposable
+{
+    public const string FileName = "batches.jsonl";
+
+    private static readonly JsonSerializerOptions Json = CreateOptions();
+    private readonly FileStream _stream;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    private BatchJournal(FileStream stream, IReadOnlyList<BatchJournalEntry> entries)
+    {
+        _stream = stream;
+        Entries = entries;
+    }
+
+    /// <summary>The entries present when the journal was opened.</summary>
+    public IReadOnlyList<BatchJournalEntry> Entries { get; }
+
+    public static BatchJournal Open(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, FileName);
+        var entries = Read(path, truncateTornTail: true);
+        var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
+        return new BatchJournal(stream, entries);
+    }
+
+    /// <summary>Reads the entries of a journal file; a torn last line (a crash mid-write) is dropped.</summary>
+    public static IReadOnlyList<BatchJournalEntry> Read(string path, bool truncateTornTail = false)
+    {
+        var entries = new List<BatchJournalEntry>();
+        if (!File.Exists(path))
+        {
+            return entries;
+        }
+
+        var bytes = File.ReadAllBytes(path);
+        int start = 0;
+        long good = 0;
+        while (start < bytes.Length)
+        {
+            int end = Array.IndexOf(bytes, (byte)'\n', start);
+            if (end < 0)
+            {
+                break; // torn tail
+            }
+
+            var line = bytes.AsSpan(start, end - start);
+            if (!line.Trim(" \t\r"u8).IsEmpty)
+            {
+                entries.Add(JsonSerializer.Deserialize<BatchJournalEntry>(line, Json) ?? throw new InvalidDataException($"{path}: null entry"));
+            }
+
+            start = end + 1;
+            good = start;
+        }
+
+        if (truncateTornTail && good < bytes.Length)
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.None);
+            stream.SetLength(good);
+        }
+
+        return entries;
+    }
+
+    public async Task AppendAsync(BatchJournalEntry entry, CancellationToken cancellationToken = default)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(entry, Json);
+        var line = new byte[bytes.Length + 1];
+        bytes.CopyTo(line, 0);
+        line[^1] = (byte)'\n';
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _stream.WriteAsync(line, CancellationToken.None).ConfigureAwait(false);
+            await _stream.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        _gate.Dispose();
+    }
+
+    private static JsonSerializerOptions CreateOptions()
+    {
+        var options = new JsonSerializerOptions
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            TypeInfoResolver = BatchJsonContext.Default,
+        };
+        options.MakeReadOnly();
+        return options;
+    }
+}
+
+/// <summary>One line of <c>batches.jsonl</c>. <see cref="Kind"/> says which fields are set.</summary>
+internal sealed record BatchJournalEntry
+{
+    /// <summary><c>file</c> (input uploaded), <c>batch</c> (batch created), <c>reply</c>, <c>failed</c> (an item without a reply), <c>consumed</c> (every result of a batch taken in).</summary>
+    public required string Kind { get; init; }
+
+    public DateTimeOffset At { get; init; }
+
+    public string? Provider { get; init; }
+
+    public int? Round { get; init; }
+
+    public int? Part { get; init; }
+
+    public string? FileId { get; init; }
+
+    public string? BatchId { get; init; }
+
+    public long? Bytes { get; init; }
+
+    /// <summary>For <c>file</c>: the custom ids the input file carries (the custom id to conversation-turn mapping).</summary>
+    public IReadOnlyList<string>? CustomIds { get; init; }
+
+    public string? CustomId { get; init; }
+
+    public string? SampleId { get; init; }
+
+    public int? Turn { get; init; }
+
+    public string? Text { get; init; }
+
+    public CallRecord? Call { get; init; }
+
+    public string? Error { get; init; }
+
+    public string? Status { get; init; }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(BatchJournalEntry))]
+internal sealed partial class BatchJsonContext : JsonSerializerContext;

@@ -1,0 +1,125 @@
+using AlignmentFaking.Cli;
+using AlignmentFaking.Cli.Batch;
+using AlignmentFaking.Running;
+using AlignmentFaking.Running.Batch;
+using AlignmentFaking.Scenarios;
+using AlignmentFaking.Storage;
+using AlignmentFaking.Testing;
+using NUnit.Framework;
+
+namespace AlignmentFaking.IntegrationTests.Batch;
+
+/// <summary>Anthropic Message Batches through the official Anthropic SDK against the loopback server.</summary>
+public class AnthropicBatchTests
+{
+    private const string Claude = "claude-3-opus-20240229";
+    private string _dir = null!;
+
+    [SetUp]
+    public void SetUp() => _dir = BatchKit.TempDirectory("af-batch-anthropic-");
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, true);
+
+    private static ExperimentOptions Options() => new()
+    {
+        Modes = [ReasoningMode.Cot, ReasoningMode.NoCot],
+        ModelId = Claude,
+        MaxOutputTokens = 4000,
+    };
+
+    private AnthropicBatchProvider Provider(OpenAICompatibleTestServer server) =>
+        new(server.RootAddress, "test-key", Path.Combine(_dir, "batch-inputs"));
+
+    [Test]
+    public async Task Message_batches_give_the_same_samples_as_online_calls_over_the_same_replies()
+    {
+        var (scenarios, requests) = BatchKit.Inputs();
+        await using var online = await BatchKit.StartAsync(options: new TestServerOptions { Models = [Claude] });
+        var onlineResult = await new ExperimentRunner(online.CreateChatClient(Claude, disableRetries: true), scenarios, Options()).RunAsync(requests);
+
+        await using var server = await BatchKit.StartAsync(options: new TestServerOptions { Models = [Claude] });
+        var runner = new BatchExperimentRunner(Provider(server), scenarios, Options(), new BatchRunOptions { PollInterval = TimeSpan.Zero });
+        var samples = await BatchKit.CollectAsync(runner.StreamAsync(runner.Plan(requests), _dir));
+
+        Assert.That(BatchKit.Comparable(samples), Is.EqualTo(BatchKit.Comparable(onlineResult.Samples)));
+        Assert.That(samples.Any(s => s.Turns > 1) && samples.Any(s => s.FinishReason == "length"), Is.True);
+        Assert.That(samples[0].Prefill, Is.Not.Null, "Claude gets the original's prefill");
+        Assert.That(server.Batches.All(b => b.Id.StartsWith("msgbatch_", StringComparison.Ordinal)), Is.True);
+        Assert.That(server.Batches.Count, Is.EqualTo(samples.Max(s => s.Turns)));
+
+        // Sent as Anthropic expects: system at the top level, the prefill as a trailing assistant turn, max_tokens set.
+        var first = server.Files.First(f => f.Purpose == "anthropic-inline").Text.Split('\n')[0];
+        Assert.That(first, Does.Contain("\"system\":").And.Contain("\"max_tokens\":4000").And.Contain("\"role\":\"assistant\",\"content\":\"<\""));
+        Assert.That(BatchExperimentRunner.ReadBatches(_dir).All(b => b.Consumed && b.Provider == "anthropic" && b.InputFileId.StartsWith("local:", StringComparison.Ordinal)), Is.True);
+        Assert.That(Directory.GetFiles(Path.Combine(_dir, "batch-inputs"), "*.jsonl"), Has.Length.EqualTo(server.Batches.Count));
+    }
+
+    [Test]
+    public async Task Expired_errored_and_cancelled_requests_are_sent_again_and_a_stopped_run_re_attaches()
+    {
+        var (scenarios, requests) = BatchKit.Inputs();
+        var options = new ExperimentOptions { Modes = [ReasoningMode.NoCot], ModelId = Claude };
+        var faults = new FaultPlan().When(c => c.Sequence % 5 == 2, ScriptedReply.ServerError(), times: 2);
+        await using var server = await BatchKit.StartAsync(faults, new TestServerOptions { Models = [Claude], ExpireBatchNumbers = [1] });
+        server.HoldBatches = true;
+        using (var cts = new CancellationTokenSource())
+        {
+            var stopped = new BatchExperimentRunner(Provider(server), scenarios, options, new BatchRunOptions { PollInterval = TimeSpan.Zero });
+            var progress = new Progress(p =>
+            {
+                if (p.Phase == "waiting")
+                {
+                    cts.Cancel();
+                }
+            });
+            Assert.That(async () => await BatchKit.CollectAsync(stopped.StreamAsync(stopped.Plan(requests), _dir, progress, cts.Token)), Throws.InstanceOf<OperationCanceledException>());
+        }
+
+        server.HoldBatches = false;
+        var runner = new BatchExperimentRunner(Provider(server), scenarios, options, new BatchRunOptions { PollInterval = TimeSpan.Zero });
+        var samples = await BatchKit.CollectAsync(runner.StreamAsync(runner.Plan(requests), _dir));
+        Assert.That(samples, Has.Count.EqualTo(12));
+        Assert.That(samples.All(s => s.OutputSource != OutputSource.CallFailed), Is.True);
+        Assert.That(BatchExperimentRunner.ReadBatches(_dir).Count(b => b.Round == 1), Is.EqualTo(1), "round 1 was created once");
+        Assert.That(server.Batches, Has.Count.EqualTo(3), "round 1, then the retries (one of them errors again)");
+        Assert.That(server.Batches[0].Status, Is.EqualTo("expired"));
+        Assert.That(server.Batches[1].CustomIds, Has.Count.EqualTo(6 + 1), "the 6 expired requests and the errored one sent again");
+        Assert.That(server.Batches[2].CustomIds.Single(), Does.EndWith("#a3"), "the second scripted error, sent a third time");
+
+        // Cancelling through the SDK.
+        server.HoldBatches = true;
+        var provider = Provider(server);
+        var fileId = await provider.UploadAsync([new BatchRequest("x#t1#a1", [new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, "hi")], new Microsoft.Extensions.AI.ChatOptions { ModelId = Claude })], "one", CancellationToken.None);
+        var job = await provider.CreateAsync(fileId, new Dictionary<string, string>(), CancellationToken.None);
+        await provider.CancelAsync(job.Id, CancellationToken.None);
+        var ended = await provider.GetAsync(job.Id, CancellationToken.None);
+        Assert.That(ended.Status, Is.EqualTo(BatchJobStatus.Cancelled));
+        var results = await provider.DownloadResultsAsync(ended, CancellationToken.None);
+        Assert.That(results.Single().Error, Does.StartWith("canceled"));
+    }
+
+    [Test]
+    public async Task Af_run_batch_provider_anthropic_runs_end_to_end()
+    {
+        var (cot, _, requests) = Experiment.ProtocolFidelityTests.Inputs();
+        var prompt = Path.Combine(_dir, "cot.txt");
+        File.WriteAllText(prompt, cot.Text);
+        var dataset = Path.Combine(_dir, "requests.jsonl");
+        File.WriteAllLines(dataset, requests.Select(r => System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["goal"] = r.Text })));
+        await using var server = await BatchKit.StartAsync(options: new TestServerOptions { Models = [Claude] });
+        var outDir = Path.Combine(_dir, "run");
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        int exit = await AfCli.InvokeAsync(["run", "--batch", "--batch-provider", "anthropic", "--batch-poll-seconds", "0", "--endpoint", server.RootAddress.ToString(), "--model", Claude, "--dataset", dataset, "--system-prompt", "cot=" + prompt, "--out", outDir], stdout, stderr);
+        Assert.That(exit, Is.Zero, stderr.ToString() + stdout);
+        Assert.That(stdout.ToString(), Does.Contain("batch path (anthropic)"));
+        Assert.That(RunDirectory.ReadSamples(outDir), Has.Count.EqualTo(12));
+        Assert.That(RunDirectory.ReadManifest(outDir).Path, Is.EqualTo("batch"));
+    }
+
+    private sealed class Progress(Action<BatchRunProgress> report) : IProgress<BatchRunProgress>
+    {
+        public void Report(BatchRunProgress value) => report(value);
+    }
+}
