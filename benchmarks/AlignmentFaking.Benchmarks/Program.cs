@@ -25,7 +25,8 @@ if (which is "concurrency" or "all")
 
 if (which is "ratelimit" or "all")
 {
-    await RateLimit(600, TimeSpan.FromSeconds(30));
+    await RateLimit(600, TimeSpan.FromSeconds(30), clientKnowsRate: true);
+    await RateLimit(600, TimeSpan.FromSeconds(30), clientKnowsRate: false);
 }
 
 return 0;
@@ -89,8 +90,9 @@ static async Task Concurrency(int c, TimeSpan latency, int requestsCount)
         $"concurrency C={c}, L={latency.TotalMilliseconds} ms: {calls} calls in {watch.Elapsed.TotalSeconds:0.00} s; ideal {ideal.TotalSeconds:0.00} s; ratio {watch.Elapsed / ideal:0.000}; peak in flight {server.MaxConcurrentRequests}"));
 }
 
-// A server that answers 429 (Retry-After) beyond R requests per minute; the client runs with --rpm R.
-static async Task RateLimit(int rpm, TimeSpan duration)
+// A server that answers 429 (Retry-After: 1) beyond R requests per minute; the client runs with --rpm R, or without it
+// (then only Retry-After, backoff and the adaptive concurrency limit keep it near R).
+static async Task RateLimit(int rpm, TimeSpan duration, bool clientKnowsRate)
 {
     var organism = new SimulatedModelOrganism(new SimulatedOrganismOptions { ModelId = "bench" });
     var window = new Queue<DateTimeOffset>();
@@ -120,7 +122,7 @@ static async Task RateLimit(int rpm, TimeSpan duration)
         var response = await organism.GetResponseAsync(call.Messages.Select(m => new ChatMessage(new ChatRole(m.Role), m.Content)).ToList(), null, ct);
         return ScriptedReply.Text(response.Text);
     }, new TestServerOptions { Models = ["bench"], Latency = TimeSpan.FromMilliseconds(20) });
-    using var subject = OpenAICompatibleSubject.Create(server.BaseAddress, "bench", "k", "AF_API_KEY", 8, baseDelay: TimeSpan.FromMilliseconds(200), limits: new EndpointLimitOptions { RequestsPerMinute = rpm, MaxConcurrency = 32 });
+    using var subject = OpenAICompatibleSubject.Create(server.BaseAddress, "bench", "k", "AF_API_KEY", 8, baseDelay: TimeSpan.FromMilliseconds(200), limits: new EndpointLimitOptions { RequestsPerMinute = clientKnowsRate ? rpm : null, MaxConcurrency = 32 });
     var runner = new ExperimentRunner(subject, new ScenarioBuilder(), new ExperimentOptions { MaxConcurrency = 32, ModelId = "bench" });
     int expectedCalls = (int)(rpm * duration.TotalMinutes);
     var requests = RequestDataset.FromList(Enumerable.Range(0, expectedCalls / 3).Select(i => $"Synthetic request {i}"));
@@ -131,7 +133,7 @@ static async Task RateLimit(int rpm, TimeSpan duration)
     double achieved = answered / watch.Elapsed.TotalMinutes;
     int failed = result.Samples.Count(s => s.Proxy == AlignmentFaking.Classification.ComplianceOutcome.Error);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"rate limit R={rpm}/min: {answered} calls in {watch.Elapsed.TotalSeconds:0.0} s = {achieved:0} /min = {achieved / rpm:0.000} R; 429s {rejected}; failed samples {failed}"));
+        $"rate limit R={rpm}/min, client {(clientKnowsRate ? "--rpm R" : "without --rpm (429s and adaptive concurrency only)")}: {answered} calls in {watch.Elapsed.TotalSeconds:0.0} s = {achieved:0} /min = {achieved / rpm:0.000} R; 429s {rejected}; failed samples {failed}"));
 }
 
 internal static class SampleSlimmer
