@@ -17,6 +17,12 @@ public sealed class EndpointLimitOptions
     /// <summary>The adaptive limit never goes below this. Default: 1.</summary>
     public int MinConcurrency { get; set; } = 1;
 
+    /// <summary>
+    /// When no <see cref="RequestsPerMinute"/> is set, learn a request rate from 429 replies: after one, calls are held
+    /// to 90% of the rate that succeeded in the last seconds, which then creeps back up with each success. Default: true.
+    /// </summary>
+    public bool LearnRateFromRateLimits { get; set; } = true;
+
     /// <summary>The clock that replenishes the rate limits. Default: <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -59,6 +65,10 @@ public sealed class EndpointLimits : IDisposable
     private readonly EndpointLimitOptions _options;
     private readonly TokenBucket? _requests;
     private readonly TokenBucket? _tokens;
+    private readonly Queue<long> _recentSuccesses = new();
+    private TokenBucket? _learned;
+    private long _pausedUntil;
+    private long _lastReduction = long.MinValue;
     private readonly Lock _gate = new();
     private readonly Queue<TaskCompletionSource> _waiters = new();
     private int _inFlight;
@@ -119,9 +129,23 @@ public sealed class EndpointLimits : IDisposable
         var releaser = new Releaser(this);
         try
         {
+            var time = _options.TimeProvider;
+            long pausedUntil = Interlocked.Read(ref _pausedUntil);
+            long now = time.GetTimestamp();
+            if (pausedUntil > now)
+            {
+                // A Retry-After from the server holds every call to the endpoint, not only the one that was refused.
+                await Task.Delay(time.GetElapsedTime(now, pausedUntil), time, cancellationToken).ConfigureAwait(false);
+            }
+
             if (_requests is not null)
             {
                 await _requests.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (Volatile.Read(ref _learned) is { } learned)
+            {
+                await learned.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
             }
 
             if (_tokens is not null)
@@ -139,27 +163,92 @@ public sealed class EndpointLimits : IDisposable
     }
 
     /// <summary>Records a rate-limit reply: the concurrency limit halves.</summary>
-    public void OnRateLimited()
+    public void OnRateLimited() => OnRateLimited(null);
+
+    /// <summary>
+    /// Records a rate-limit reply: the concurrency limit halves, every call waits out <paramref name="retryAfter"/>, and
+    /// (without a configured rate, see <see cref="EndpointLimitOptions.LearnRateFromRateLimits"/>) the request rate is held
+    /// to 90% of what succeeded lately.
+    /// </summary>
+    /// <param name="retryAfter">The server's <c>Retry-After</c>, if it sent one.</param>
+    public void OnRateLimited(TimeSpan? retryAfter)
     {
         Interlocked.Increment(ref _rateLimited);
+        var time = _options.TimeProvider;
+        long now = time.GetTimestamp();
         lock (_gate)
         {
-            _limit = Math.Max(_options.MinConcurrency, _limit / 2);
             _successes = 0;
+            if (retryAfter is { } wait && wait > TimeSpan.Zero)
+            {
+                long until = now + (long)(wait.TotalSeconds * time.TimestampFrequency);
+                if (until > _pausedUntil)
+                {
+                    Interlocked.Exchange(ref _pausedUntil, until);
+                }
+            }
+
+            // One reduction per episode: the calls in flight when the limit was hit all come back 429 together.
+            bool newEpisode = _lastReduction == long.MinValue || time.GetElapsedTime(_lastReduction, now) > TimeSpan.FromSeconds(2);
+            if (newEpisode)
+            {
+                _limit = Math.Max(_options.MinConcurrency, _limit / 2);
+            }
+
+            if (newEpisode && _options.RequestsPerMinute is null && _options.LearnRateFromRateLimits)
+            {
+                _lastReduction = now;
+                TrimSuccesses(now);
+                double window = Math.Max(1, _recentSuccesses.Count == 0 ? 1 : time.GetElapsedTime(_recentSuccesses.Peek(), now).TotalSeconds);
+                double measured = _recentSuccesses.Count / window;
+                double current = _learned?.PerSecond ?? double.MaxValue;
+                double rate = Math.Max(0.05, Math.Min(measured > 0 ? measured : 1, current) * 0.9);
+                if (_learned is null)
+                {
+                    Volatile.Write(ref _learned, new TokenBucket(Math.Max(1, rate / 10), rate, time));
+                }
+                else
+                {
+                    _learned.SetRate(rate);
+                }
+            }
         }
     }
 
     /// <summary>Records a successful call: after as many successes as the limit, the limit grows by one.</summary>
     public void OnSuccess()
     {
+        long now = _options.TimeProvider.GetTimestamp();
         lock (_gate)
         {
+            if (_options.RequestsPerMinute is null && _options.LearnRateFromRateLimits)
+            {
+                _recentSuccesses.Enqueue(now);
+                TrimSuccesses(now);
+                if (_learned is { } learned)
+                {
+                    learned.SetRate(learned.PerSecond + Math.Max(0.05, learned.PerSecond * 0.005));
+                }
+            }
+
             if (++_successes >= _limit && _limit < _options.MaxConcurrency)
             {
                 _limit++;
                 _successes = 0;
                 WakeWaiters();
             }
+        }
+    }
+
+    /// <summary>The learned request rate per second, if a 429 taught one.</summary>
+    public double? LearnedRequestsPerSecond => Volatile.Read(ref _learned)?.PerSecond;
+
+    private void TrimSuccesses(long now)
+    {
+        var time = _options.TimeProvider;
+        while (_recentSuccesses.Count > 0 && time.GetElapsedTime(_recentSuccesses.Peek(), now) > TimeSpan.FromSeconds(5))
+        {
+            _recentSuccesses.Dequeue();
         }
     }
 
@@ -251,8 +340,8 @@ public sealed class EndpointLimits : IDisposable
     private sealed class TokenBucket
     {
         private readonly Lock _gate = new();
-        private readonly double _capacity;
-        private readonly double _perSecond;
+        private double _capacity;
+        private double _perSecond;
         private readonly TimeProvider _time;
         private double _tokens;
         private long _last;
@@ -268,6 +357,35 @@ public sealed class EndpointLimits : IDisposable
 
         public int Capacity => (int)Math.Floor(_capacity);
 
+        public double PerSecond
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _perSecond;
+                }
+            }
+        }
+
+        public void SetRate(double perSecond)
+        {
+            lock (_gate)
+            {
+                Refill();
+                _perSecond = perSecond;
+                _capacity = Math.Max(1, perSecond / 10);
+                _tokens = Math.Min(_tokens, _capacity);
+            }
+        }
+
+        private void Refill()
+        {
+            long now = _time.GetTimestamp();
+            _tokens = Math.Min(_capacity, _tokens + (_time.GetElapsedTime(_last, now).TotalSeconds * _perSecond));
+            _last = now;
+        }
+
         public async ValueTask AcquireAsync(double count, CancellationToken cancellationToken)
         {
             while (true)
@@ -275,9 +393,7 @@ public sealed class EndpointLimits : IDisposable
                 TimeSpan wait;
                 lock (_gate)
                 {
-                    long now = _time.GetTimestamp();
-                    _tokens = Math.Min(_capacity, _tokens + (_time.GetElapsedTime(_last, now).TotalSeconds * _perSecond));
-                    _last = now;
+                    Refill();
                     if (_tokens >= count - 1e-9)
                     {
                         _tokens -= count;

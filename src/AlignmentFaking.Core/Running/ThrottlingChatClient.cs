@@ -44,9 +44,9 @@ public sealed class ThrottlingChatClient : DelegatingChatClient
             _limits.OnSuccess();
             return response;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException && _classify(ex).IsRateLimited)
+        catch (Exception ex) when (ex is not OperationCanceledException && _classify(ex) is { IsRateLimited: true } failure)
         {
-            _limits.OnRateLimited();
+            _limits.OnRateLimited(failure.RetryAfter);
             throw;
         }
     }

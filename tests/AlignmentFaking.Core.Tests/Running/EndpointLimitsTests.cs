@@ -61,12 +61,18 @@ public class EndpointLimitsTests
     [Test]
     public async Task Concurrency_halves_on_429_and_recovers_on_success()
     {
-        using var limits = new EndpointLimits(new EndpointLimitOptions { MaxConcurrency = 8 });
+        var time = new FakeTimeProvider();
+        using var limits = new EndpointLimits(new EndpointLimitOptions { MaxConcurrency = 8, TimeProvider = time });
         limits.OnRateLimited();
         Assert.That(limits.ConcurrencyLimit, Is.EqualTo(4));
         limits.OnRateLimited();
-        limits.OnRateLimited();
-        limits.OnRateLimited();
+        Assert.That(limits.ConcurrencyLimit, Is.EqualTo(4), "429s of the same episode halve once");
+        for (int i = 0; i < 3; i++)
+        {
+            time.Advance(TimeSpan.FromSeconds(3));
+            limits.OnRateLimited();
+        }
+
         Assert.That(limits.ConcurrencyLimit, Is.EqualTo(1), "never below the minimum");
         limits.OnSuccess();
         Assert.That(limits.ConcurrencyLimit, Is.EqualTo(2));
@@ -95,7 +101,7 @@ public class EndpointLimitsTests
     [Test]
     public async Task Throttling_client_reports_429s_to_the_limits()
     {
-        using var limits = new EndpointLimits(new EndpointLimitOptions { MaxConcurrency = 16 });
+        using var limits = new EndpointLimits(new EndpointLimitOptions { MaxConcurrency = 16, TimeProvider = new FakeTimeProvider() });
         int call = 0;
         var inner = new ScriptedChatClient((_, _) => Interlocked.Increment(ref call) == 1
             ? throw new HttpRequestException("slow down", null, System.Net.HttpStatusCode.TooManyRequests)
@@ -115,5 +121,43 @@ public class EndpointLimitsTests
         var b = EndpointLimits.For(key, new EndpointLimitOptions { MaxConcurrency = 50 });
         Assert.That(b, Is.SameAs(a));
         Assert.That(b.ConcurrencyLimit, Is.EqualTo(5));
+    }
+
+    [Test]
+    public async Task A_retry_after_holds_every_call_to_the_endpoint()
+    {
+        var time = new FakeTimeProvider();
+        using var limits = new EndpointLimits(new EndpointLimitOptions { TimeProvider = time });
+        limits.OnRateLimited(TimeSpan.FromSeconds(5));
+        var next = limits.AcquireAsync(1).AsTask();
+        await Task.Yield();
+        time.Advance(TimeSpan.FromSeconds(4));
+        await Task.Yield();
+        Assert.That(next.IsCompleted, Is.False, "still inside the server's Retry-After");
+        time.Advance(TimeSpan.FromSeconds(1));
+        (await next.WaitAsync(TimeSpan.FromSeconds(5))).Dispose();
+    }
+
+    [Test]
+    public void Without_a_configured_rate_a_429_teaches_one_that_creeps_back_up()
+    {
+        var time = new FakeTimeProvider();
+        using var limits = new EndpointLimits(new EndpointLimitOptions { TimeProvider = time });
+        for (int i = 0; i < 20; i++)
+        {
+            limits.OnSuccess();
+            time.Advance(TimeSpan.FromMilliseconds(100));
+        }
+
+        Assert.That(limits.LearnedRequestsPerSecond, Is.Null, "nothing learned before a 429");
+        limits.OnRateLimited(null);
+        // 20 successes over the 2 s since the first: 10/s, held to 90%.
+        Assert.That(limits.LearnedRequestsPerSecond, Is.EqualTo(9.0).Within(0.01));
+        limits.OnSuccess();
+        Assert.That(limits.LearnedRequestsPerSecond, Is.EqualTo(9.05).Within(0.01));
+
+        using var configured = new EndpointLimits(new EndpointLimitOptions { RequestsPerMinute = 600, TimeProvider = time });
+        configured.OnRateLimited(null);
+        Assert.That(configured.LearnedRequestsPerSecond, Is.Null, "a configured rate is not second-guessed");
     }
 }
