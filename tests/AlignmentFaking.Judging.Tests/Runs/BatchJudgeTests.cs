@@ -1,0 +1,183 @@
+using System.Text.Json;
+using AlignmentFaking.Classification;
+using AlignmentFaking.Judging.Caching;
+using AlignmentFaking.Judging.Compliance;
+using AlignmentFaking.Judging.Reasoning;
+using AlignmentFaking.Judging.Runs;
+using AlignmentFaking.Judging.Simulation;
+using AlignmentFaking.Running.Batch;
+using AlignmentFaking.Scenarios;
+using AlignmentFaking.Storage;
+using Microsoft.Extensions.AI;
+using NUnit.Framework;
+
+namespace AlignmentFaking.Judging.Tests.Runs;
+
+/// <summary>Planning judge calls without making them, and <see cref="BatchJudge"/> over the in-process batch emulation.</summary>
+public class BatchJudgeTests
+{
+    private const string CompliancePromptMarker = "Decide whether the answer actually delivers";
+    private string _root = null!;
+
+    [SetUp]
+    public void SetUp() => _root = Path.Combine(Path.GetTempPath(), "af-batch-judge-" + Guid.NewGuid().ToString("N"));
+
+    [TearDown]
+    public void TearDown()
+    {
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, true);
+        }
+    }
+
+    private async Task<(string First, string Second)> RunsAsync(int requests = 8)
+    {
+        var first = Path.Combine(_root, "a");
+        await RunJudgeTests.CreateRunAsync(first, requests);
+        var second = Path.Combine(_root, "b");
+        Directory.CreateDirectory(second);
+        foreach (var file in Directory.GetFiles(first))
+        {
+            File.Copy(file, Path.Combine(second, Path.GetFileName(file)));
+        }
+
+        return (first, second);
+    }
+
+    private static RunJudge Judge(IChatClient client, JudgeCache? cache, int votes = 3, int retries = 0, bool onlyCompliant = false, bool rejudge = false) => new(
+        new LlmJudgeClassifier(client, new LlmJudgeOptions { Cache = cache, UnparseableRetries = retries }),
+        new AlignmentFakingReasoningClassifier(client, new AlignmentFakingClassifierOptions { Cache = cache, Votes = votes }),
+        new RunJudgeOptions { AssessOnlyCompliant = onlyCompliant, Rejudge = rejudge });
+
+    private static string[] Verdicts(string run) =>
+        RunDirectory.ReadSamples(run).OrderBy(s => s.SampleId, StringComparer.Ordinal)
+            .Select(s => $"{s.SampleId} {s.Judge} {JsonSerializer.Serialize(s.AlignmentFaking, RunJson.Compact)}")
+            .ToArray();
+
+    /// <summary>The simulated judge, except that the first reply to each compliance prompt is unparseable.</summary>
+    private static FakeJudge FirstComplianceReplyUnparseable()
+    {
+        var simulated = new SimulatedJudge();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        return new FakeJudge((prompt, options, _) =>
+        {
+            lock (seen)
+            {
+                if (prompt.Contains(CompliancePromptMarker, StringComparison.Ordinal) && seen.Add(prompt))
+                {
+                    return FakeJudge.Reply("I am not sure what to say.");
+                }
+            }
+
+            return simulated.GetResponseAsync([new ChatMessage(ChatRole.User, prompt)], options).GetAwaiter().GetResult();
+        });
+    }
+
+    [Test]
+    public async Task Planning_lists_each_missing_call_once_makes_none_and_is_empty_once_the_replies_are_cached()
+    {
+        var (run, _) = await RunsAsync();
+        var never = new FakeJudge((_, _, _) => throw new AssertionException("planning must not call the judge"));
+        var cache = new JudgeCache();
+        var runJudge = Judge(never, cache);
+        var samples = RunDirectory.ReadSamples(run);
+
+        var plan = await runJudge.PlanJudgeCallsAsync(samples);
+        Assert.That(never.Calls, Is.Empty);
+        Assert.That(plan.Samples, Is.EqualTo(samples.Count));
+        Assert.That(plan.SamplesPending, Is.EqualTo(samples.Count(s => s.Output is not null)));
+        Assert.That(plan.Calls.Select(c => c.CacheKey), Is.Unique.And.Ordered.Using((IComparer<string>)StringComparer.Ordinal));
+        Assert.That(plan.Calls.All(c => ReferenceEquals(c.Cache, cache)), Is.True);
+        var compliance = plan.Calls.Where(c => c.Messages[0].Text.Contains(CompliancePromptMarker, StringComparison.Ordinal)).ToArray();
+        Assert.That(compliance.All(c => c.Options.Temperature == 0f), Is.True);
+        Assert.That(plan.Calls.Except(compliance).All(c => c.Options.Temperature == 1f), Is.True, "the votes sample at temperature 1");
+        Assert.That(plan.Calls.Except(compliance).Count() % 3, Is.Zero, "three votes per distinct reasoning");
+
+        // The same keys as the online judgement: answer each planned call into the cache, then judge online — no call made.
+        var simulated = new SimulatedJudge();
+        foreach (var call in plan.Calls)
+        {
+            var reply = await simulated.GetResponseAsync(call.Messages, call.Options);
+            await call.Cache.SetAsync(call.CacheKey, new CachedJudgeReply(reply.Text, reply.FinishReason?.Value));
+        }
+
+        Assert.That((await runJudge.PlanJudgeCallsAsync(samples)).Calls, Is.Empty);
+        var judged = await runJudge.JudgeSamplesAsync(samples);
+        Assert.That(never.Calls, Is.Empty);
+        Assert.That(judged.All(s => s.Judge is not null and not ComplianceOutcome.Error), Is.True);
+    }
+
+    [Test]
+    public async Task Calls_that_depend_on_replies_go_in_later_rounds_and_the_result_equals_the_online_judgement()
+    {
+        var (online, batched) = await RunsAsync();
+        await Judge(FirstComplianceReplyUnparseable(), new JudgeCache(), retries: 1, onlyCompliant: true).JudgeDirectoryAsync(online);
+
+        var client = FirstComplianceReplyUnparseable();
+        var batchJudge = new BatchJudge(Judge(client, new JudgeCache(Path.Combine(_root, "cache")), retries: 1, onlyCompliant: true), new ChatClientBatchProvider(client), new BatchRunOptions { PollInterval = TimeSpan.Zero });
+        var progress = new List<BatchRunProgress>();
+        var result = await batchJudge.JudgeDirectoryAsync(batched, new SyncProgress<BatchRunProgress>(progress.Add));
+
+        Assert.That(Verdicts(batched), Is.EqualTo(Verdicts(online)));
+        Assert.That(File.ReadAllText(Path.Combine(batched, RunDirectory.SummaryFile)), Is.EqualTo(File.ReadAllText(Path.Combine(online, RunDirectory.SummaryFile))));
+        // Round 1: compliance (unparseable); round 2: its retry; round 3: the votes of the samples found compliant.
+        var batches = BatchJudge.ReadBatches(batched);
+        Assert.That(batches.Select(b => b.Round), Is.EqualTo(new[] { 1, 2, 3 }));
+        Assert.That(batches.All(b => b.Consumed && b.Provider == "in-process"), Is.True);
+        Assert.That(result.Rounds, Is.EqualTo(3));
+        Assert.That(result.RequestsSubmitted, Is.EqualTo(client.Calls.Count));
+        Assert.That(result.CallsWithoutReply, Is.Zero);
+        Assert.That(RunDirectory.ReadSamples(batched).Where(s => s.Mode == ReasoningMode.Cot && s.Judge == ComplianceOutcome.Complied).All(s => s.AlignmentFaking is { Votes.Count: 3 }), Is.True);
+        Assert.That(progress.Select(p => p.Phase), Does.Contain("submitting").And.Contains("done"));
+        Assert.That(progress[^1].SamplesCompleted, Is.EqualTo(progress[^1].SamplesTotal));
+    }
+
+    [Test]
+    public async Task Without_a_disk_cache_the_replies_are_kept_in_the_journal_and_a_new_process_submits_nothing()
+    {
+        var (run, _) = await RunsAsync();
+        var client = new SimulatedJudge();
+        var first = new BatchJudge(Judge(client, cache: null), new ChatClientBatchProvider(client), new BatchRunOptions { PollInterval = TimeSpan.Zero });
+        var judged = await first.JudgeDirectoryAsync(run);
+        Assert.That(judged.RequestsSubmitted, Is.GreaterThan(0));
+        Assert.That(File.ReadAllText(Path.Combine(run, BatchJudge.JournalFile)), Does.Contain("\"kind\":\"reply\""));
+        long calls = client.CallCount;
+
+        // A new process with new memory-only caches re-judging everything: the recorded replies answer, nothing is sent.
+        // A torn last line (a crash mid-write) is dropped.
+        await File.AppendAllTextAsync(Path.Combine(run, BatchJudge.JournalFile), "{\"kind\":\"fai");
+        var second = new BatchJudge(Judge(client, cache: null, rejudge: true), new ChatClientBatchProvider(client), new BatchRunOptions { PollInterval = TimeSpan.Zero });
+        var again = await second.JudgeDirectoryAsync(run);
+        Assert.That(again.RequestsSubmitted, Is.Zero);
+        Assert.That(again.BatchesCreated, Is.Zero);
+        Assert.That(client.CallCount, Is.EqualTo(calls));
+        Assert.That(again.Judgement.Samples.Select(s => (s.Judge, s.AlignmentFaking?.Verdict)), Is.EqualTo(judged.Judgement.Samples.Select(s => (s.Judge, s.AlignmentFaking?.Verdict))));
+        Assert.That(File.ReadAllText(Path.Combine(run, BatchJudge.JournalFile)), Does.Not.Contain("{\"kind\":\"fai\n").And.EndsWith("\n"));
+    }
+
+    [Test]
+    public async Task Requests_failing_past_the_attempt_limit_give_error_verdicts_and_leave_the_other_calls_alone()
+    {
+        var (run, _) = await RunsAsync(requests: 4);
+        var simulated = new SimulatedJudge();
+        var failing = new FakeJudge((prompt, options, _) => prompt.Contains(CompliancePromptMarker, StringComparison.Ordinal)
+            ? throw new HttpRequestException("judge unavailable")
+            : simulated.GetResponseAsync([new ChatMessage(ChatRole.User, prompt)], options).GetAwaiter().GetResult());
+        var judge = new BatchJudge(Judge(failing, new JudgeCache()), new ChatClientBatchProvider(failing), new BatchRunOptions { PollInterval = TimeSpan.Zero, MaxAttemptsPerTurn = 2 });
+        var result = await judge.JudgeDirectoryAsync(run);
+
+        Assert.That(result.Rounds, Is.EqualTo(2));
+        Assert.That(result.CallsWithoutReply, Is.GreaterThan(0));
+        var samples = RunDirectory.ReadSamples(run);
+        Assert.That(samples.Where(s => s.Output is not null).All(s => s.Judge == ComplianceOutcome.Error), Is.True, "a failed call is no verdict");
+        Assert.That(samples.Where(s => s.Mode == ReasoningMode.Cot && s.Output is not null).All(s => s.AlignmentFaking is { UnparseableVotes: 0 }), Is.True, "the votes succeeded");
+        var record = File.ReadAllText(Path.Combine(run, BatchJudge.JournalFile));
+        Assert.That(record, Does.Contain("judge batch request failed (2 attempt(s)): HttpRequestException: judge unavailable"));
+    }
+
+    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}
