@@ -112,7 +112,8 @@ internal static class JudgeCommand
                 $"judge batches: {judged.BatchesCreated} created, {judged.BatchesReattached} re-attached, {judged.RequestsSubmitted} requests submitted, {judged.RequestsFailed} failed{(judged.CallsWithoutReply > 0 ? $"; {judged.CallsWithoutReply} call(s) without a reply after {batch.Options.MaxAttemptsPerTurn} attempt(s) are judge errors (rerun to retry them)" : string.Empty)}")).ConfigureAwait(false);
         }
 
-        await PrintAsync(human, result, compliance.JudgeCalls + (reasoning?.JudgeCalls ?? 0), cache).ConfigureAwait(false);
+        // On the batch path the cache is read several times per call while planning: its hit count says nothing there.
+        await PrintAsync(human, result, compliance.JudgeCalls + (reasoning?.JudgeCalls ?? 0), batch is null ? cache : null).ConfigureAwait(false);
         if (s.Json)
         {
             await stdout.WriteLineAsync(JsonSerializer.Serialize(result.Summary, RunJson.Indented)).ConfigureAwait(false);

@@ -192,6 +192,47 @@ public class AfJudgeBatchTests
     }
 
     [Test]
+    public async Task A_killed_batch_judgement_resumes_by_re_attaching_never_submitting_again()
+    {
+        var (online, run) = await RunsAsync("online", "run") switch { var d => (d[0], d[1]) };
+        await using var onlineJudge = await StartJudgeAsync();
+        Assert.That((await Af(JudgeArgs(online, onlineJudge))).Exit, Is.Zero);
+        await using var judge = await StartJudgeAsync();
+        judge.HoldBatches = true;
+        var journal = Path.Combine(run, BatchJudge.JournalFile);
+        string[] args = JudgeArgs(run, judge, "--batch", "--batch-poll-seconds", "0.05");
+
+        using (var first = AfRunBatchTests.Start(args))
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (DateTime.UtcNow < deadline && !(File.Exists(journal) && AfRunBatchTests.ReadShared(journal).Contains("\"kind\":\"batch\"", StringComparison.Ordinal)))
+            {
+                await Task.Delay(20);
+            }
+
+            Assert.That(first.HasExited, Is.False, "still waiting for its batch");
+            first.Kill(entireProcessTree: true);
+            await first.WaitForExitAsync();
+        }
+
+        Assert.That(judge.Batches, Has.Count.EqualTo(1));
+        var submitted = judge.Batches[0].Id;
+        judge.HoldBatches = false;
+        using (var second = AfRunBatchTests.Start(args))
+        {
+            await second.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+            Assert.That(second.ExitCode, Is.Zero);
+        }
+
+        Assert.That(judge.Batches, Has.Count.EqualTo(1), "re-attached, not submitted again");
+        Assert.That(judge.Batches[0].Id, Is.EqualTo(submitted));
+        Assert.That(judge.Batches[0].Retrievals, Is.GreaterThan(1));
+        Assert.That(judge.CallCount, Is.EqualTo(judge.Batches[0].CustomIds.Count), "every request ran once");
+        Assert.That(Verdicts(run), Is.EqualTo(Verdicts(online)));
+        Assert.That(Summary(run), Is.EqualTo(Summary(online)));
+    }
+
+    [Test]
     public async Task Failed_requests_are_sent_again_in_the_next_round_and_past_the_limit_are_judge_errors()
     {
         var (online, run) = await RunsAsync("online", "run") switch { var d => (d[0], d[1]) };
