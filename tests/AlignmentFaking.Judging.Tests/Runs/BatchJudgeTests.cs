@@ -176,6 +176,56 @@ public class BatchJudgeTests
         Assert.That(record, Does.Contain("judge batch request failed (2 attempt(s)): HttpRequestException: judge unavailable"));
     }
 
+    [Test]
+    public async Task A_crash_between_upload_and_recording_the_batch_finds_the_batch_or_creates_it_from_the_recorded_upload()
+    {
+        var (afterCreate, beforeCreate) = await RunsAsync(requests: 4);
+        var client = new SimulatedJudge();
+        foreach (var (run, created) in new[] { (afterCreate, true), (beforeCreate, false) })
+        {
+            var provider = new ChatClientBatchProvider(client); // one emulation for both "processes": it outlives the crash
+            var crashing = new BatchJudge(Judge(client, new JudgeCache()), new CrashOnCreate(provider, created), new BatchRunOptions { PollInterval = TimeSpan.Zero });
+            Assert.That(async () => await crashing.JudgeDirectoryAsync(run), Throws.InstanceOf<IOException>());
+            Assert.That(BatchJudge.ReadBatches(run), Is.Empty, "the upload is recorded, the batch is not");
+
+            var resumed = await new BatchJudge(Judge(client, new JudgeCache()), provider, new BatchRunOptions { PollInterval = TimeSpan.Zero }).JudgeDirectoryAsync(run);
+            Assert.That((resumed.BatchesReattached, resumed.BatchesCreated, resumed.RequestsSubmitted), Is.EqualTo(created ? (1, 0, 0) : (0, 1, 0)), "the recorded upload is used, nothing uploaded again");
+            Assert.That(resumed.CallsWithoutReply, Is.Zero);
+            Assert.That(BatchJudge.ReadBatches(run).Single().Consumed, Is.True);
+        }
+
+        Assert.That(Verdicts(afterCreate), Is.EqualTo(Verdicts(beforeCreate)));
+    }
+
+    private sealed class CrashOnCreate(IBatchProvider inner, bool afterCreating) : IBatchProvider
+    {
+        public string Name => inner.Name;
+
+        public BatchLimits Limits => inner.Limits;
+
+        public long MeasureRequest(BatchRequest request) => inner.MeasureRequest(request);
+
+        public Task<string> UploadAsync(IReadOnlyList<BatchRequest> requests, string fileName, CancellationToken cancellationToken) => inner.UploadAsync(requests, fileName, cancellationToken);
+
+        public async Task<BatchJob> CreateAsync(string inputFileId, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken)
+        {
+            if (afterCreating)
+            {
+                await inner.CreateAsync(inputFileId, metadata, cancellationToken);
+            }
+
+            throw new IOException("simulated crash");
+        }
+
+        public Task<BatchJob?> FindByInputFileAsync(string inputFileId, CancellationToken cancellationToken) => inner.FindByInputFileAsync(inputFileId, cancellationToken);
+
+        public Task<BatchJob> GetAsync(string batchId, CancellationToken cancellationToken) => inner.GetAsync(batchId, cancellationToken);
+
+        public Task<IReadOnlyList<BatchItemResult>> DownloadResultsAsync(BatchJob job, CancellationToken cancellationToken) => inner.DownloadResultsAsync(job, cancellationToken);
+
+        public Task CancelAsync(string batchId, CancellationToken cancellationToken) => inner.CancelAsync(batchId, cancellationToken);
+    }
+
     private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
     {
         public void Report(T value) => report(value);
