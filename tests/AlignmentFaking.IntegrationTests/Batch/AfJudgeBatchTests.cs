@@ -117,6 +117,20 @@ public class AfJudgeBatchTests
     }
 
     [Test]
+    public async Task Without_a_judge_endpoint_the_simulated_run_is_judged_through_an_emulated_batch_service_like_online()
+    {
+        var (online, batched) = await RunsAsync("online", "batch") switch { var d => (d[0], d[1]) };
+        Assert.That((await Af(["judge", "--run", online, "--votes", "3"])).Exit, Is.Zero);
+        var (exit, stdout, stderr) = await Af(["judge", "--run", batched, "--votes", "3", "--batch", "--batch-poll-seconds", "0", "--json"]);
+        Assert.That(exit, Is.Zero, stderr);
+        Assert.That(stderr, Does.Contain("judge batch path (in-process)"));
+        Assert.That(JsonDocument.Parse(stdout).RootElement.GetProperty("conditions").GetArrayLength(), Is.EqualTo(2));
+        Assert.That(Verdicts(batched), Is.EqualTo(Verdicts(online)));
+        Assert.That(Summary(batched), Is.EqualTo(Summary(online)));
+        Assert.That(BatchJudge.ReadBatches(batched).All(b => b.Consumed && b.Provider == "in-process"), Is.True);
+    }
+
+    [Test]
     public async Task Only_uncached_calls_are_submitted_and_a_rerun_submits_nothing()
     {
         var run = (await RunsAsync("run"))[0];
