@@ -65,7 +65,9 @@ internal static class JudgeCommand
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
-                await human.WriteLineAsync("cancelled: the samples judged so far are saved; rerun the same command to resume.").ConfigureAwait(false);
+                await human.WriteLineAsync(settings.Batch
+                    ? "cancelled: the judge batches in flight keep running at the provider; rerun the same command to take in their results."
+                    : "cancelled: the samples judged so far are saved; rerun the same command to resume.").ConfigureAwait(false);
                 return AfCli.Cancelled;
             }
             catch (CliException ex)
