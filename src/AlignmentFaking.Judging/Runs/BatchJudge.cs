@@ -77,7 +77,8 @@ public sealed class BatchJudge
         var journal = BatchJournal.Open(directory, JournalFile);
         await using var journalScope = journal.ConfigureAwait(false);
 
-        // Replay the record. Attempts and failures count since the last finished judgement, so a new one retries them.
+        // Replay the record. Attempts (every time a call was put in an input file) and failures count since the last
+        // finished judgement, so a new one retries them; a call is never submitted more than MaxAttemptsPerTurn times.
         var files = new Dictionary<string, BatchJournalEntry>(StringComparer.Ordinal);
         var batches = new Dictionary<string, InFlight>(StringComparer.Ordinal);
         var consumed = new HashSet<string>(StringComparer.Ordinal);
@@ -92,6 +93,11 @@ public sealed class BatchJudge
             {
                 case "file" when entry.FileId is not null:
                     files[entry.FileId] = entry;
+                    foreach (var id in entry.CustomIds ?? [])
+                    {
+                        attempts[id] = attempts.GetValueOrDefault(id) + 1;
+                    }
+
                     break;
                 case "batch" when entry.BatchId is not null && entry.FileId is not null:
                     batches[entry.BatchId] = new InFlight(entry.BatchId, entry.FileId, files.TryGetValue(entry.FileId, out var f) ? f.CustomIds ?? [] : []);
@@ -100,7 +106,6 @@ public sealed class BatchJudge
                     consumed.Add(entry.BatchId);
                     break;
                 case "failed" when entry.CustomId is not null:
-                    attempts[entry.CustomId] = attempts.GetValueOrDefault(entry.CustomId) + 1;
                     failures[entry.CustomId] = entry.Error ?? "failed";
                     break;
                 case "reply" when entry.CustomId is not null && entry.Text is not null:
@@ -159,6 +164,11 @@ public sealed class BatchJudge
                 var requests = chunk.Select(c => new BatchRequest(c.CacheKey, c.Messages, c.Options)).ToArray();
                 var fileId = await _provider.UploadAsync(requests, string.Create(CultureInfo.InvariantCulture, $"af-judge-round{round}-part{part}.jsonl"), cancellationToken).ConfigureAwait(false);
                 var ids = requests.Select(r => r.CustomId).ToArray();
+                foreach (var id in ids)
+                {
+                    attempts[id] = attempts.GetValueOrDefault(id) + 1;
+                }
+
                 await journal.AppendAsync(new BatchJournalEntry { Kind = "file", At = _time.GetUtcNow(), Provider = _provider.Name, Round = round, Part = part, FileId = fileId, CustomIds = ids, Bytes = requests.Sum(_provider.MeasureRequest) }, CancellationToken.None).ConfigureAwait(false);
                 inFlight.Add(await CreateBatchAsync(fileId, round, part, ids).ConfigureAwait(false));
                 stats.Requests += ids.Length;
@@ -277,8 +287,7 @@ public sealed class BatchJudge
 
             async Task FailAsync(string key, string error)
             {
-                int attempt = attempts.GetValueOrDefault(key) + 1;
-                attempts[key] = attempt;
+                int attempt = Math.Max(1, attempts.GetValueOrDefault(key));
                 failures[key] = string.Create(CultureInfo.InvariantCulture, $"judge batch request failed ({attempt} attempt(s)): {error}");
                 stats.Failed++;
                 await journal.AppendAsync(new BatchJournalEntry { Kind = "failed", At = _time.GetUtcNow(), BatchId = batch.BatchId, CustomId = key, Error = failures[key] }, CancellationToken.None).ConfigureAwait(false);

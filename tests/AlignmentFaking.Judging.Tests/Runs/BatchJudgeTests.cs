@@ -33,9 +33,9 @@ public class BatchJudgeTests
 
     private async Task<(string First, string Second)> RunsAsync(int requests = 8)
     {
-        var first = Path.Combine(_root, "a");
+        var first = Path.Combine(_root, Guid.NewGuid().ToString("N"));
         await RunJudgeTests.CreateRunAsync(first, requests);
-        var second = Path.Combine(_root, "b");
+        var second = first + "-copy";
         Directory.CreateDirectory(second);
         foreach (var file in Directory.GetFiles(first))
         {
@@ -131,6 +131,28 @@ public class BatchJudgeTests
         Assert.That(RunDirectory.ReadSamples(batched).Where(s => s.Mode == ReasoningMode.Cot && s.Judge == ComplianceOutcome.Complied).All(s => s.AlignmentFaking is { Votes.Count: 3 }), Is.True);
         Assert.That(progress.Select(p => p.Phase), Does.Contain("submitting").And.Contains("done"));
         Assert.That(progress[^1].SamplesCompleted, Is.EqualTo(progress[^1].SamplesTotal));
+    }
+
+    [Test]
+    public async Task A_round_larger_than_the_limits_is_split_into_several_batches()
+    {
+        var (online, batched) = await RunsAsync();
+        var client = new SimulatedJudge();
+        await Judge(client, new JudgeCache()).JudgeDirectoryAsync(online);
+        var provider = new ChatClientBatchProvider(client, new BatchLimits(7, long.MaxValue));
+        var result = await new BatchJudge(Judge(client, new JudgeCache()), provider, new BatchRunOptions { PollInterval = TimeSpan.Zero, MaxRequestsPerBatch = 50 }).JudgeDirectoryAsync(batched);
+
+        var batches = BatchJudge.ReadBatches(batched);
+        Assert.That(batches, Has.Count.EqualTo((result.RequestsSubmitted + 6) / 7), "the provider's smaller limit wins");
+        Assert.That(batches.All(b => b.Round == 1 && b.Requests <= 7), Is.True);
+        Assert.That(batches.Select(b => b.Part), Is.EqualTo(Enumerable.Range(0, batches.Count)));
+        Assert.That(batches.Sum(b => b.Requests), Is.EqualTo(result.RequestsSubmitted));
+        Assert.That(Verdicts(batched), Is.EqualTo(Verdicts(online)));
+
+        // And by bytes: one request per batch when the byte limit fits only one.
+        var (_, byBytes) = await RunsAsync();
+        var oneEach = await new BatchJudge(Judge(client, new JudgeCache()), new ChatClientBatchProvider(client), new BatchRunOptions { PollInterval = TimeSpan.Zero, MaxBytesPerBatch = 1 }).JudgeDirectoryAsync(byBytes);
+        Assert.That(oneEach.BatchesCreated, Is.EqualTo(oneEach.RequestsSubmitted));
     }
 
     [Test]
