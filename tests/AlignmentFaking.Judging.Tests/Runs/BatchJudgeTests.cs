@@ -9,6 +9,7 @@ using AlignmentFaking.Running.Batch;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Storage;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Time.Testing;
 using NUnit.Framework;
 
 namespace AlignmentFaking.Judging.Tests.Runs;
@@ -217,6 +218,85 @@ public class BatchJudgeTests
         }
 
         Assert.That(Verdicts(afterCreate), Is.EqualTo(Verdicts(beforeCreate)));
+    }
+
+    [Test]
+    public async Task It_polls_on_the_time_provider_and_a_cancelled_judgement_leaves_its_batches_for_the_next_one_or_to_cancel()
+    {
+        var (run, _) = await RunsAsync(requests: 4);
+        var client = new SimulatedJudge();
+        var holding = new HoldingProvider(new ChatClientBatchProvider(client)) { Hold = true };
+        var time = new FakeTimeProvider();
+        var options = new BatchRunOptions { PollInterval = TimeSpan.FromMinutes(30) };
+        using var cts = new CancellationTokenSource();
+        var phases = new List<string>();
+        var first = new BatchJudge(Judge(client, new JudgeCache()), holding, options, timeProvider: time).JudgeDirectoryAsync(run, new SyncProgress<BatchRunProgress>(p => { lock (phases) { phases.Add(p.Phase); } }), cancellationToken: cts.Token);
+        for (int i = 0; i < 200 && holding.Gets < 3; i++)
+        {
+            time.Advance(TimeSpan.FromMinutes(30));
+            await Task.Delay(5);
+        }
+
+        Assert.That(holding.Gets, Is.GreaterThanOrEqualTo(3), "one retrieval per poll interval of the fake clock");
+        Assert.That(first.IsCompleted, Is.False);
+        lock (phases)
+        {
+            Assert.That(phases, Does.Contain("submitting").And.Contain("waiting"));
+        }
+
+        await cts.CancelAsync();
+        Assert.That(async () => await first, Throws.InstanceOf<OperationCanceledException>());
+        Assert.That(RunDirectory.ReadSamples(run).All(s => s.Judge is null), Is.True, "nothing written before the replies are in");
+        var inFlight = BatchJudge.ReadBatches(run).Where(b => !b.Consumed).Select(b => b.BatchId).ToArray();
+        Assert.That(inFlight, Has.Length.EqualTo(1));
+
+        Assert.That(await BatchJudge.CancelInFlightAsync(holding, run), Is.EqualTo(inFlight));
+        Assert.That(holding.Cancelled, Is.EqualTo(inFlight));
+
+        // The next judgement takes the (cancelled, hence result-less) batch in and sends its calls again.
+        holding.Hold = false;
+        var next = await new BatchJudge(Judge(client, new JudgeCache()), holding, new BatchRunOptions { PollInterval = TimeSpan.Zero }).JudgeDirectoryAsync(run);
+        Assert.That(next.BatchesReattached, Is.EqualTo(1));
+        Assert.That(next.BatchesCreated, Is.EqualTo(1));
+        Assert.That(next.CallsWithoutReply, Is.Zero);
+        Assert.That(RunDirectory.ReadSamples(run).Where(s => s.Output is not null).All(s => s.Judge is not null and not ComplianceOutcome.Error), Is.True);
+    }
+
+    private sealed class HoldingProvider(IBatchProvider inner) : IBatchProvider
+    {
+        private int _gets;
+
+        public volatile bool Hold;
+
+        public int Gets => Volatile.Read(ref _gets);
+
+        public List<string> Cancelled { get; } = [];
+
+        public string Name => inner.Name;
+
+        public BatchLimits Limits => inner.Limits;
+
+        public long MeasureRequest(BatchRequest request) => inner.MeasureRequest(request);
+
+        public Task<string> UploadAsync(IReadOnlyList<BatchRequest> requests, string fileName, CancellationToken cancellationToken) => inner.UploadAsync(requests, fileName, cancellationToken);
+
+        public Task<BatchJob> CreateAsync(string inputFileId, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken) => inner.CreateAsync(inputFileId, metadata, cancellationToken);
+
+        public Task<BatchJob?> FindByInputFileAsync(string inputFileId, CancellationToken cancellationToken) => inner.FindByInputFileAsync(inputFileId, cancellationToken);
+
+        public Task<BatchJob> GetAsync(string batchId, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _gets);
+            return Hold ? Task.FromResult(new BatchJob(batchId, BatchJobStatus.InProgress, "in_progress", null, null, 0, 0, 0)) : inner.GetAsync(batchId, cancellationToken);
+        }
+
+        public Task<IReadOnlyList<BatchItemResult>> DownloadResultsAsync(BatchJob job, CancellationToken cancellationToken) => inner.DownloadResultsAsync(job, cancellationToken);
+
+        public Task CancelAsync(string batchId, CancellationToken cancellationToken)
+        {
+            Cancelled.Add(batchId);
+            return inner.CancelAsync(batchId, cancellationToken);
+        }
     }
 
     private sealed class CrashOnCreate(IBatchProvider inner, bool afterCreating) : IBatchProvider
