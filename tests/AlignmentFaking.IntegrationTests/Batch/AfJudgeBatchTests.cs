@@ -117,6 +117,24 @@ public class AfJudgeBatchTests
     }
 
     [Test]
+    public async Task Anthropic_message_batches_judge_like_the_online_judge()
+    {
+        var (online, batched) = await RunsAsync("online", "batch") switch { var d => (d[0], d[1]) };
+        await using var onlineJudge = await StartJudgeAsync();
+        Assert.That((await Af(JudgeArgs(online, onlineJudge))).Exit, Is.Zero);
+        await using var judge = await StartJudgeAsync();
+
+        var (exit, stdout, stderr) = await Af(["judge", "--run", batched, "--judge-endpoint", judge.RootAddress.ToString(), "--judge-model", JudgeModel, "--votes", "3", "--batch", "--batch-provider", "anthropic", "--batch-poll-seconds", "0"]);
+        Assert.That(exit, Is.Zero, stderr);
+        Assert.That(stdout, Does.Contain("judge batch path (anthropic)"));
+        Assert.That(Verdicts(batched), Is.EqualTo(Verdicts(online)));
+        Assert.That(Summary(batched), Is.EqualTo(Summary(online)));
+        Assert.That(judge.Batches.Single().Id, Does.StartWith("msgbatch_"));
+        Assert.That(BatchJudge.ReadBatches(batched).Single().InputFileId, Does.StartWith("local:"));
+        Assert.That(Directory.GetFiles(Path.Combine(batched, "judge-batch-inputs"), "*.jsonl"), Has.Length.EqualTo(1));
+    }
+
+    [Test]
     public async Task Without_a_judge_endpoint_the_simulated_run_is_judged_through_an_emulated_batch_service_like_online()
     {
         var (online, batched) = await RunsAsync("online", "batch") switch { var d => (d[0], d[1]) };
