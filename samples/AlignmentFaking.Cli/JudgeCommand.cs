@@ -1,6 +1,8 @@
+using System.ClientModel;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using AlignmentFaking.Cli.Batch;
 using AlignmentFaking.Internal;
 using AlignmentFaking.Judging.Caching;
 using AlignmentFaking.Judging.Compliance;
@@ -8,6 +10,7 @@ using AlignmentFaking.Judging.Prompts;
 using AlignmentFaking.Judging.Reasoning;
 using AlignmentFaking.Judging.Runs;
 using AlignmentFaking.Judging.Simulation;
+using AlignmentFaking.Running.Batch;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Storage;
 using Microsoft.Extensions.AI;
@@ -29,15 +32,19 @@ internal static class JudgeCommand
         var rejudge = new Option<bool>("--rejudge") { Description = "Judge samples that already have verdicts again (default: keep them, resume the rest)." };
         var noCache = new Option<bool>("--no-cache") { Description = $"Do not keep judge replies in <run>/{CacheFolder} (by default re-judging costs nothing)." };
         var json = new Option<bool>("--json") { Description = "Print summary.json to stdout (human output goes to stderr)." };
+        var batch = new Option<bool>("--batch") { Description = $"Send the judge calls through the provider's Batch API (about half price, results within 24 hours) in rounds, recorded in <run>/{BatchJudge.JournalFile}; a rerun re-attaches to batches in flight. Without --judge-endpoint (a simulated run), a batch service is emulated in process." };
+        var batchFlags = new BatchFlags("--judge-endpoint");
         var command = new Command("judge", "Judge a finished run with LLM judges: compliance of the final answers, alignment faking in the reasoning; rewrites samples.jsonl and summary.json.")
         {
             run,
         };
         definition.AddTo(command);
-        foreach (var option in new Option[] { concurrency, retries, rejudge, noCache, json })
+        foreach (var option in new Option[] { concurrency, retries, rejudge, noCache, json, batch })
         {
             command.Options.Add(option);
         }
+
+        batchFlags.AddTo(command);
 
         command.SetAction(async (parse, ct) =>
         {
@@ -49,15 +56,18 @@ internal static class JudgeCommand
                 Rejudge = parse.GetValue(rejudge),
                 NoCache = parse.GetValue(noCache),
                 Json = parse.GetValue(json),
+                Batch = parse.GetValue(batch),
             };
             var human = settings.Json ? stderr : stdout;
             try
             {
-                return await ExecuteAsync(settings, stdout, human, ct).ConfigureAwait(false);
+                return await ExecuteAsync(settings, settings.Batch ? batchFlags.Bind(parse) : null, stdout, human, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
-                await human.WriteLineAsync("cancelled: the samples judged so far are saved; rerun the same command to resume.").ConfigureAwait(false);
+                await human.WriteLineAsync(settings.Batch
+                    ? "cancelled: the judge batches in flight keep running at the provider; rerun the same command to take in their results."
+                    : "cancelled: the samples judged so far are saved; rerun the same command to resume.").ConfigureAwait(false);
                 return AfCli.Cancelled;
             }
             catch (CliException ex)
@@ -65,11 +75,12 @@ internal static class JudgeCommand
                 await stderr.WriteLineAsync("error: " + SecretRedactor.Redact(ex.Message)).ConfigureAwait(false);
                 return AfCli.Failure;
             }
+
         });
         return command;
     }
 
-    private static async Task<int> ExecuteAsync(JudgeSettings s, TextWriter stdout, TextWriter human, CancellationToken ct)
+    private static async Task<int> ExecuteAsync(JudgeSettings s, BatchSettings? batch, TextWriter stdout, TextWriter human, CancellationToken ct)
     {
         if (!File.Exists(Path.Combine(s.Run, RunDirectory.ManifestFile)))
         {
@@ -85,14 +96,67 @@ internal static class JudgeCommand
         int total = RunDirectory.ReadSamples(s.Run).Count;
         await human.WriteLineAsync($"judging {total} samples of {Path.GetFullPath(s.Run)} | compliance prompt {complianceOptions.Prompt} | " +
             (reasoning is null ? "no alignment-faking judge" : $"alignment-faking prompt {afOptions.Prompt}, {afOptions.Votes} votes, threshold {afOptions.Threshold.ToString(CultureInfo.InvariantCulture)}")).ConfigureAwait(false);
-        var result = await runJudge.JudgeDirectoryAsync(s.Run, new LineProgress(human), ct).ConfigureAwait(false);
-        await PrintAsync(human, result, compliance.JudgeCalls + (reasoning?.JudgeCalls ?? 0), cache).ConfigureAwait(false);
+        RunJudgement result;
+        if (batch is null)
+        {
+            if (BatchJudge.ReadBatches(s.Run).Count(b => !b.Consumed) is > 0 and var pending)
+            {
+                throw new CliException($"{pending} judge batch(es) of this run are still in flight at the provider; rerun with --batch to take in their results (judging online would pay for the same calls again).");
+            }
+
+            result = await runJudge.JudgeDirectoryAsync(s.Run, new LineProgress(human), ct).ConfigureAwait(false);
+        }
+        else
+        {
+            var judged = await JudgeThroughBatchesAsync(s, batch, runJudge, judge, human, ct).ConfigureAwait(false);
+            result = judged.Judgement;
+            await human.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"judge batches: {judged.BatchesCreated} created, {judged.BatchesReattached} re-attached, {judged.RequestsSubmitted} requests submitted, {judged.RequestsFailed} failed{(judged.CallsWithoutReply > 0 ? $"; {judged.CallsWithoutReply} call(s) without a reply after {batch.Options.MaxAttemptsPerTurn} attempt(s) are judge errors (rerun to retry them)" : string.Empty)}")).ConfigureAwait(false);
+        }
+
+        // On the batch path the cache is read several times per call while planning: its hit count says nothing there.
+        await PrintAsync(human, result, compliance.JudgeCalls + (reasoning?.JudgeCalls ?? 0), batch is null ? cache : null).ConfigureAwait(false);
         if (s.Json)
         {
             await stdout.WriteLineAsync(JsonSerializer.Serialize(result.Summary, RunJson.Indented)).ConfigureAwait(false);
         }
 
         return AfCli.Success;
+    }
+
+    /// <summary><c>af judge --batch</c>: the judge calls through the judge endpoint's Batch API (or, offline, emulated over the simulated judge).</summary>
+    private static async Task<BatchJudgement> JudgeThroughBatchesAsync(JudgeSettings s, BatchSettings batch, RunJudge runJudge, IChatClient judge, TextWriter human, CancellationToken ct)
+    {
+        IBatchProvider provider;
+        if (s.Endpoint is null)
+        {
+            provider = new ChatClientBatchProvider(judge);
+        }
+        else
+        {
+            var uri = OpenAICompatibleSubject.ParseEndpoint(s.Endpoint, "--judge-endpoint");
+            var key = Environment.GetEnvironmentVariable(s.KeyVariable) is { Length: > 0 } value ? value : "no-key";
+            provider = batch.Provider == "anthropic"
+                ? new AnthropicBatchProvider(uri, key, Path.Combine(s.Run, "judge-batch-inputs"))
+                : new OpenAIBatchProvider(uri, key);
+        }
+
+        int attached = BatchJudge.ReadBatches(s.Run).Count(b => !b.Consumed);
+        await human.WriteLineAsync($"judge batch path ({provider.Name}): one round per dependent step (retries of unparseable replies, votes after the compliance verdict when only compliant samples are assessed); results usually within minutes to hours, at most 24 hours per round{(attached > 0 ? $"; re-attaching to {attached} batch(es) in flight" : string.Empty)}").ConfigureAwait(false);
+        var batchJudge = new BatchJudge(runJudge, provider, batch.Options);
+        try
+        {
+            return await batchJudge.JudgeDirectoryAsync(s.Run, new BatchProgressPrinter(human), new LineProgress(human), ct).ConfigureAwait(false);
+        }
+        catch (ClientResultException ex)
+        {
+            var failure = OpenAICompatibleSubject.Classify(ex, s.KeyVariable);
+            throw new CliException("the judge batch API failed: " + SecretRedactor.Redact(failure.Message ?? ex.Message).Split('\n')[0]);
+        }
+        catch (Anthropic.Exceptions.AnthropicException ex)
+        {
+            throw new CliException("the judge batch API failed: " + SecretRedactor.Redact(ex.Message).Split('\n')[0] + (ex is Anthropic.Exceptions.AnthropicUnauthorizedException ? $" (check the key in environment variable {s.KeyVariable})" : string.Empty));
+        }
     }
 
     /// <summary>Builds the judges a command line describes (shared by <c>af judge</c> and <c>af run</c>).</summary>
@@ -277,4 +341,6 @@ internal sealed record JudgeSettings
     public bool NoCache { get; init; }
 
     public bool Json { get; init; }
+
+    public bool Batch { get; init; }
 }

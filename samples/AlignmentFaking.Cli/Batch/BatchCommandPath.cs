@@ -13,9 +13,13 @@ namespace AlignmentFaking.Cli.Batch;
 /// <summary>The flags of <c>af run</c> that tune the batch path (<c>--batch</c> itself is a shared run option).</summary>
 internal sealed class BatchFlags
 {
-    public BatchFlags() => Provider.AcceptOnlyFromAmong("openai", "anthropic");
+    public BatchFlags(string endpointOption = "--endpoint")
+    {
+        Provider = new("--batch-provider") { Description = $"With --batch: openai (the OpenAI-compatible Batch API at {endpointOption}) or anthropic (Message Batches at {endpointOption}, e.g. https://api.anthropic.com).", DefaultValueFactory = _ => "openai" };
+        Provider.AcceptOnlyFromAmong("openai", "anthropic");
+    }
 
-    public Option<string> Provider { get; } = new("--batch-provider") { Description = "With --batch: openai (the OpenAI-compatible Batch API at --endpoint) or anthropic (Message Batches at --endpoint, e.g. https://api.anthropic.com).", DefaultValueFactory = _ => "openai" };
+    public Option<string> Provider { get; }
 
     public Option<double> PollSeconds { get; } = new("--batch-poll-seconds") { Description = "With --batch: seconds between two checks of the batches in flight.", DefaultValueFactory = _ => 30 };
 
@@ -23,7 +27,7 @@ internal sealed class BatchFlags
 
     public Option<int?> MaxMegabytes { get; } = new("--batch-max-mb") { Description = "With --batch: input file size per batch in MB (default and maximum: the provider's, 200 for OpenAI)." };
 
-    public Option<int> MaxAttempts { get; } = new("--batch-max-attempts") { Description = "With --batch: times one turn is sent before its conversation becomes an error sample (failed, expired or missing results are sent again in the next round).", DefaultValueFactory = _ => 3 };
+    public Option<int> MaxAttempts { get; } = new("--batch-max-attempts") { Description = "With --batch: times one request is sent (failed, expired or missing results are sent again in the next round) before it is given up: for af run its conversation becomes an error sample, for af judge its verdict or vote is error.", DefaultValueFactory = _ => 3 };
 
     public void AddTo(Command command)
     {

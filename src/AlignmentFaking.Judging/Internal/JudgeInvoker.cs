@@ -40,10 +40,12 @@ internal sealed class JudgeInvoker
         var replies = new JudgeReply[count];
         var keys = new string[count];
         var missing = new List<int>();
+        var plan = JudgeCallPlanScope.Current;
+        var cache = _cache ?? plan?.FallbackCache;
         for (int i = 0; i < count; i++)
         {
             keys[i] = JudgeCache.ComputeKey(_modelId, _options, prompt, firstIndex + i);
-            var cached = _cache is null ? null : await _cache.TryGetAsync(keys[i], cancellationToken).ConfigureAwait(false);
+            var cached = cache is null ? null : await cache.TryGetAsync(keys[i], cancellationToken).ConfigureAwait(false);
             if (cached is not null)
             {
                 replies[i] = new JudgeReply(cached.Text, cached.FinishReason, null, true);
@@ -56,6 +58,19 @@ internal sealed class JudgeInvoker
 
         if (missing.Count == 0)
         {
+            return replies;
+        }
+
+        if (plan is not null && cache is not null)
+        {
+            // Planning (or the final pass of a batch judgement): record the calls, make none.
+            var options = _options.Clone();
+            options.ModelId = _modelId ?? _options.ModelId;
+            foreach (int i in missing)
+            {
+                replies[i] = plan.Record(keys[i], prompt, options, cache);
+            }
+
             return replies;
         }
 

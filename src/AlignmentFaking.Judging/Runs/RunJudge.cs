@@ -1,6 +1,8 @@
 using System.Text.Json;
 using AlignmentFaking.Classification;
 using AlignmentFaking.Judging.Agreement;
+using AlignmentFaking.Judging.Caching;
+using AlignmentFaking.Judging.Internal;
 using AlignmentFaking.Judging.Reasoning;
 using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
@@ -46,6 +48,57 @@ public sealed class RunJudge
     {
         ArgumentNullException.ThrowIfNull(samples);
         return await JudgeIntoAsync(samples, new ExperimentSample[samples.Count], progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Lists the judge calls the next judgement of <paramref name="samples"/> would make, without making any: every
+    /// sample goes through <see cref="JudgeSampleAsync"/> with replies taken from the judge cache, and each reply missing
+    /// there is recorded instead of asked for (samples already judged and replies already cached need none). Calls that
+    /// depend on other replies (a retry after an unparseable reply; with <see cref="RunJudgeOptions.AssessOnlyCompliant"/>,
+    /// the votes after the compliance verdict) appear once those replies are cached, so plan again after storing them
+    /// until the plan is empty. Only judges built on this library's classifiers are planned; a custom classifier's own
+    /// calls are made as usual.
+    /// </summary>
+    /// <param name="samples">The samples.</param>
+    /// <param name="fallbackCache">The cache of classifiers configured without one; such classifiers make their calls as usual when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the planning.</param>
+    public async Task<JudgeCallPlan> PlanJudgeCallsAsync(IReadOnlyList<ExperimentSample> samples, JudgeCache? fallbackCache = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        var scope = new JudgeCallPlanScope(fallbackCache);
+        await Task.Run(
+            async () =>
+            {
+                await Parallel.ForEachAsync(
+                    samples,
+                    new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken },
+                    async (sample, ct) =>
+                    {
+                        scope.EnterSample();
+                        await JudgeSampleAsync(sample, ct).ConfigureAwait(false);
+                    }).ConfigureAwait(false);
+            },
+            cancellationToken).ConfigureAwait(false);
+        var calls = scope.Calls.OrderBy(c => c.CacheKey, StringComparer.Ordinal).ToArray();
+        return new JudgeCallPlan(calls, scope.SamplesPending, samples.Count);
+    }
+
+    /// <summary>
+    /// <see cref="JudgeDirectoryAsync"/> without calling the judge: every reply comes from the cache, and a call without
+    /// a cached reply gives an error reply (with the reason in <paramref name="failures"/>, if there) instead.
+    /// </summary>
+    internal async Task<(RunJudgement Judgement, int Unanswered)> JudgeDirectoryFromCacheAsync(
+        string directory, JudgeCache fallbackCache, IReadOnlyDictionary<string, string> failures, IProgress<JudgeProgress>? progress, CancellationToken cancellationToken)
+    {
+        var scope = new JudgeCallPlanScope(fallbackCache, failures);
+        var judgement = await Task.Run(
+            () =>
+            {
+                scope.Enter();
+                return JudgeDirectoryAsync(directory, progress, cancellationToken);
+            },
+            cancellationToken).ConfigureAwait(false);
+        return (judgement, scope.Calls.Count);
     }
 
     /// <summary>Judges into <paramref name="completed"/>, which holds every sample (judged or not yet) also when this throws.</summary>

@@ -152,7 +152,7 @@ public class AfRunBatchTests
         Assert.That(RunDirectory.ReadManifest(outDir).Complete, Is.True);
     }
 
-    private static string ReadShared(string path)
+    internal static string ReadShared(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         using var reader = new StreamReader(stream);
@@ -173,7 +173,7 @@ public class AfRunBatchTests
         }
     }
 
-    private static Process Start(string[] args)
+    internal static Process Start(string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(AfDll());

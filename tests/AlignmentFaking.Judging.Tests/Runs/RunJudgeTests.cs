@@ -44,7 +44,10 @@ public class RunJudgeTests
     };
 
     /// <summary>Runs the simulated organism into a run directory, as <c>af run</c> does, and returns the organism.</summary>
-    private async Task<SimulatedModelOrganism> CreateRunAsync(int requests = 30)
+    private Task<SimulatedModelOrganism> CreateRunAsync(int requests = 30) => CreateRunAsync(_dir, requests);
+
+    /// <summary>Runs the simulated organism into the run directory <paramref name="dir"/>, as <c>af run</c> does, and returns the organism.</summary>
+    internal static async Task<SimulatedModelOrganism> CreateRunAsync(string dir, int requests = 30)
     {
         var organism = new SimulatedModelOrganism(Organism());
         var options = new ExperimentOptions { Modes = [ReasoningMode.Cot, ReasoningMode.NoCot], ModelId = organism.Options.ModelId, MaxConcurrency = 4 };
@@ -72,7 +75,7 @@ public class RunJudgeTests
             StartedAt = DateTimeOffset.UnixEpoch,
         };
         var samples = new List<ExperimentSample>();
-        await using (var run = await RunDirectory.CreateAsync(_dir, manifest, options.Modes.Select(runner.Scenarios.GetSystemPrompt)))
+        await using (var run = await RunDirectory.CreateAsync(dir, manifest, options.Modes.Select(runner.Scenarios.GetSystemPrompt)))
         {
             await foreach (var sample in runner.StreamAsync(work))
             {

@@ -26,10 +26,10 @@ internal sealed class BatchJournal : IAsyncDisposable
     /// <summary>The entries present when the journal was opened.</summary>
     public IReadOnlyList<BatchJournalEntry> Entries { get; }
 
-    public static BatchJournal Open(string directory)
+    public static BatchJournal Open(string directory, string fileName = FileName)
     {
         Directory.CreateDirectory(directory);
-        var path = Path.Combine(directory, FileName);
+        var path = Path.Combine(directory, fileName);
         var entries = Read(path, truncateTornTail: true);
         var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
         return new BatchJournal(stream, entries);
@@ -147,6 +147,9 @@ internal sealed record BatchJournalEntry
     public string? Error { get; init; }
 
     public string? Status { get; init; }
+
+    /// <summary>For a judge <c>reply</c>: the finish reason.</summary>
+    public string? FinishReason { get; init; }
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
