@@ -18,8 +18,9 @@ public sealed class EndpointLimitOptions
     public int MinConcurrency { get; set; } = 1;
 
     /// <summary>
-    /// When no <see cref="RequestsPerMinute"/> is set, learn a request rate from 429 replies: after one, calls are held
-    /// to 90% of the rate that succeeded in the last seconds, which then creeps back up with each success. Default: true.
+    /// When no <see cref="RequestsPerMinute"/> is set, learn a request rate from 429 replies: after one (and at least five
+    /// successes in the last 5 s), calls are held to 90% of the rate that succeeded lately, which then creeps back up by
+    /// 0.1% with each success. Default: true.
     /// </summary>
     public bool LearnRateFromRateLimits { get; set; } = true;
 
@@ -193,16 +194,17 @@ public sealed class EndpointLimits : IDisposable
             if (newEpisode)
             {
                 _limit = Math.Max(_options.MinConcurrency, _limit / 2);
+                _lastReduction = now;
             }
 
-            if (newEpisode && _options.RequestsPerMinute is null && _options.LearnRateFromRateLimits)
+            TrimSuccesses(now);
+            if (newEpisode && _options.RequestsPerMinute is null && _options.LearnRateFromRateLimits && _recentSuccesses.Count >= 5)
             {
-                _lastReduction = now;
-                TrimSuccesses(now);
+                // Learn only from evidence: a few recent successes say what rate the endpoint took.
                 double window = Math.Max(1, _recentSuccesses.Count == 0 ? 1 : time.GetElapsedTime(_recentSuccesses.Peek(), now).TotalSeconds);
                 double measured = _recentSuccesses.Count / window;
                 double current = _learned?.PerSecond ?? double.MaxValue;
-                double rate = Math.Max(0.05, Math.Min(measured > 0 ? measured : 1, current) * 0.9);
+                double rate = Math.Max(0.05, Math.Min(measured, current) * 0.9);
                 if (_learned is null)
                 {
                     Volatile.Write(ref _learned, new TokenBucket(Math.Max(1, rate / 10), rate, time));
@@ -227,7 +229,7 @@ public sealed class EndpointLimits : IDisposable
                 TrimSuccesses(now);
                 if (_learned is { } learned)
                 {
-                    learned.SetRate(learned.PerSecond + Math.Max(0.05, learned.PerSecond * 0.005));
+                    learned.SetRate(learned.PerSecond + Math.Max(0.01, learned.PerSecond * 0.001));
                 }
             }
 

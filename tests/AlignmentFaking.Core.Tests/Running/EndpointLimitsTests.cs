@@ -154,7 +154,7 @@ public class EndpointLimitsTests
         // 20 successes over the 2 s since the first: 10/s, held to 90%.
         Assert.That(limits.LearnedRequestsPerSecond, Is.EqualTo(9.0).Within(0.01));
         limits.OnSuccess();
-        Assert.That(limits.LearnedRequestsPerSecond, Is.EqualTo(9.05).Within(0.01));
+        Assert.That(limits.LearnedRequestsPerSecond, Is.EqualTo(9.01).Within(0.001));
 
         using var configured = new EndpointLimits(new EndpointLimitOptions { RequestsPerMinute = 600, TimeProvider = time });
         configured.OnRateLimited(null);
