@@ -52,31 +52,7 @@ public sealed class ExperimentRunner
     /// <summary>The work of a run over <paramref name="requests"/>, in launch order.</summary>
     /// <param name="requests">The requests.</param>
     /// <param name="shard">Only this shard's requests; all when <see langword="null"/>.</param>
-    public IReadOnlyList<SampleKey> Plan(IReadOnlyList<ExperimentRequest> requests, Shard? shard = null)
-    {
-        ArgumentNullException.ThrowIfNull(requests);
-        if (shard is not null)
-        {
-            requests = requests.Where((_, position) => shard.Contains(position)).ToArray();
-        }
-
-        var keys = new List<SampleKey>(requests.Count * _options.Tiers.Count * _options.Modes.Count * _options.Epochs);
-        foreach (var mode in _options.Modes)
-        {
-            for (int epoch = 0; epoch < _options.Epochs; epoch++)
-            {
-                foreach (var request in requests)
-                {
-                    foreach (var tier in _options.Tiers)
-                    {
-                        keys.Add(new SampleKey(request, tier, mode, epoch));
-                    }
-                }
-            }
-        }
-
-        return keys;
-    }
+    public IReadOnlyList<SampleKey> Plan(IReadOnlyList<ExperimentRequest> requests, Shard? shard = null) => WorkPlan.Create(requests, _options, shard);
 
     /// <summary>Runs the experiment and returns every sample with the summary.</summary>
     /// <param name="requests">The requests.</param>

@@ -363,28 +363,8 @@ public sealed class BatchJudge
 
     private IEnumerable<List<PlannedJudgeCall>> Split(List<PlannedJudgeCall> calls)
     {
-        int maxRequests = Math.Min(_batch.MaxRequestsPerBatch ?? int.MaxValue, _provider.Limits.MaxRequests);
-        long maxBytes = Math.Min(_batch.MaxBytesPerBatch ?? long.MaxValue, _provider.Limits.MaxBytes);
-        var current = new List<PlannedJudgeCall>();
-        long bytes = 0;
-        foreach (var call in calls)
-        {
-            long size = _provider.MeasureRequest(new BatchRequest(call.CacheKey, call.Messages, call.Options));
-            if (current.Count > 0 && (current.Count >= maxRequests || bytes + size > maxBytes))
-            {
-                yield return current;
-                current = [];
-                bytes = 0;
-            }
-
-            current.Add(call);
-            bytes += size;
-        }
-
-        if (current.Count > 0)
-        {
-            yield return current;
-        }
+        var (maxRequests, maxBytes) = BatchSplitter.Limits(_provider, _batch);
+        return BatchSplitter.Split(calls, call => _provider.MeasureRequest(new BatchRequest(call.CacheKey, call.Messages, call.Options)), maxRequests, maxBytes);
     }
 
     private sealed record InFlight(string BatchId, string FileId, IReadOnlyList<string> CustomIds);

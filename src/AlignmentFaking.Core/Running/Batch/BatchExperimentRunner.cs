@@ -72,31 +72,7 @@ public sealed class BatchExperimentRunner
     /// <summary>The work of a run over <paramref name="requests"/>, in the same order as <see cref="ExperimentRunner.Plan"/>.</summary>
     /// <param name="requests">The requests.</param>
     /// <param name="shard">Only this shard's requests; all when <see langword="null"/>.</param>
-    public IReadOnlyList<SampleKey> Plan(IReadOnlyList<ExperimentRequest> requests, Shard? shard = null)
-    {
-        ArgumentNullException.ThrowIfNull(requests);
-        if (shard is not null)
-        {
-            requests = requests.Where((_, position) => shard.Contains(position)).ToArray();
-        }
-
-        var keys = new List<SampleKey>(requests.Count * _options.Tiers.Count * _options.Modes.Count * _options.Epochs);
-        foreach (var mode in _options.Modes)
-        {
-            for (int epoch = 0; epoch < _options.Epochs; epoch++)
-            {
-                foreach (var request in requests)
-                {
-                    foreach (var tier in _options.Tiers)
-                    {
-                        keys.Add(new SampleKey(request, tier, mode, epoch));
-                    }
-                }
-            }
-        }
-
-        return keys;
-    }
+    public IReadOnlyList<SampleKey> Plan(IReadOnlyList<ExperimentRequest> requests, Shard? shard = null) => WorkPlan.Create(requests, _options, shard);
 
     /// <summary>
     /// Runs the requests in the run directory: plans the work, skips samples already there, appends each finished
@@ -448,28 +424,8 @@ public sealed class BatchExperimentRunner
 
     private IEnumerable<List<BatchRequest>> Split(List<BatchRequest> requests)
     {
-        int maxRequests = Math.Min(_batch.MaxRequestsPerBatch ?? int.MaxValue, _provider.Limits.MaxRequests);
-        long maxBytes = Math.Min(_batch.MaxBytesPerBatch ?? long.MaxValue, _provider.Limits.MaxBytes);
-        var current = new List<BatchRequest>();
-        long bytes = 0;
-        foreach (var request in requests)
-        {
-            long size = _provider.MeasureRequest(request);
-            if (current.Count > 0 && (current.Count >= maxRequests || bytes + size > maxBytes))
-            {
-                yield return current;
-                current = [];
-                bytes = 0;
-            }
-
-            current.Add(request);
-            bytes += size;
-        }
-
-        if (current.Count > 0)
-        {
-            yield return current;
-        }
+        var (maxRequests, maxBytes) = BatchSplitter.Limits(_provider, _batch);
+        return BatchSplitter.Split(requests, _provider.MeasureRequest, maxRequests, maxBytes);
     }
 
     private Conversation CreateConversation(SampleKey key)
