@@ -124,6 +124,11 @@ internal static class RunCommand
             throw new CliException(ex.Message);
         }
 
+        if (budgetUsd is not null && s.Batch)
+        {
+            throw new CliException("--budget-usd does not apply to --batch (a batch's cost is known only when it completes): check the cost first with 'af estimate --batch'");
+        }
+
         if (budgetUsd is not null && price is null)
         {
             throw new CliException($"--budget-usd needs a price for '{modelId}': pass --price-input and --price-output (USD per million tokens)");
