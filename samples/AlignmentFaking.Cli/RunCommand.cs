@@ -29,10 +29,11 @@ internal static class RunCommand
         var priceInput = new Option<decimal?>("--price-input") { Description = "Input price in USD per million tokens (for --budget-usd and the summary's cost; overrides the built-in table)." };
         var priceCached = new Option<decimal?>("--price-cached-input") { Description = "Cached-input price in USD per million tokens." };
         var priceOutput = new Option<decimal?>("--price-output") { Description = "Output price in USD per million tokens." };
+        var retryErrors = new Option<bool>("--retry-errors") { Description = "When resuming, call again the samples whose call failed after all retries (error, no verdict) instead of keeping them." };
         var command = new Command("run", "Run the experiment and write a run directory.");
         definition.AddTo(command);
         judges.AddTo(command);
-        foreach (var option in new Option[] { judge, budget, priceInput, priceCached, priceOutput })
+        foreach (var option in new Option[] { judge, budget, priceInput, priceCached, priceOutput, retryErrors })
         {
             command.Options.Add(option);
         }
@@ -41,7 +42,7 @@ internal static class RunCommand
 
         command.SetAction(async (parse, ct) =>
         {
-            var settings = definition.Bind(parse);
+            var settings = definition.Bind(parse) with { RetryErrors = parse.GetValue(retryErrors) };
             var judgeSettings = parse.GetValue(judge) || parse.GetValue(judges.Endpoint) is not null ? judges.Bind(parse, string.Empty) : null;
             var pricing = new EstimateCommand.PricingFlags(parse.GetValue(priceInput), parse.GetValue(priceCached), parse.GetValue(priceOutput), false, null, "auto", false, 0, null, null);
             var budgetUsd = parse.GetValue(budget);
@@ -173,6 +174,18 @@ internal static class RunCommand
         var shard = ParseShard(s.Shard);
         var plan = runner.Plan(inputs.Requests, shard);
         await human.WriteLineAsync($"model {modelId} | {(shard is null ? string.Empty : $"shard {shard}: ")}{plan.Count / (options.Tiers.Count * options.Modes.Count * options.Epochs)} requests x {options.Tiers.Count} tiers x {options.Modes.Count} mode(s) x {options.Epochs} epoch(s) = {plan.Count} samples | run directory {Path.GetFullPath(outDir)}").ConfigureAwait(false);
+        if (s.RetryErrors && File.Exists(Path.Combine(outDir, RunDirectory.ManifestFile)))
+        {
+            var differences = RunCompatibility.Differences(RunDirectory.ReadManifest(outDir), manifest);
+            if (differences.Count > 0)
+            {
+                throw new CliException(new IncompatibleRunException(Path.GetFullPath(outDir), differences).Message);
+            }
+
+            int dropped = await RunDirectory.RemoveFailedSamplesAsync(outDir, ct).ConfigureAwait(false);
+            await human.WriteLineAsync($"--retry-errors: {dropped} sample(s) whose call had failed will be called again").ConfigureAwait(false);
+        }
+
         RunDirectory run;
         try
         {
@@ -380,7 +393,7 @@ internal static class RunCommand
     }
 }
 
-internal sealed class RunSettings
+internal sealed record RunSettings
 {
     public string? Endpoint { get; init; }
 
@@ -427,6 +440,8 @@ internal sealed class RunSettings
     public string? CacheDir { get; init; }
 
     public bool NoCache { get; init; }
+
+    public bool RetryErrors { get; init; }
 
     public string? Out { get; init; }
 

@@ -154,6 +154,35 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
     public static Task WriteSummaryAsync(string directory, RunSummary summary, CancellationToken cancellationToken = default) =>
         WriteAtomicAsync(Path.Combine(directory, SummaryFile), JsonSerializer.SerializeToUtf8Bytes(summary, RunJson.Indented), cancellationToken);
 
+    /// <summary>
+    /// Removes from <c>samples.jsonl</c> the samples whose call failed after all retries (<c>error</c>, no verdict), so
+    /// that resuming the run calls them again. The file is rewritten to a temporary file and moved into place, so a crash
+    /// loses nothing. Returns how many samples were removed.
+    /// </summary>
+    /// <param name="directory">The run directory (not open for writing).</param>
+    /// <param name="cancellationToken">Cancels the rewrite.</param>
+    public static async Task<int> RemoveFailedSamplesAsync(string directory, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var samples = ReadSamples(directory);
+        var kept = samples.Where(s => s.OutputSource != OutputSource.CallFailed).ToList();
+        int removed = samples.Count - kept.Count;
+        if (removed == 0)
+        {
+            return 0;
+        }
+
+        using var buffer = new MemoryStream();
+        foreach (var sample in kept)
+        {
+            await buffer.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(sample, RunJson.Compact), cancellationToken).ConfigureAwait(false);
+            buffer.WriteByte(NewLine[0]);
+        }
+
+        await WriteAtomicAsync(Path.Combine(directory, SamplesFile), buffer.ToArray(), cancellationToken).ConfigureAwait(false);
+        return removed;
+    }
+
     /// <summary>Reads the manifest of a run directory.</summary>
     /// <param name="directory">The run directory.</param>
     public static RunManifest ReadManifest(string directory) =>
