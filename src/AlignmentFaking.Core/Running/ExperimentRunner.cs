@@ -285,6 +285,15 @@ public sealed class ExperimentRunner
             loop.Accept(response.Text);
         }
 
+        return BuildSample(key, scenario, loop, usage, callRecords, lastFinish, error);
+    }
+
+    /// <summary>
+    /// The sample of a finished conversation; the one place samples are built, so the online and batch runners give
+    /// identical samples for identical replies.
+    /// </summary>
+    internal static ExperimentSample BuildSample(SampleKey key, Scenario scenario, ConversationLoop loop, TokenUsage usage, IReadOnlyList<CallRecord> calls, string? lastFinish, string? error)
+    {
         var source = error is not null ? OutputSource.CallFailed : loop.OutputSource;
         var output = error is not null ? null : loop.Output;
         return new ExperimentSample
@@ -301,7 +310,7 @@ public sealed class ExperimentRunner
             Turns = loop.Turns,
             Transcript = loop.Transcript,
             Usage = usage,
-            Calls = callRecords,
+            Calls = calls,
             SystemPromptSha256 = scenario.SystemPrompt.Sha256,
             Prefill = scenario.Prefill,
             FinishReason = lastFinish,

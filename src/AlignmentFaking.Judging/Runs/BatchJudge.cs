@@ -345,20 +345,7 @@ public sealed class BatchJudge
     public static IReadOnlyList<BatchRecord> ReadBatches(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        var entries = BatchJournal.Read(Path.Combine(directory, JournalFile));
-        var files = entries.Where(e => e.Kind == "file" && e.FileId is not null).GroupBy(e => e.FileId!).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
-        var consumed = entries.Where(e => e.Kind == "consumed" && e.BatchId is not null).GroupBy(e => e.BatchId!).ToDictionary(g => g.Key, g => g.Last().Status, StringComparer.Ordinal);
-        return entries.Where(e => e.Kind == "batch" && e.BatchId is not null && e.FileId is not null)
-            .Select(e => new BatchRecord(
-                e.BatchId!,
-                e.FileId!,
-                e.Round ?? 0,
-                e.Part ?? 0,
-                files.TryGetValue(e.FileId!, out var f) ? f.CustomIds?.Count ?? 0 : 0,
-                e.Provider ?? string.Empty,
-                consumed.ContainsKey(e.BatchId!),
-                consumed.GetValueOrDefault(e.BatchId!)))
-            .ToArray();
+        return BatchJournal.ReadRecords(Path.Combine(directory, JournalFile));
     }
 
     private IEnumerable<List<PlannedJudgeCall>> Split(List<PlannedJudgeCall> calls)

@@ -315,20 +315,7 @@ public sealed class BatchExperimentRunner
     public static IReadOnlyList<BatchRecord> ReadBatches(string stateDirectory)
     {
         ArgumentException.ThrowIfNullOrEmpty(stateDirectory);
-        var entries = BatchJournal.Read(Path.Combine(stateDirectory, BatchJournal.FileName));
-        var files = entries.Where(e => e.Kind == "file" && e.FileId is not null).GroupBy(e => e.FileId!).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
-        var consumed = entries.Where(e => e.Kind == "consumed" && e.BatchId is not null).ToDictionary(e => e.BatchId!, e => e.Status, StringComparer.Ordinal);
-        return entries.Where(e => e.Kind == "batch" && e.BatchId is not null && e.FileId is not null)
-            .Select(e => new BatchRecord(
-                e.BatchId!,
-                e.FileId!,
-                e.Round ?? 0,
-                e.Part ?? 0,
-                files.TryGetValue(e.FileId!, out var f) ? f.CustomIds?.Count ?? 0 : 0,
-                e.Provider ?? string.Empty,
-                consumed.ContainsKey(e.BatchId!),
-                consumed.GetValueOrDefault(e.BatchId!)))
-            .ToArray();
+        return BatchJournal.ReadRecords(Path.Combine(stateDirectory, BatchJournal.FileName));
     }
 
     private async Task<InFlight> CreateBatchAsync(BatchJournal journal, string fileId, int round, int part, IReadOnlyList<string> customIds, string stateDirectory, CancellationToken cancellationToken)
@@ -505,31 +492,8 @@ public sealed class BatchExperimentRunner
         }
 
         /// <summary>The sample, built exactly as <see cref="ExperimentRunner"/> builds it.</summary>
-        public ExperimentSample ToSample()
-        {
-            var source = _error is not null ? OutputSource.CallFailed : loop.OutputSource;
-            var output = _error is not null ? null : loop.Output;
-            return new ExperimentSample
-            {
-                SampleId = key.SampleId,
-                RequestIndex = key.Request.Index,
-                Request = key.Request.Text,
-                Tier = key.Tier,
-                Mode = key.Mode,
-                Epoch = key.Epoch,
-                Output = output,
-                OutputSource = source,
-                Proxy = ComplianceProxyClassifier.Classify(output, source, _lastFinish),
-                Turns = loop.Turns,
-                Transcript = loop.Transcript,
-                Usage = _usage,
-                Calls = _calls.ToArray(),
-                SystemPromptSha256 = scenario.SystemPrompt.Sha256,
-                Prefill = scenario.Prefill,
-                FinishReason = _lastFinish,
-                Error = _error ?? loop.Problem,
-            };
-        }
+        public ExperimentSample ToSample() =>
+            ExperimentRunner.BuildSample(key, scenario, loop, _usage, _calls.ToArray(), _lastFinish, _error);
     }
 }
 

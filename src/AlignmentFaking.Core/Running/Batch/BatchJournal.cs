@@ -36,6 +36,25 @@ internal sealed class BatchJournal : IAsyncDisposable
     }
 
     /// <summary>Reads the entries of a journal file; a torn last line (a crash mid-write) is dropped.</summary>
+    /// <summary>The batches a journal records and whether each was fully taken in (subject and judge journals alike).</summary>
+    public static IReadOnlyList<BatchRecord> ReadRecords(string path)
+    {
+        var entries = Read(path);
+        var files = entries.Where(e => e.Kind == "file" && e.FileId is not null).GroupBy(e => e.FileId!).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
+        var consumed = entries.Where(e => e.Kind == "consumed" && e.BatchId is not null).GroupBy(e => e.BatchId!).ToDictionary(g => g.Key, g => g.Last().Status, StringComparer.Ordinal);
+        return entries.Where(e => e.Kind == "batch" && e.BatchId is not null && e.FileId is not null)
+            .Select(e => new BatchRecord(
+                e.BatchId!,
+                e.FileId!,
+                e.Round ?? 0,
+                e.Part ?? 0,
+                files.TryGetValue(e.FileId!, out var f) ? f.CustomIds?.Count ?? 0 : 0,
+                e.Provider ?? string.Empty,
+                consumed.ContainsKey(e.BatchId!),
+                consumed.GetValueOrDefault(e.BatchId!)))
+            .ToArray();
+    }
+
     public static IReadOnlyList<BatchJournalEntry> Read(string path, bool truncateTornTail = false)
     {
         var entries = new List<BatchJournalEntry>();
