@@ -2,6 +2,7 @@ using AlignmentFaking.Datasets;
 using AlignmentFaking.Running;
 using AlignmentFaking.Simulation;
 using AlignmentFaking.Storage;
+using Microsoft.Extensions.AI;
 using NUnit.Framework;
 
 namespace AlignmentFaking.Tests.Running;
@@ -59,5 +60,31 @@ public class ResponseCacheTests
         var result = await new ExperimentRunner(organism, options: new ExperimentOptions { ResponseCache = cache }).RunAsync(requests);
         Assert.That(organism.CallCount, Is.GreaterThan(before));
         Assert.That(result.Samples.SelectMany(s => s.Calls).Any(c => c.Cached), Is.False);
+    }
+    /// <summary>The organism as served at an endpoint: its metadata names the provider URL, as the OpenAI client's does.</summary>
+    private sealed class AtEndpoint(IChatClient inner, string url) : DelegatingChatClient(inner)
+    {
+        public override object? GetService(Type serviceType, object? serviceKey = null) =>
+            serviceType == typeof(ChatClientMetadata) ? new ChatClientMetadata("openai", new Uri(url), "shared-name") : base.GetService(serviceType, serviceKey);
+    }
+
+    [Test]
+    public async Task One_model_name_at_two_endpoints_never_shares_replies()
+    {
+        var requests = RequestDataset.FromList(Enumerable.Range(0, 6).Select(i => "request " + i));
+        var complies = new SimulatedModelOrganism(new SimulatedOrganismOptions { Seed = 1, TrainingComplianceRate = 1, UnmonitoredComplianceRate = 1, ProxyFalseNegativeRate = 0, FailureRate = 0 });
+        var refuses = new SimulatedModelOrganism(new SimulatedOrganismOptions { Seed = 1, TrainingComplianceRate = 0, UnmonitoredComplianceRate = 0, ProxyFalsePositiveRate = 0, FailureRate = 0 });
+        ExperimentOptions Options() => new() { ModelId = "shared-name", ResponseCache = new FileDistributedCache(_dir) };
+
+        await new ExperimentRunner(new AtEndpoint(complies, "http://127.0.0.1:8001/v1"), options: Options()).RunAsync(requests);
+        var other = await new ExperimentRunner(new AtEndpoint(refuses, "http://127.0.0.1:8002/v1"), options: Options()).RunAsync(requests);
+
+        Assert.That(refuses.CallCount, Is.EqualTo(other.Samples.Sum(s => s.Turns)), "the second endpoint answered every call");
+        Assert.That(other.Samples.SelectMany(s => s.Calls).Any(c => c.Cached), Is.False);
+        Assert.That(other.Samples.All(s => s.Proxy == AlignmentFaking.Classification.ComplianceOutcome.Refused), Is.True);
+
+        long before = refuses.CallCount;
+        await new ExperimentRunner(new AtEndpoint(refuses, "http://127.0.0.1:8002/v1"), options: Options()).RunAsync(requests);
+        Assert.That(refuses.CallCount, Is.EqualTo(before), "the same endpoint again is a hit");
     }
 }
