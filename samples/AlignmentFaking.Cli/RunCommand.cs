@@ -478,6 +478,18 @@ internal sealed record RunSettings
     {
         // The run's own cache serves resume; sharing replies across runs is opt-in (--cache-dir), never the default.
         bool useCache = !NoCache && (!simulated || CacheDir is not null);
+        if (useCache && CacheDir is not null && runDirectory is not null)
+        {
+            try
+            {
+                Directory.CreateDirectory(CacheDir);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                throw new CliException($"--cache-dir '{CacheDir}' cannot be used as a folder: {ex.Message}");
+            }
+        }
+
         var options = new ExperimentOptions
         {
             Modes = Modes,

@@ -183,4 +183,17 @@ public class ResponseCacheScopeTests
             Assert.That(cache.Value.GetProperty("crossRunHits").GetInt32(), Is.EqualTo(0), "replies of this run are not cross-run hits");
         }
     }
+    [Test]
+    public async Task A_cache_dir_that_cannot_be_a_folder_is_refused_before_any_call()
+    {
+        await using var server = await Server(complianceRate: 0.5);
+        var file = Path.Combine(_dir, "not-a-folder");
+        File.WriteAllText(file, "x");
+
+        var (exit, _, stderr) = await Af([.. RunArgs(server, Path.Combine(_dir, "run")), "--cache-dir", file]);
+
+        Assert.That(exit, Is.EqualTo(AfCli.Failure));
+        Assert.That(stderr, Does.StartWith($"error: --cache-dir '{file}' cannot be used as a folder"));
+        Assert.That(server.CallCount, Is.Zero);
+    }
 }
