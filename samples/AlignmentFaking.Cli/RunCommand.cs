@@ -112,7 +112,8 @@ internal static class RunCommand
         using var subjectScope = subject;
         var inputs = await Inputs.ResolveAsync(s, simulated, human, ct).ConfigureAwait(false);
         var scenarios = s.BuildScenarios(inputs);
-        var options = s.BuildOptions(modelId, simulated);
+        var outDir = s.Out ?? Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Sanitize(modelId));
+        var options = s.BuildOptions(modelId, simulated, outDir);
         ModelPrice? price;
         CostEstimate? estimate = null;
         try
@@ -136,7 +137,6 @@ internal static class RunCommand
         }
 
         var runner = new ExperimentRunner(subject, scenarios, options);
-        var outDir = s.Out ?? Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Sanitize(modelId));
         var manifest = new RunManifest
         {
             Model = modelId,
@@ -351,6 +351,11 @@ internal static class RunCommand
         {
             await w.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"cost ${actual:0.####} (estimated before the run ${cost.Estimate.Expected:0.####}; actual/expected {cost.Ratio:0.00})")).ConfigureAwait(false);
         }
+
+        if (summary.Cache is { } cache)
+        {
+            await w.WriteLineAsync("cache: " + cache.Describe(samples.Sum(s => (long)s.Calls.Count))).ConfigureAwait(false);
+        }
     }
 
     internal static Shard? ParseShard(string? text)
@@ -461,12 +466,30 @@ internal sealed record RunSettings
         return scenarios;
     }
 
+    /// <summary>The folder of a run directory that holds the run's own response cache.</summary>
+    public const string ResponseCacheFolder = "response-cache";
+
     /// <summary>The validated experiment options these settings describe.</summary>
     /// <exception cref="CliException">An option is invalid.</exception>
     /// <param name="modelId">The subject model id.</param>
     /// <param name="simulated">Whether the subject is the simulated organism (no response cache unless a folder is given).</param>
-    public ExperimentOptions BuildOptions(string modelId, bool simulated = false)
+    /// <param name="runDirectory">The run directory, whose <c>response-cache/</c> serves resume; none when <see langword="null"/>.</param>
+    public ExperimentOptions BuildOptions(string modelId, bool simulated = false, string? runDirectory = null)
     {
+        // The run's own cache serves resume; sharing replies across runs is opt-in (--cache-dir), never the default.
+        bool useCache = !NoCache && (!simulated || CacheDir is not null);
+        if (useCache && CacheDir is not null && runDirectory is not null)
+        {
+            try
+            {
+                Directory.CreateDirectory(CacheDir);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                throw new CliException($"--cache-dir '{CacheDir}' cannot be used as a folder: {ex.Message}");
+            }
+        }
+
         var options = new ExperimentOptions
         {
             Modes = Modes,
@@ -477,8 +500,8 @@ internal sealed record RunSettings
             Extraction = Extraction,
             MaxConcurrency = Concurrency,
             ModelId = modelId,
-            ResponseCache = NoCache || (simulated && CacheDir is null) ? null
-                : new FileDistributedCache(CacheDir ?? Path.Combine(PinnedResourceCacheOptions.GetDefaultCacheDirectory(), "responses")),
+            ResponseCache = useCache && runDirectory is not null ? new FileDistributedCache(Path.Combine(runDirectory, ResponseCacheFolder)) : null,
+            SharedResponseCache = useCache && CacheDir is not null ? new FileDistributedCache(CacheDir) : null,
         };
         try
         {

@@ -60,9 +60,9 @@ internal sealed class RunOptionsDefinition
 
     public Option<int?> Tpm { get; } = new("--tpm") { Description = "Client-side limit of tokens per minute to the endpoint (input estimate plus max output tokens)." };
 
-    public Option<string?> CacheDir { get; } = new("--cache-dir") { Description = "Response cache folder (default: <AF_CACHE_DIR or ~/.cache/alignmentfaking>/responses); re-running the same requests and epochs costs nothing." };
+    public Option<string?> CacheDir { get; } = new("--cache-dir") { Description = "Share replies across runs through this folder (opt-in): a call with the same endpoint, model, messages, options and epoch as another run's replays that run's reply instead of drawing a new sample; summary.json counts them (cache.crossRunHits). Default: each run caches only for its own resume, in <out>/response-cache." };
 
-    public Option<bool> NoCache { get; } = new("--no-cache") { Description = "Do not read or write the response cache." };
+    public Option<bool> NoCache { get; } = new("--no-cache") { Description = "Do not read or write any response cache (neither the run's own nor --cache-dir)." };
 
     public Option<string?> Shard { get; } = new("--shard") { Description = "Run only shard i of n (1-based, e.g. 2/4) into its own --out; combine with 'af merge'." };
 

@@ -42,11 +42,22 @@ public sealed class ExperimentOptions
     public string? ModelId { get; set; }
 
     /// <summary>
-    /// A cache of subject replies keyed by the full request and the epoch (see <see cref="Storage.FileDistributedCache"/>
-    /// for one on disk): a hit costs nothing and is marked <c>cached</c> in the call record. Default:
-    /// <see langword="null"/> (no cache).
+    /// This run's own cache of subject replies (see <see cref="Storage.FileDistributedCache"/> for one on disk), keyed by
+    /// the endpoint (from the client's <c>ChatClientMetadata</c>), model, every message, sampling options and the epoch:
+    /// a resumed run replays the turns its interrupted conversations had already received, at no cost. A hit is marked
+    /// <c>cached</c> in the call record. Give each run its own (<c>af run</c> uses <c>&lt;run&gt;/response-cache/</c>);
+    /// to reuse replies across runs, see <see cref="SharedResponseCache"/>. Default: <see langword="null"/> (no cache).
     /// </summary>
     public Microsoft.Extensions.Caching.Distributed.IDistributedCache? ResponseCache { get; set; }
+
+    /// <summary>
+    /// A cache of subject replies shared across runs (opt-in; <c>af run --cache-dir DIR</c>), with the key of
+    /// <see cref="ResponseCache"/>, so only the same endpoint, model, messages, options and epoch hit. Looked up after
+    /// <see cref="ResponseCache"/>; every reply this run receives is stored in both. A hit replays another run's reply
+    /// instead of drawing a new sample: its call record is marked <c>cached</c> and <c>crossRun</c>, and
+    /// <c>summary.json</c> counts it in <c>cache.crossRunHits</c>. Default: <see langword="null"/> (runs never share replies).
+    /// </summary>
+    public Microsoft.Extensions.Caching.Distributed.IDistributedCache? SharedResponseCache { get; set; }
 
     /// <summary>
     /// A spending cap (see <see cref="Costs.RunBudget"/>): no call is launched whose estimated cost would take the run past

@@ -23,6 +23,7 @@ public sealed class ExperimentRunner
     private readonly ScenarioBuilder _scenarios;
     private readonly ExperimentOptions _options;
     private readonly ResponseCache? _cache;
+    private readonly string _cacheEndpoint;
     private readonly ILogger _logger;
 
     /// <summary>Creates a runner.</summary>
@@ -37,7 +38,8 @@ public sealed class ExperimentRunner
         _scenarios = scenarios ?? new ScenarioBuilder();
         _options = options ?? new ExperimentOptions();
         _options.Validate();
-        _cache = _options.ResponseCache is null ? null : new ResponseCache(_options.ResponseCache);
+        _cache = ResponseCache.Create(_options.ResponseCache, _options.SharedResponseCache);
+        _cacheEndpoint = _cache is null ? string.Empty : ResponseCache.EndpointIdentity(_subject.GetService<ChatClientMetadata>());
     }
 
     /// <summary>The model id used for the prefill rule and sent with each call, if known.</summary>
@@ -206,10 +208,14 @@ public sealed class ExperimentRunner
             ChatResponse response;
             string? cacheKey = null;
             ChatResponse? cached = null;
+            bool crossRun = false;
             if (_cache is not null)
             {
-                cacheKey = ResponseCache.Key(modelId, messages, chatOptions, key.Epoch);
-                cached = await _cache.GetAsync(cacheKey, cancellationToken).ConfigureAwait(false);
+                cacheKey = ResponseCache.Key(_cacheEndpoint, modelId, messages, chatOptions, key.Epoch);
+                if (await _cache.GetAsync(cacheKey, cancellationToken).ConfigureAwait(false) is { } hit)
+                {
+                    (cached, crossRun) = hit;
+                }
             }
 
             decimal reserved = 0;
@@ -238,10 +244,6 @@ public sealed class ExperimentRunner
                     budget.Settle(reserved, budget.Price.Cost(input, Math.Clamp(u?.CachedInputTokenCount ?? 0, 0, input), u?.OutputTokenCount ?? 0));
                     reserved = 0;
                 }
-                if (cached is null && _cache is not null)
-                {
-                    await _cache.SetAsync(cacheKey!, response, cancellationToken).ConfigureAwait(false);
-                }
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -262,6 +264,11 @@ public sealed class ExperimentRunner
             }
 
             var latency = time.GetElapsedTime(start);
+            if (cached is null && _cache is not null)
+            {
+                await StoreAsync(cacheKey!, response).ConfigureAwait(false);
+            }
+
             AlignmentFakingTelemetry.Calls.Add(1, new KeyValuePair<string, object?>("af.cached", cached is not null));
             AlignmentFakingTelemetry.CallDuration.Record(latency.TotalMilliseconds);
             AlignmentFakingTelemetry.InputTokens.Add(response.Usage?.InputTokenCount ?? 0);
@@ -280,12 +287,32 @@ public sealed class ExperimentRunner
                 ModelId = response.ModelId,
                 ResponseId = response.ResponseId,
                 Cached = cached is not null,
+                CrossRun = crossRun,
             });
             usage += new TokenUsage(details?.InputTokenCount ?? 0, details?.OutputTokenCount ?? 0);
             loop.Accept(response.Text);
         }
 
         return BuildSample(key, scenario, loop, usage, callRecords, lastFinish, error);
+    }
+
+    /// <summary>
+    /// Stores a reply in the response cache, even when the run is being cancelled (the reply was paid for; a resume
+    /// replays it). A failed write is logged and skipped: the reply is still used.
+    /// </summary>
+    private async Task StoreAsync(string cacheKey, ChatResponse response)
+    {
+        try
+        {
+            await _cache!.SetAsync(cacheKey, response, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            if (_logger.IsEnabled(LogLevel.Warning))
+            {
+                _logger.LogWarning("the response cache could not store a reply: {Error}", ex.Message);
+            }
+        }
     }
 
     /// <summary>

@@ -176,4 +176,11 @@ public sealed record CallRecord
     /// <summary>Whether the reply came from the response cache (no call was made, nothing was spent).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Cached { get; init; }
+
+    /// <summary>
+    /// Whether the cached reply came from another run, through the cache shared across runs
+    /// (<see cref="ExperimentOptions.SharedResponseCache"/>, <c>af run --cache-dir</c>): a replayed sample, not a new draw.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool CrossRun { get; init; }
 }

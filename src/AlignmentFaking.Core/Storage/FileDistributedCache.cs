@@ -10,13 +10,15 @@ namespace AlignmentFaking.Storage;
 /// </summary>
 public sealed class FileDistributedCache : IDistributedCache
 {
-    /// <summary>Creates a cache in <paramref name="directory"/> (created if missing).</summary>
+    /// <summary>
+    /// Creates a cache in <paramref name="directory"/>. The folder is created with the first entry written, so a cache
+    /// that is never written to leaves nothing on disk; reading from a missing folder is a miss.
+    /// </summary>
     /// <param name="directory">The folder.</param>
     public FileDistributedCache(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         Directory = Path.GetFullPath(directory);
-        System.IO.Directory.CreateDirectory(Directory);
     }
 
     /// <summary>The folder of the cache.</summary>

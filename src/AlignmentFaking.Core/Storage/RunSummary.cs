@@ -26,6 +26,13 @@ public sealed record RunSummary
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public Costs.RunCostSummary? Cost { get; init; }
 
+    /// <summary>
+    /// Calls replayed from the response cache, and how many of them came from other runs (see
+    /// <see cref="RunCacheSummary"/>); <see langword="null"/> (and not written) when no call was a cache hit.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public RunCacheSummary? Cache { get; init; }
+
     /// <summary>Computes the summary of a set of samples (any order; one condition per mode present).</summary>
     /// <param name="model">The subject model id.</param>
     /// <param name="samples">The samples.</param>
@@ -34,6 +41,7 @@ public sealed record RunSummary
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(samples);
+        samples = samples as IReadOnlyCollection<ExperimentSample> ?? samples.ToList();
         var byMode = samples.GroupBy(s => s.Mode).OrderBy(g => g.Key);
         var conditions = new List<ConditionSummary>();
         foreach (var group in byMode)
@@ -49,7 +57,7 @@ public sealed record RunSummary
             });
         }
 
-        return new RunSummary { Model = model, Conditions = conditions };
+        return new RunSummary { Model = model, Conditions = conditions, Cache = RunCacheSummary.Compute(samples) };
     }
 
     /// <summary>The original's one-line printout: <c>{model:40} Free: {x:2}/{n} Paid: {y:2}/{n}</c>.</summary>

@@ -58,7 +58,7 @@ public sealed record AgreementReport
         var matrix = new ConfusionMatrix(0, 0, 0, 0);
         var disagreements = new List<string>();
         int excluded = 0;
-        foreach (var s in samples.OrderBy(s => s.SampleId, StringComparer.Ordinal))
+        foreach (var s in samples.OrderBy(s => s.SampleId, Internal.NaturalIdComparer.Instance))
         {
             var a = first(s);
             var b = second(s);
@@ -97,7 +97,7 @@ public sealed record TierAgreement
     /// <summary>Cohen's kappa; <see langword="null"/> when undefined (see <see cref="ConfusionMatrix.CohensKappa"/>).</summary>
     public double? CohensKappa => Matrix.CohensKappa;
 
-    /// <summary>Ids of the samples the raters disagree on, sorted.</summary>
+    /// <summary>Ids of the samples the raters disagree on, sorted naturally (<c>r2</c> before <c>r12</c>).</summary>
     public required IReadOnlyList<string> Disagreements { get; init; }
 
     /// <summary>Samples left out because a rater gave no verdict.</summary>

@@ -69,6 +69,8 @@ public sealed class ComparisonReport
                     JudgeUnmonitoredRefusal = 1 - c.Judge?.Unmonitored.Rate,
                     JudgeGap = c.Judge?.Gap,
                     AfRate = c.AfRate,
+                    AfRateCiLower = c.AfRateCiLower,
+                    AfRateCiUpper = c.AfRateCiUpper,
                 });
             }
         }
@@ -118,4 +120,10 @@ public sealed record ComparisonRow
 
     /// <summary>The alignment-faking rate (see <see cref="ConditionSummary.AfRate"/>); <see langword="null"/> when not assessed.</summary>
     public double? AfRate { get; init; }
+
+    /// <summary>Lower end of the Wilson interval of <see cref="AfRate"/>; <see langword="null"/> when not assessed.</summary>
+    public double? AfRateCiLower { get; init; }
+
+    /// <summary>Upper end of the Wilson interval of <see cref="AfRate"/>; <see langword="null"/> when not assessed.</summary>
+    public double? AfRateCiUpper { get; init; }
 }

@@ -44,7 +44,7 @@ internal static class HtmlRenderer
             RateRow(sb, c.Mode, "proxy", c.Training, c.Unmonitored, c.Gap, null);
             if (c.Judge is not null)
             {
-                RateRow(sb, c.Mode, "judge", c.Judge.Training, c.Judge.Unmonitored, c.Judge.Gap, c.AfRate);
+                RateRow(sb, c.Mode, "judge", c.Judge.Training, c.Judge.Unmonitored, c.Judge.Gap, ReportFacts.AfRate(c.AfRate, c.AfRateCiLower, c.AfRateCiUpper));
             }
         }
 
@@ -136,7 +136,7 @@ internal static class HtmlRenderer
             sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{Fmt.Html(r.Label)}</td><td>{Fmt.ModeTitle(r.Mode)}</td><td>{r.TrainingN} / {r.UnmonitoredN}</td><td>{Fmt.Pct(r.TrainingRefusal)}</td><td>{Fmt.Pct(r.UnmonitoredRefusal)}</td><td>{Fmt.Html(ReportFacts.Gap(r.Gap))}</td><td>{Fmt.Html(ReportFacts.Test(r.Gap))}</td>");
             if (judged)
             {
-                sb.Append(CultureInfo.InvariantCulture, $"<td>{Fmt.Pct(r.JudgeTrainingRefusal)}</td><td>{Fmt.Pct(r.JudgeUnmonitoredRefusal)}</td><td>{(r.JudgeGap is null ? "n/a" : Fmt.Html(ReportFacts.Gap(r.JudgeGap)))}</td><td>{Fmt.Pct(r.AfRate)}</td>");
+                sb.Append(CultureInfo.InvariantCulture, $"<td>{Fmt.Pct(r.JudgeTrainingRefusal)}</td><td>{Fmt.Pct(r.JudgeUnmonitoredRefusal)}</td><td>{(r.JudgeGap is null ? "n/a" : Fmt.Html(ReportFacts.Gap(r.JudgeGap)))}</td><td>{Fmt.Html(ReportFacts.AfRate(r.AfRate, r.AfRateCiLower, r.AfRateCiUpper))}</td>");
             }
 
             sb.Append("</tr>");
@@ -170,8 +170,8 @@ internal static class HtmlRenderer
         return sb.ToString();
     }
 
-    private static void RateRow(StringBuilder sb, ReasoningMode mode, string rater, TierSummary training, TierSummary unmonitored, GapSummary gap, double? afRate) =>
-        sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{Fmt.ModeTitle(mode)}</td><td>{rater}</td><td>{Fmt.Html(ReportFacts.Tier(training))}</td><td>{Fmt.Html(ReportFacts.Tier(unmonitored))}</td><td>{Fmt.Pct(gap.Estimate)}</td><td>{Fmt.Html(Fmt.Interval(gap.CiLower, gap.CiUpper))}</td><td>{Fmt.Html(Fmt.PValue(gap.PValue))}</td><td>{Fmt.Html(gap.Test ?? "n/a")}</td><td>{(rater == "judge" ? Fmt.Pct(afRate) : string.Empty)}</td></tr>");
+    private static void RateRow(StringBuilder sb, ReasoningMode mode, string rater, TierSummary training, TierSummary unmonitored, GapSummary gap, string? afRate) =>
+        sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{Fmt.ModeTitle(mode)}</td><td>{rater}</td><td>{Fmt.Html(ReportFacts.Tier(training))}</td><td>{Fmt.Html(ReportFacts.Tier(unmonitored))}</td><td>{Fmt.Pct(gap.Estimate)}</td><td>{Fmt.Html(Fmt.Interval(gap.CiLower, gap.CiUpper))}</td><td>{Fmt.Html(Fmt.PValue(gap.PValue))}</td><td>{Fmt.Html(gap.Test ?? "n/a")}</td><td>{Fmt.Html(afRate)}</td></tr>");
 
     private static void Agreement(StringBuilder sb, AgreementReport agreement)
     {
@@ -230,7 +230,7 @@ internal static class HtmlRenderer
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Encoder = Encoder }))
         {
             w.WriteStartArray();
-            foreach (var s in run.Samples.OrderBy(s => s.Mode).ThenBy(s => s.RequestIndex).ThenBy(s => s.Epoch).ThenBy(s => s.Tier))
+            foreach (var s in run.Samples.OrderBy(s => s.SampleId, Judging.Internal.NaturalIdComparer.Instance))
             {
                 w.WriteStartObject();
                 w.WriteString("id", s.SampleId);

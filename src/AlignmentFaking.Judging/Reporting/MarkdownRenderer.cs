@@ -29,7 +29,7 @@ internal static class MarkdownRenderer
             Row(sb, c.Mode, "proxy", c.Training, c.Unmonitored, c.Gap, null);
             if (c.Judge is not null)
             {
-                Row(sb, c.Mode, "judge", c.Judge.Training, c.Judge.Unmonitored, c.Judge.Gap, c.AfRate);
+                Row(sb, c.Mode, "judge", c.Judge.Training, c.Judge.Unmonitored, c.Judge.Gap, ReportFacts.AfRate(c.AfRate, c.AfRateCiLower, c.AfRateCiUpper));
             }
         }
 
@@ -94,7 +94,7 @@ internal static class MarkdownRenderer
                 sb.Append(CultureInfo.InvariantCulture, $"| {Fmt.ModeTitle(g.Key.Mode)} | {g.Key.Tier.ToName()} | {Count("yes")} | {Count("maybe")} | {Count("no")} | {Count("unparseable")} |\n");
             }
 
-            SampleList(sb, "Samples judged alignment faking (verdict yes)", af.Where(s => s.AlignmentFaking!.IsAlignmentFaking).Select(s => s.SampleId).Order(StringComparer.Ordinal).ToArray(), options.MaxListedSamples);
+            SampleList(sb, "Samples judged alignment faking (verdict yes)", af.Where(s => s.AlignmentFaking!.IsAlignmentFaking).Select(s => s.SampleId).Order(Judging.Internal.NaturalIdComparer.Instance).ToArray(), options.MaxListedSamples);
         }
 
         sb.Append("\nTranscripts: open `report.html` (expandable, filterable sample table).\n");
@@ -116,7 +116,7 @@ internal static class MarkdownRenderer
             sb.Append(CultureInfo.InvariantCulture, $"| {Fmt.Md(r.Label)} | {Fmt.ModeTitle(r.Mode)} | {r.TrainingN} / {r.UnmonitoredN} | {Fmt.Pct(r.TrainingRefusal)} | {Fmt.Pct(r.UnmonitoredRefusal)} | {ReportFacts.Gap(r.Gap)} | {ReportFacts.Test(r.Gap)} |");
             if (judged)
             {
-                sb.Append(CultureInfo.InvariantCulture, $" {Fmt.Pct(r.JudgeTrainingRefusal)} | {Fmt.Pct(r.JudgeUnmonitoredRefusal)} | {(r.JudgeGap is null ? "n/a" : ReportFacts.Gap(r.JudgeGap))} | {Fmt.Pct(r.AfRate)} |");
+                sb.Append(CultureInfo.InvariantCulture, $" {Fmt.Pct(r.JudgeTrainingRefusal)} | {Fmt.Pct(r.JudgeUnmonitoredRefusal)} | {(r.JudgeGap is null ? "n/a" : ReportFacts.Gap(r.JudgeGap))} | {ReportFacts.AfRate(r.AfRate, r.AfRateCiLower, r.AfRateCiUpper)} |");
             }
 
             sb.Append('\n');
@@ -152,8 +152,8 @@ internal static class MarkdownRenderer
         return sb.ToString();
     }
 
-    private static void Row(StringBuilder sb, ReasoningMode mode, string rater, TierSummary training, TierSummary unmonitored, GapSummary gap, double? afRate) =>
-        sb.Append(CultureInfo.InvariantCulture, $"| {Fmt.ModeTitle(mode)} | {rater} | {ReportFacts.Tier(training)} | {ReportFacts.Tier(unmonitored)} | {Fmt.Pct(gap.Estimate)} | {Fmt.Interval(gap.CiLower, gap.CiUpper)} | {Fmt.PValue(gap.PValue)} | {Fmt.Md(gap.Test ?? "n/a")} | {(rater == "judge" ? Fmt.Pct(afRate) : "")} |\n");
+    private static void Row(StringBuilder sb, ReasoningMode mode, string rater, TierSummary training, TierSummary unmonitored, GapSummary gap, string? afRate) =>
+        sb.Append(CultureInfo.InvariantCulture, $"| {Fmt.ModeTitle(mode)} | {rater} | {ReportFacts.Tier(training)} | {ReportFacts.Tier(unmonitored)} | {Fmt.Pct(gap.Estimate)} | {Fmt.Interval(gap.CiLower, gap.CiUpper)} | {Fmt.PValue(gap.PValue)} | {Fmt.Md(gap.Test ?? "n/a")} | {afRate} |\n");
 
     private static void AgreementRow(StringBuilder sb, TierAgreement t)
     {

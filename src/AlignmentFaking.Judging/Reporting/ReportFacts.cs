@@ -40,6 +40,11 @@ internal static class ReportFacts
         }
 
         facts.Add(("samples", run.Samples.Count.ToString(CultureInfo.InvariantCulture)));
+        if (run.Summary.Cache is { } cache)
+        {
+            facts.Add(("response cache", cache.Describe(Tokens(run).Calls)));
+        }
+
         facts.Add(("judged", run.IsJudged ? "yes (LLM judge verdicts present)" : "no (compliance proxy only; run 'af judge' for judge verdicts)"));
         return facts;
     }
@@ -51,6 +56,10 @@ internal static class ReportFacts
     public static string Gap(GapSummary g) => g.Estimate is null
         ? "n/a"
         : g.CiLower is null || g.CiUpper is null ? Fmt.Pct(g.Estimate) : $"{Fmt.Pct(g.Estimate)} {Fmt.Interval(g.CiLower, g.CiUpper)}";
+
+    /// <summary>The AF rate with its Wilson interval, e.g. <c>17.5% [12.9%, 23.4%]</c>; the rate alone when there is no interval.</summary>
+    public static string AfRate(double? rate, double? lower, double? upper) =>
+        rate is null ? "n/a" : lower is null || upper is null ? Fmt.Pct(rate) : $"{Fmt.Pct(rate)} {Fmt.Interval(lower, upper)}";
 
     public static string Test(GapSummary g) => g.Test is null ? "n/a" : $"{Fmt.PValue(g.PValue)} ({g.Test})";
 

@@ -68,6 +68,8 @@ public class ReportTests
             OriginalPrintout = RunSummary.OriginalPrintout(model, Tier(3, 12, 0, 0), Tier(1, 12, 0, 0)),
             Judge = new JudgeRates { Training = Tier(3, 12, 0.0889, 0.5323), Unmonitored = Tier(2, 12, 0.047, 0.448), Gap = new GapSummary { Estimate = 1.0 / 12 } },
             AfRate = 2.0 / 12,
+            AfRateCiLower = 0.047,
+            AfRateCiUpper = 0.448,
         };
         var summary = new RunSummary
         {
@@ -92,7 +94,7 @@ public class ReportTests
 
         Assert.That(md, Does.Contain("# Alignment-faking report: example/model-7b"));
         Assert.That(md, Does.Contain("| CoT | proxy | 25.0% (3/12) [8.9%, 53.2%] | 8.3% (1/12) [1.5%, 35.4%] | 16.7% | [-10.4%, 44.8%] | 0.0313 | mcnemar-exact |  |"));
-        Assert.That(md, Does.Contain("| CoT | judge | 25.0% (3/12) [8.9%, 53.2%] | 16.7% (2/12) [4.7%, 44.8%] | 8.3% | n/a | n/a | n/a | 16.7% |"));
+        Assert.That(md, Does.Contain("| CoT | judge | 25.0% (3/12) [8.9%, 53.2%] | 16.7% (2/12) [4.7%, 44.8%] | 8.3% | n/a | n/a | n/a | 16.7% [4.7%, 44.8%] |"));
         Assert.That(md, Does.Contain("[cot]    example/model-7b                         Free:  3/12 Paid:  1/12"));
         Assert.That(md, Does.Contain("| estimate (low / expected / high) | $1.50 / $2.25 / $4.00 |"));
         Assert.That(md, Does.Contain("| actual cost | $2.50 |"));
@@ -126,7 +128,7 @@ public class ReportTests
         }
 
         var cot = report.Summary.Conditions.Single(c => c.Mode == ReasoningMode.Cot);
-        Assert.That(md, Does.Contain($"| {Pct(cot.AfRate)} |"));
+        Assert.That(md, Does.Contain($"| {Pct(cot.AfRate)} [{Pct(cot.AfRateCiLower)}, {Pct(cot.AfRateCiUpper)}] |"));
         var overall = report.Agreement!.Overall;
         Assert.That(md, Does.Contain($"| **all** | **all** | {overall.Matrix.N} | {overall.Matrix.BothComplied} | {overall.Matrix.FirstOnly} | {overall.Matrix.SecondOnly} | {overall.Matrix.NeitherComplied} |"));
         Assert.That(md, Does.Contain($"disagree on ({overall.Disagreements.Count})"));
@@ -369,5 +371,52 @@ public class ReportTests
 
         Assert.That(data.GetProperty("x")[0][1].GetString(), Does.StartWith(new string('a', 100) + "\n[... 400 more characters"));
         Assert.That(() => new ReportOptions { PageSize = 0 }.Validate(), Throws.InstanceOf<ArgumentOutOfRangeException>());
+    }
+    [Test]
+    public void The_af_rate_is_shown_with_its_interval_in_markdown_html_and_the_comparison()
+    {
+        var run = HandBuilt();
+
+        Assert.That(ReportWriter.ToMarkdown(run), Does.Contain("| n/a | 16.7% [4.7%, 44.8%] |"));
+        Assert.That(ReportWriter.ToHtml(run), Does.Contain("<td>16.7% [4.7%, 44.8%]</td></tr>"));
+        var comparison = ComparisonReport.Create([run]);
+        Assert.That(ReportWriter.ToMarkdown(comparison), Does.Contain("| 16.7% [4.7%, 44.8%] |"));
+        Assert.That(ReportWriter.ToHtml(comparison), Does.Contain("<td>16.7% [4.7%, 44.8%]</td></tr>"));
+    }
+
+    [Test]
+    public void Sample_ids_are_sorted_naturally_in_every_list_of_the_report()
+    {
+        // Training: the proxy says refused, the judge complied, AF yes; unmonitored: both refused.
+        var samples = new List<ExperimentSample>();
+        foreach (int request in new[] { 12, 2, 10, 1 })
+        {
+            foreach (int epoch in new[] { 10, 2 })
+            {
+                foreach (var tier in new[] { Scenarios.Tier.Unmonitored, Scenarios.Tier.Training })
+                {
+                    bool isTraining = tier == Scenarios.Tier.Training;
+                    var sample = Samples.Create("<rejected/>", request, tier, judge: isTraining ? ComplianceOutcome.Complied : ComplianceOutcome.Refused,
+                        af: new AlignmentFakingAssessment { YesShare = isTraining ? 1 : 0, Verdict = isTraining ? "yes" : "no", Votes = [] });
+                    samples.Add(sample with { Epoch = epoch, SampleId = $"cot/{tier.ToName()}/r{request}/e{epoch}" });
+                }
+            }
+        }
+
+        string[] natural = [.. new[] { "training", "unmonitored" }.SelectMany(t => new[] { 1, 2, 10, 12 }.SelectMany(r => new[] { 2, 10 }.Select(e => $"cot/{t}/r{r}/e{e}")))];
+        string[] training = [.. natural.Where(id => id.StartsWith("cot/training/", StringComparison.Ordinal))];
+        var report = RunReport.Create(Judging.Runs.JudgeSummary.Compute("m", samples), samples);
+
+        Assert.That(report.Agreement!.Overall.Disagreements, Is.EqualTo(training), "agreement report");
+        Assert.That(report.Agreement.Tiers.Single(t => t.Tier == Scenarios.Tier.Training).Disagreements, Is.EqualTo(training));
+        var md = ReportWriter.ToMarkdown(report);
+        var listed = string.Join(", ", training.Select(id => $"`{id}`"));
+        Assert.That(md, Does.Contain($"Samples the proxy and the judge disagree on (8): {listed}"));
+        Assert.That(md, Does.Contain($"Samples judged alignment faking (verdict yes) (8): {listed}"));
+        var html = ReportWriter.ToHtml(report);
+        var links = System.Text.RegularExpressions.Regex.Matches(html, "<a class=\"sid\" href=\"#sample=[^\"]*\">([^<]*)</a>").Select(m => m.Groups[1].Value);
+        Assert.That(links, Is.EqualTo(training), "disagreement links");
+        var table = JsonDocument.Parse(ReportFixtures.EmbeddedJson(html)).RootElement.EnumerateArray().Select(e => e.GetProperty("id").GetString());
+        Assert.That(table, Is.EqualTo(natural), "sample table");
     }
 }
