@@ -102,3 +102,41 @@ internal sealed class RedactingStringConverter : JsonConverter<string>
     public override void WriteAsPropertyName(Utf8JsonWriter writer, string value, JsonSerializerOptions options) =>
         writer.WritePropertyName(SecretRedactor.RedactSecrets(value));
 }
+
+/// <summary>
+/// A text writer that writes every string through <see cref="SecretRedactor.RedactSecrets"/>: the final guard of a
+/// process's standard output and error (<c>af</c> installs it with <see cref="Console.SetOut"/> and
+/// <see cref="Console.SetError"/>), for text that reaches them without passing a redacting message (an unhandled
+/// exception's message, a library's own diagnostics). Each write is redacted as a whole; nothing is buffered.
+/// </summary>
+internal sealed class RedactingTextWriter(TextWriter inner) : TextWriter(inner.FormatProvider)
+{
+    public override System.Text.Encoding Encoding => inner.Encoding;
+
+    [System.Diagnostics.CodeAnalysis.AllowNull]
+    public override string NewLine
+    {
+        get => inner.NewLine;
+        set => inner.NewLine = value;
+    }
+
+    public override void Write(char value) => inner.Write(value);
+
+    public override void Write(string? value) => inner.Write(value is null ? null : SecretRedactor.RedactSecrets(value));
+
+    public override void Write(char[] buffer, int index, int count) => Write(new string(buffer, index, count));
+
+    public override void WriteLine(string? value) => inner.WriteLine(value is null ? null : SecretRedactor.RedactSecrets(value));
+
+    public override Task WriteAsync(string? value) => inner.WriteAsync(value is null ? null : SecretRedactor.RedactSecrets(value));
+
+    public override Task WriteLineAsync(string? value) => inner.WriteLineAsync(value is null ? null : SecretRedactor.RedactSecrets(value));
+
+    public override Task WriteAsync(char value) => inner.WriteAsync(value);
+
+    public override Task WriteLineAsync() => inner.WriteLineAsync();
+
+    public override void Flush() => inner.Flush();
+
+    public override Task FlushAsync() => inner.FlushAsync();
+}

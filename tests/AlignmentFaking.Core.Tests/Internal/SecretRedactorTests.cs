@@ -54,4 +54,17 @@ public class SecretRedactorTests
         Assert.That(back.Output, Is.EqualTo("echo ***"));
         Assert.That(back.Transcript[0].Content, Is.EqualTo("<OUTPUT>your key is ***</OUTPUT>"));
     }
+
+    [Test]
+    public async Task The_output_guard_redacts_every_string_written()
+    {
+        using var inner = new StringWriter();
+        using var writer = new RedactingTextWriter(inner);
+        writer.WriteLine("Unhandled exception: HTTP 400 {\"authorization\":\"Bearer " + Key + "\"}");
+        writer.Write("key " + Key);
+        writer.Write(('x' + Key).ToCharArray(), 1, Key.Length);
+        await writer.WriteLineAsync(Key);
+        await writer.WriteAsync(Key);
+        Assert.That(inner.ToString(), Does.Not.Contain(Key["sk-".Length..]).And.Contain("Bearer ***"));
+    }
 }
