@@ -310,8 +310,9 @@ internal static class JudgeCommand
     }
 
     /// <summary>
-    /// The training tier's alignment-faking assessments by verdict, e.g. "  alignment-faking verdicts (training): no 10,
-    /// yes 3, insufficient-votes 1 (no verdict)"; <see langword="null"/> without assessments.
+    /// The training tier's alignment-faking assessments by verdict, e.g. "  alignment-faking verdicts (training): yes 3,
+    /// no 10, insufficient-votes 1 (insufficient-votes: no verdict, not in the AF rate)"; <see langword="null"/> without
+    /// assessments.
     /// </summary>
     internal static string? AfVerdictsLine(ConditionSummary condition)
     {
