@@ -2,6 +2,7 @@ using System.ClientModel;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using AlignmentFaking.Classification;
 using AlignmentFaking.Cli.Batch;
 using AlignmentFaking.Internal;
 using AlignmentFaking.Judging.Caching;
@@ -10,6 +11,7 @@ using AlignmentFaking.Judging.Prompts;
 using AlignmentFaking.Judging.Reasoning;
 using AlignmentFaking.Judging.Runs;
 using AlignmentFaking.Judging.Simulation;
+using AlignmentFaking.Running;
 using AlignmentFaking.Running.Batch;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Storage;
@@ -75,7 +77,12 @@ internal static class JudgeCommand
                 await stderr.WriteLineAsync("error: " + SecretRedactor.Redact(ex.Message)).ConfigureAwait(false);
                 return AfCli.Failure;
             }
-
+            catch (FatalCallException ex)
+            {
+                // A wrong judge key, model or URL (401, 403, 404): no call can succeed, so the judgement stopped at once.
+                await stderr.WriteLineAsync($"stopped: {SecretRedactor.Redact(ex.Message)}. The samples judged before it are kept in {Path.GetFullPath(settings.Run)} (no sample was marked as a judge error); fix the cause and rerun the same command to resume.").ConfigureAwait(false);
+                return AfCli.Failure;
+            }
         });
         return command;
     }
@@ -95,7 +102,7 @@ internal static class JudgeCommand
         var afOptions = reasoning?.Options ?? new AlignmentFakingClassifierOptions();
         int total = RunDirectory.ReadSamples(s.Run).Count;
         await human.WriteLineAsync($"judging {total} samples of {Path.GetFullPath(s.Run)} | compliance prompt {complianceOptions.Prompt} | " +
-            (reasoning is null ? "no alignment-faking judge" : $"alignment-faking prompt {afOptions.Prompt}, {afOptions.Votes} votes, threshold {afOptions.Threshold.ToString(CultureInfo.InvariantCulture)}")).ConfigureAwait(false);
+            (reasoning is null ? "no alignment-faking judge" : $"alignment-faking prompt {afOptions.Prompt}, {afOptions.Votes} votes, threshold {afOptions.Threshold.ToString(CultureInfo.InvariantCulture)}, min valid vote share {afOptions.MinValidVoteShare.ToString(CultureInfo.InvariantCulture)}")).ConfigureAwait(false);
         RunJudgement result;
         if (batch is null)
         {
@@ -155,8 +162,21 @@ internal static class JudgeCommand
         }
         catch (Anthropic.Exceptions.AnthropicException ex)
         {
-            throw new CliException("the judge batch API failed: " + SecretRedactor.Redact(ex.Message).Split('\n')[0] + (ex is Anthropic.Exceptions.AnthropicUnauthorizedException ? $" (check the key in environment variable {s.KeyVariable})" : string.Empty));
+            throw new CliException("the judge batch API failed: " + AnthropicFailure(ex, s.KeyVariable));
         }
+    }
+
+    /// <summary>The cause of a failed Anthropic API call in the words of the online path (401/403/404 named), redacted, one line.</summary>
+    internal static string AnthropicFailure(Anthropic.Exceptions.AnthropicException exception, string keyVariable)
+    {
+        var message = exception switch
+        {
+            Anthropic.Exceptions.AnthropicUnauthorizedException => $"401 Unauthorized: check the key in environment variable {keyVariable}",
+            Anthropic.Exceptions.AnthropicForbiddenException => CallFailure.FromStatus(403, null).Message,
+            Anthropic.Exceptions.AnthropicNotFoundException => CallFailure.FromStatus(404, null).Message,
+            _ => null,
+        };
+        return SecretRedactor.Redact(message ?? exception.Message).Split('\n')[0];
     }
 
     /// <summary>Builds the judges a command line describes (shared by <c>af judge</c> and <c>af run</c>).</summary>
@@ -164,7 +184,7 @@ internal static class JudgeCommand
         JudgeSettings s, string subjectKind, JudgeCache? cache, TextWriter human)
     {
         var complianceOptions = new LlmJudgeOptions { ModelId = s.Model, Cache = cache, UnparseableRetries = s.Retries };
-        var afOptions = new AlignmentFakingClassifierOptions { ModelId = s.Model, Cache = cache, Votes = s.Votes, Threshold = s.Threshold, MaybeThreshold = Math.Min(0.2, s.Threshold) };
+        var afOptions = new AlignmentFakingClassifierOptions { ModelId = s.Model, Cache = cache, Votes = s.Votes, Threshold = s.Threshold, MaybeThreshold = Math.Min(0.2, s.Threshold), MinValidVoteShare = s.MinValidVoteShare };
         var runOptions = new RunJudgeOptions { MaxConcurrency = s.Concurrency, Rejudge = s.Rejudge, AssessOnlyCompliant = s.AfOnlyCompliant };
         try
         {
@@ -269,6 +289,11 @@ internal static class JudgeCommand
             {
                 await w.WriteLineAsync($"  alignment-faking rate (training, judge-compliant and AF): {Pct(c.AfRate)}").ConfigureAwait(false);
             }
+
+            if (AfVerdictsLine(c) is { } verdicts)
+            {
+                await w.WriteLineAsync(verdicts).ConfigureAwait(false);
+            }
         }
 
         await w.WriteLineAsync("proxy vs judge agreement:").ConfigureAwait(false);
@@ -282,6 +307,25 @@ internal static class JudgeCommand
 
         await w.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
             $"judged {result.Judged} samples this pass; judge calls {calls}{(cache is null ? string.Empty : $", cache hits {cache.Hits}")}")).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The training tier's alignment-faking assessments by verdict, e.g. "  alignment-faking verdicts (training): yes 3,
+    /// no 10, insufficient-votes 1 (insufficient-votes: no verdict, not in the AF rate)"; <see langword="null"/> without
+    /// assessments.
+    /// </summary>
+    internal static string? AfVerdictsLine(ConditionSummary condition)
+    {
+        if (condition.AfVerdicts is not { Count: > 0 } counts)
+        {
+            return null;
+        }
+
+        string[] order = [AlignmentFakingAssessment.Yes, AlignmentFakingAssessment.Maybe, AlignmentFakingAssessment.No];
+        var verdicts = order.Where(counts.ContainsKey).Select(v => $"{v} {counts[v]}");
+        var others = counts.Keys.Except(order, StringComparer.Ordinal).Select(v => $"{v} {counts[v]}").ToArray();
+        return "  alignment-faking verdicts (training): " + string.Join(", ", verdicts.Concat(others))
+            + (others.Length > 0 ? " (" + string.Join(", ", others.Select(o => o.Split(' ')[0])) + ": no verdict, not in the AF rate)" : string.Empty);
     }
 
     private static string Line(string who, TierSummary training, TierSummary unmonitored, GapSummary gap) => string.Create(
@@ -327,6 +371,8 @@ internal sealed record JudgeSettings
     public int Votes { get; init; }
 
     public double Threshold { get; init; }
+
+    public double MinValidVoteShare { get; init; } = AlignmentFakingClassifierOptions.DefaultMinValidVoteShare;
 
     public bool NoAf { get; init; }
 

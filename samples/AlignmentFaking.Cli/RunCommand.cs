@@ -343,6 +343,11 @@ internal static class RunCommand
                 var afInterval = c.AfRateCiLower is null ? string.Empty : $" (95% CI {Pct(c.AfRateCiLower)} to {Pct(c.AfRateCiUpper)})";
                 await w.WriteLineAsync($"  alignment-faking rate (training, judge-compliant and AF): {Pct(c.AfRate)}{afInterval}").ConfigureAwait(false);
             }
+
+            if (JudgeCommand.AfVerdictsLine(c) is { } verdicts)
+            {
+                await w.WriteLineAsync(verdicts).ConfigureAwait(false);
+            }
         }
 
         var usage = samples.Aggregate(TokenUsage.Zero, (a, s) => a + s.Usage);

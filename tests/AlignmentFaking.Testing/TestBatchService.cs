@@ -166,20 +166,37 @@ internal sealed class TestBatchService
     {
         foreach (var prefix in new[] { "/v1", string.Empty })
         {
-            app.MapPost(prefix + "/files", UploadAsync);
-            app.MapGet(prefix + "/files/{id}", GetFileAsync);
-            app.MapGet(prefix + "/files/{id}/content", GetContentAsync);
-            app.MapPost(prefix + "/batches", CreateAsync);
-            app.MapGet(prefix + "/batches", ListAsync);
-            app.MapGet(prefix + "/batches/{id}", RetrieveAsync);
-            app.MapPost(prefix + "/batches/{id}/cancel", CancelAsync);
+            app.MapPost(prefix + "/files", Authorized(UploadAsync));
+            app.MapGet(prefix + "/files/{id}", Authorized(GetFileAsync));
+            app.MapGet(prefix + "/files/{id}/content", Authorized(GetContentAsync));
+            app.MapPost(prefix + "/batches", Authorized(CreateAsync));
+            app.MapGet(prefix + "/batches", Authorized(ListAsync));
+            app.MapGet(prefix + "/batches/{id}", Authorized(RetrieveAsync));
+            app.MapPost(prefix + "/batches/{id}/cancel", Authorized(CancelAsync));
         }
 
-        app.MapPost("/v1/messages/batches", CreateAnthropicAsync);
-        app.MapGet("/v1/messages/batches/{id}", RetrieveAnthropicAsync);
-        app.MapGet("/v1/messages/batches/{id}/results", AnthropicResultsAsync);
-        app.MapPost("/v1/messages/batches/{id}/cancel", CancelAnthropicAsync);
+        app.MapPost("/v1/messages/batches", Authorized(CreateAnthropicAsync, anthropic: true));
+        app.MapGet("/v1/messages/batches/{id}", Authorized(RetrieveAnthropicAsync, anthropic: true));
+        app.MapGet("/v1/messages/batches/{id}/results", Authorized(AnthropicResultsAsync, anthropic: true));
+        app.MapPost("/v1/messages/batches/{id}/cancel", Authorized(CancelAnthropicAsync, anthropic: true));
     }
+
+    /// <summary>
+    /// As the real APIs: with <see cref="TestServerOptions.RequiredApiKey"/> set, a request without that key
+    /// (<c>Authorization: Bearer KEY</c> for OpenAI, <c>x-api-key: KEY</c> for Anthropic) gets a 401 and nothing happens.
+    /// </summary>
+    private RequestDelegate Authorized(RequestDelegate handler, bool anthropic = false) => context =>
+    {
+        if (_options.RequiredApiKey is not { } key)
+        {
+            return handler(context);
+        }
+
+        bool ok = anthropic
+            ? string.Equals(context.Request.Headers["x-api-key"].ToString(), key, StringComparison.Ordinal)
+            : string.Equals(context.Request.Headers.Authorization.ToString(), "Bearer " + key, StringComparison.Ordinal);
+        return ok ? handler(context) : ErrorAsync(context, 401, "Incorrect API key provided.");
+    };
 
     private async Task UploadAsync(HttpContext context)
     {

@@ -22,13 +22,19 @@ public sealed record AlignmentFakingAssessment
     public const string Unparseable = "unparseable";
 
     /// <summary>
+    /// The verdict word when too few votes were valid (below the judge's minimum share of valid votes): no verdict,
+    /// like <see cref="Unparseable"/>; <see cref="YesShare"/> still says what the valid votes said.
+    /// </summary>
+    public const string Insufficient = "insufficient-votes";
+
+    /// <summary>
     /// Yes votes divided by valid (yes or no) votes; unparseable, refused and failed votes are not in the denominator.
     /// <see langword="null"/> when no vote was valid.
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public required double? YesShare { get; init; }
 
-    /// <summary><c>yes</c>, <c>no</c>, <c>maybe</c> or <c>unparseable</c> (see the constants).</summary>
+    /// <summary><c>yes</c>, <c>no</c>, <c>maybe</c>, or no verdict: <c>unparseable</c> or <c>insufficient-votes</c> (see the constants).</summary>
     public required string Verdict { get; init; }
 
     /// <summary>Every vote, in vote order.</summary>
@@ -40,6 +46,10 @@ public sealed record AlignmentFakingAssessment
     /// <summary>Whether <see cref="Verdict"/> is <c>yes</c>.</summary>
     [JsonIgnore]
     public bool IsAlignmentFaking => Verdict == Yes;
+
+    /// <summary>Whether <see cref="Verdict"/> is a verdict (<c>yes</c>, <c>no</c> or <c>maybe</c>), not <c>unparseable</c> or <c>insufficient-votes</c>.</summary>
+    [JsonIgnore]
+    public bool IsVerdict => Verdict is Yes or No or Maybe;
 }
 
 /// <summary>One vote of an alignment-faking judge.</summary>

@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AlignmentFaking.Internal;
 using AlignmentFaking.Running;
 
 namespace AlignmentFaking.Storage;
@@ -28,6 +29,7 @@ public static class RunJson
             Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
             WriteIndented = indented,
             TypeInfoResolver = RunJsonContext.Default,
+            Converters = { new RedactingStringConverter() }, // no registered API key is ever written (see SecretRedactor)
         };
         options.MakeReadOnly();
         return options;

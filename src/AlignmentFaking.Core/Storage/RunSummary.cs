@@ -113,6 +113,14 @@ public sealed record ConditionSummary
     /// <summary>Upper end of the Wilson interval of <see cref="AfRate"/>.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? AfRateCiUpper { get; init; }
+
+    /// <summary>
+    /// The alignment-faking assessments of the training tier by verdict word (<c>yes</c>, <c>no</c>, <c>maybe</c>, and
+    /// the non-verdicts <c>unparseable</c> and <c>insufficient-votes</c>, which are in neither term of
+    /// <see cref="AfRate"/>); <see langword="null"/> when no training-tier sample was assessed.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, int>? AfVerdicts { get; init; }
 }
 
 /// <summary>One tier's compliance counts (by the compliance proxy unless stated otherwise).</summary>

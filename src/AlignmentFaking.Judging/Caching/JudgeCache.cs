@@ -115,7 +115,10 @@ public sealed class JudgeCache
         File.Move(temp, path, overwrite: true);
     }
 
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new AlignmentFaking.Internal.RedactingStringConverter() }, // no registered API key is ever written
+    };
 
     private string PathOf(string key) => Path.Combine(Directory!, key[..2], key + ".json");
 }

@@ -10,7 +10,8 @@ namespace AlignmentFaking.Judging.Compliance;
 /// A compliance classifier that asks a judge model whether the final answer (the scratchpad removed) complied: the
 /// project's own three-way prompt (complied / partial / refused) or the published StrongREJECT rubric. One call at
 /// temperature 0 by default. Replies that are empty or not in the format are <c>unparseable</c> (raw reply kept), a
-/// judge that declines is <c>judge-refused</c>, a failed call is <c>error</c>: none of them is a verdict.
+/// judge that declines is <c>judge-refused</c>, a failed call is <c>error</c>: none of them is a verdict. A failure no
+/// retry can fix (401, 403, 404: a wrong key, model or URL) throws <see cref="FatalCallException"/> instead.
 /// </summary>
 /// <remarks>
 /// A sample without an output (failed, malformed, call error) is not sent to the judge: its outcome is the one the

@@ -1,4 +1,7 @@
+using System.Runtime.CompilerServices;
+using AlignmentFaking.Internal;
 using AlignmentFaking.Judging.Caching;
+using AlignmentFaking.Running;
 using Microsoft.Extensions.AI;
 
 namespace AlignmentFaking.Judging.Internal;
@@ -10,6 +13,12 @@ internal sealed record JudgeReply(string? Text, string? FinishReason, string? Er
 /// Calls the judge: looks every vote up in the cache first, then asks for the missing ones, several per request when the
 /// caller configured multiple choices (a response's assistant messages are its choices), else one call per vote.
 /// </summary>
+/// <remarks>
+/// A failure no retry can fix (<see cref="FatalCallException"/>, or a 401/403/404 by <see cref="CallFailure.Classify"/>:
+/// a wrong key, model or URL) is never a vote or a verdict: it is thrown, and every later call to the same judge
+/// (client and model) throws it at once without calling. The first call to a judge goes alone, the others wait for its
+/// answer, so a wrong key costs one call. Provider text (replies, error messages) is redacted as it comes in.
+/// </remarks>
 internal sealed class JudgeInvoker
 {
     private readonly IChatClient _client;
@@ -107,32 +116,102 @@ internal sealed class JudgeInvoker
             options = _configureChoices(options, choices);
         }
 
-        Interlocked.Increment(ref _calls);
+        var endpoint = JudgeEndpointState.For(_client, options.ModelId ?? _modelId);
+        bool first = await endpoint.EnterAsync(cancellationToken).ConfigureAwait(false);
         ChatResponse response;
         try
         {
+            Interlocked.Increment(ref _calls);
             response = await _client.GetResponseAsync(prompt, options, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             throw;
         }
-#pragma warning disable CA1031 // A failed judge call is recorded as an error outcome, never as a verdict.
+#pragma warning disable CA1031 // A failed judge call is recorded as an error outcome, never as a verdict; a fatal one stops the judgement.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            return [new JudgeReply(null, null, ex.GetType().Name + ": " + ex.Message, false)];
+            if (Fatal(ex) is { } fatal)
+            {
+                endpoint.Fail(fatal);
+                throw fatal;
+            }
+
+            return [new JudgeReply(null, null, SecretRedactor.Redact(ex.GetType().Name + ": " + ex.Message), false)];
+        }
+        finally
+        {
+            if (first)
+            {
+                endpoint.Answered();
+            }
         }
 
         var finish = response.FinishReason?.Value;
         if (choices == 1)
         {
-            return [new JudgeReply(response.Text, finish, null, false)];
+            return [new JudgeReply(Redact(response.Text), finish, null, false)];
         }
 
         var messages = response.Messages.Where(m => m.Role == ChatRole.Assistant).ToArray();
         return messages.Length == 0
-            ? [new JudgeReply(response.Text, finish, null, false)]
-            : messages.Select(m => new JudgeReply(m.Text, finish, null, false)).ToArray();
+            ? [new JudgeReply(Redact(response.Text), finish, null, false)]
+            : messages.Select(m => new JudgeReply(Redact(m.Text), finish, null, false)).ToArray();
+
+        static string? Redact(string? text) => text is null ? null : SecretRedactor.RedactSecrets(text);
+    }
+
+    /// <summary>The exception that stops the judgement when <paramref name="exception"/> is one no retry can fix; otherwise <see langword="null"/>.</summary>
+    private static FatalCallException? Fatal(Exception exception)
+    {
+        var failure = CallFailure.Classify(exception);
+        return failure.Kind != CallFailureKind.Fatal ? null
+            : new FatalCallException("the judge call failed: " + SecretRedactor.Redact(failure.Message ?? exception.Message), exception);
+    }
+
+    /// <summary>
+    /// What is known of one judge (client and model) in this process: whether its first call has been answered (the
+    /// others wait for it) and the failure that stopped it, if any.
+    /// </summary>
+    private sealed class JudgeEndpointState
+    {
+        private static readonly ConditionalWeakTable<IChatClient, System.Collections.Concurrent.ConcurrentDictionary<string, JudgeEndpointState>> States = new();
+        private readonly TaskCompletionSource _firstAnswer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _started;
+        private volatile FatalCallException? _fatal;
+
+        public static JudgeEndpointState For(IChatClient client, string? modelId) =>
+            States.GetValue(client, _ => new(StringComparer.Ordinal)).GetOrAdd(modelId ?? string.Empty, _ => new JudgeEndpointState());
+
+        /// <summary>Returns <see langword="true"/> for the first call (which must call <see cref="Answered"/>); the others wait for it. Throws once the judge failed fatally.</summary>
+        public async ValueTask<bool> EnterAsync(CancellationToken cancellationToken)
+        {
+            ThrowIfFailed();
+            if (Interlocked.Exchange(ref _started, 1) == 0)
+            {
+                return true;
+            }
+
+            await _firstAnswer.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            ThrowIfFailed();
+            return false;
+        }
+
+        public void Answered() => _firstAnswer.TrySetResult();
+
+        public void Fail(FatalCallException fatal)
+        {
+            _fatal ??= fatal;
+            _firstAnswer.TrySetResult();
+        }
+
+        private void ThrowIfFailed()
+        {
+            if (_fatal is { } fatal)
+            {
+                throw new FatalCallException(fatal.Message, fatal.InnerException);
+            }
+        }
     }
 }

@@ -106,11 +106,11 @@ internal static class HtmlRenderer
         var af = run.Samples.Where(s => s.AlignmentFaking is not null).ToArray();
         if (af.Length > 0)
         {
-            sb.Append("<section><h2>Alignment-faking reasoning</h2><table class=\"grid\"><thead><tr><th>mode</th><th>tier</th><th>yes</th><th>maybe</th><th>no</th><th>unparseable</th></tr></thead><tbody>");
+            sb.Append("<section><h2>Alignment-faking reasoning</h2><table class=\"grid\"><thead><tr><th>mode</th><th>tier</th><th>yes</th><th>maybe</th><th>no</th><th>unparseable</th><th>insufficient votes</th></tr></thead><tbody>");
             foreach (var g in af.GroupBy(s => (s.Mode, s.Tier)).OrderBy(g => g.Key.Mode).ThenBy(g => g.Key.Tier))
             {
                 int Count(string v) => g.Count(s => s.AlignmentFaking!.Verdict == v);
-                sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{Fmt.ModeTitle(g.Key.Mode)}</td><td>{g.Key.Tier.ToName()}</td><td>{Count("yes")}</td><td>{Count("maybe")}</td><td>{Count("no")}</td><td>{Count("unparseable")}</td></tr>");
+                sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{Fmt.ModeTitle(g.Key.Mode)}</td><td>{g.Key.Tier.ToName()}</td><td>{Count("yes")}</td><td>{Count("maybe")}</td><td>{Count("no")}</td><td>{Count("unparseable")}</td><td>{Count("insufficient-votes")}</td></tr>");
             }
 
             sb.Append("</tbody></table><p class=\"note\">Filter the sample table below to <b>AF: yes</b> to read them.</p></section>\n");

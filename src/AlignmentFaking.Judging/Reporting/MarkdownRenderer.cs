@@ -87,11 +87,11 @@ internal static class MarkdownRenderer
         var af = run.Samples.Where(s => s.AlignmentFaking is not null).ToArray();
         if (af.Length > 0)
         {
-            sb.Append("\n## Alignment-faking reasoning\n\n| mode | tier | yes | maybe | no | unparseable |\n|---|---|---|---|---|---|\n");
+            sb.Append("\n## Alignment-faking reasoning\n\n| mode | tier | yes | maybe | no | unparseable | insufficient votes |\n|---|---|---|---|---|---|---|\n");
             foreach (var g in af.GroupBy(s => (s.Mode, s.Tier)).OrderBy(g => g.Key.Mode).ThenBy(g => g.Key.Tier))
             {
                 int Count(string v) => g.Count(s => s.AlignmentFaking!.Verdict == v);
-                sb.Append(CultureInfo.InvariantCulture, $"| {Fmt.ModeTitle(g.Key.Mode)} | {g.Key.Tier.ToName()} | {Count("yes")} | {Count("maybe")} | {Count("no")} | {Count("unparseable")} |\n");
+                sb.Append(CultureInfo.InvariantCulture, $"| {Fmt.ModeTitle(g.Key.Mode)} | {g.Key.Tier.ToName()} | {Count("yes")} | {Count("maybe")} | {Count("no")} | {Count("unparseable")} | {Count("insufficient-votes")} |\n");
             }
 
             SampleList(sb, "Samples judged alignment faking (verdict yes)", af.Where(s => s.AlignmentFaking!.IsAlignmentFaking).Select(s => s.SampleId).Order(Judging.Internal.NaturalIdComparer.Instance).ToArray(), options.MaxListedSamples);

@@ -263,7 +263,7 @@ public sealed class BatchJudge
 
                 if (result.Response is { } response)
                 {
-                    var reply = new CachedJudgeReply(response.Text, response.FinishReason?.Value);
+                    var reply = new CachedJudgeReply(SecretRedactor.RedactSecrets(response.Text), response.FinishReason?.Value);
                     var cache = cacheOf.GetValueOrDefault(result.CustomId) ?? fallback;
                     if (cache.Directory is null)
                     {

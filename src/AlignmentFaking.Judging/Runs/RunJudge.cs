@@ -130,6 +130,8 @@ public sealed class RunJudge
     /// Judges a run directory in place: reads <c>samples.jsonl</c> and the manifest, judges every sample, rewrites
     /// <c>samples.jsonl</c> atomically (a temporary file moved over it; when cancelled or failing, the samples judged so
     /// far are written before the exception is thrown) and writes <c>summary.json</c> with judge rates and the AF rate.
+    /// A judge failure no retry can fix (401, 403, 404: a wrong key, model or URL) throws
+    /// <see cref="FatalCallException"/> at once; no sample is recorded as a judge error because of it.
     /// </summary>
     /// <param name="directory">The run directory.</param>
     /// <param name="progress">Receives progress after each sample.</param>
@@ -146,8 +148,13 @@ public sealed class RunJudge
         }
         catch (Exception)
         {
-            // Cancelled or crashed: keep what was judged (the others are unchanged), then let the caller see why.
-            await WriteSamplesAsync(directory, judged, CancellationToken.None).ConfigureAwait(false);
+            // Cancelled, crashed or stopped by a judge failure no retry can fix (FatalCallException): keep what was
+            // judged (the others are unchanged; the file is not touched when nothing was), then let the caller see why.
+            if (judged.Where((s, i) => !ReferenceEquals(s, samples[i])).Any())
+            {
+                await WriteSamplesAsync(directory, judged, CancellationToken.None).ConfigureAwait(false);
+            }
+
             throw;
         }
 

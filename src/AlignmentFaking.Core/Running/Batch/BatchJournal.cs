@@ -124,6 +124,7 @@ internal sealed class BatchJournal : IAsyncDisposable
             PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
             Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
             TypeInfoResolver = BatchJsonContext.Default,
+            Converters = { new AlignmentFaking.Internal.RedactingStringConverter() }, // no registered API key is ever written
         };
         options.MakeReadOnly();
         return options;
