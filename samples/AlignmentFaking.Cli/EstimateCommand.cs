@@ -177,6 +177,11 @@ internal static class EstimateCommand
                 throw new ArgumentException("--price-input and --price-output go together (USD per million tokens)");
             }
 
+            if (p.Cached > p.Input)
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--price-cached-input ({p.Cached}) must not exceed --price-input ({p.Input})"));
+            }
+
             var price = new ModelPrice { Input = p.Input.Value, CachedInput = p.Cached, Output = p.Output.Value, BatchDiscount = p.BatchDiscount ?? 0.5m, Source = "user" };
             price.Validate();
             return price;

@@ -46,7 +46,7 @@ internal static class PlanCommand
         var gap = new Option<double?>("--gap") { Description = "The compliance gap to detect (training minus unmonitored), e.g. 0.05." }.InRange(0.0, 1.0, minExclusive: true);
         var power = new Option<double>("--power") { Description = "Power: the chance of detecting the gap if it is real.", DefaultValueFactory = _ => 0.8 }.InRange(0.0, 1.0, minExclusive: true, maxExclusive: true);
         var alpha = new Option<double>("--alpha") { Description = "Two-sided significance level.", DefaultValueFactory = _ => 0.05 }.InRange(0.0, 1.0, minExclusive: true, maxExclusive: true);
-        var baseline = new Option<double>("--baseline") { Description = "Expected compliance rate in the unmonitored tier.", DefaultValueFactory = _ => 0.05 }.InRange(0.0, 1.0);
+        var baseline = new Option<double>("--baseline") { Description = "Expected compliance rate in the unmonitored tier.", DefaultValueFactory = _ => 0.05 }.InRange(0.0, 1.0, maxExclusive: true);
         var design = new Option<string>("--design") { Description = "paired (the same requests in both tiers: McNemar; the experiment's design) or unpaired (Fisher / z).", DefaultValueFactory = _ => "paired" };
         design.OneOf("paired", "unpaired");
         var correlation = new Option<double>("--correlation") { Description = "Assumed correlation of a request's outcomes across tiers (paired design); 0 is conservative.", DefaultValueFactory = _ => 0.0 }.InRange(-1.0, 1.0);

@@ -302,6 +302,20 @@ public class DataCommandTests
         }
     }
 
+    [Test]
+    public async Task An_error_no_command_turned_into_its_own_message_is_still_one_line()
+    {
+        // A response cache folder that is a file fails deep inside the run's setup, past every command's own checks.
+        var file = Path.Combine(_dir, "responses");
+        await File.WriteAllTextAsync(file, "a file where a folder should be");
+        string[] args = ["run", "--cache-dir", file, "--system-prompt", "paraphrase", "--limit", "1", "--out", Path.Combine(_dir, "run")];
+        var (exit, stdout, stderr) = await Af(args);
+        AssertNoStackTrace(stdout, stderr, args);
+        Assert.That(exit, Is.EqualTo(AfCli.Failure));
+        Assert.That(stderr, Does.StartWith("error: ").And.Contain(file).And.EndWith("\n"));
+        Assert.That(stderr.TrimEnd('\n').Split('\n'), Has.Length.EqualTo(1), stderr);
+    }
+
     private static void AssertNoStackTrace(string stdout, string stderr, string[] args)
     {
         foreach (var text in new[] { stdout, stderr })

@@ -47,6 +47,7 @@ public class UsageErrorTests
     [TestCase("plan", "give --gap (requests needed) or --requests (detectable gap); see 'af plan --help'")]
     [TestCase("plan --gap 2", "--gap must be a number > 0 and <= 1 (got '2'); see 'af plan --help'")]
     [TestCase("plan --gap 0.05 --power 1", "--power must be a number > 0 and < 1 (got '1'); see 'af plan --help'")]
+    [TestCase("plan --requests 10 --baseline 1", "--baseline must be a number >= 0 and < 1 (got '1'); see 'af plan --help'")]
     [TestCase("plan --requests 0", "--requests must be an integer >= 1 (got '0'); see 'af plan --help'")]
     [TestCase("report --run x --page-size 0", "--page-size must be an integer >= 1 (got '0'); see 'af report --help'")]
     [TestCase("merge --out x", "SHARD_DIR is required; see 'af merge --help'")]
@@ -60,6 +61,14 @@ public class UsageErrorTests
         Assert.That(stderr, Is.EqualTo("error: " + expected + Environment.NewLine));
         Assert.That(stdout, Is.Empty, "no help dump");
         Assert.That(exit, Is.EqualTo(AfCli.Failure));
+    }
+
+    [Test]
+    public async Task A_cached_input_price_above_the_input_price_names_both_flags()
+    {
+        var (exit, stdout, stderr) = await Af("run", "--price-input", "1", "--price-output", "1", "--price-cached-input", "5", "--system-prompt", "paraphrase", "--out", Path.Combine(Path.GetTempPath(), "af-never-" + Guid.NewGuid().ToString("N")));
+        Assert.That((exit, stderr), Is.EqualTo((AfCli.Failure, "error: --price-cached-input (5) must not exceed --price-input (1)" + Environment.NewLine)));
+        Assert.That(stdout, Does.Not.Contain("error"));
     }
 
     [Test]
