@@ -23,19 +23,24 @@ internal static class EstimateCommand
         var definition = new RunOptionsDefinition(
             "Print the estimate as JSON to stdout (human output goes to stderr).",
             "A run directory: when it holds samples, the estimate is compared with the usage recorded there (actual / expected).");
-        var priceInput = new Option<decimal?>("--price-input") { Description = "Input price in USD per million tokens (overrides the built-in table)." };
-        var priceCached = new Option<decimal?>("--price-cached-input") { Description = "Cached-input price in USD per million tokens (omit when the provider has no prompt caching)." };
-        var priceOutput = new Option<decimal?>("--price-output") { Description = "Output price in USD per million tokens." };
-        var batchDiscount = new Option<decimal?>("--batch-discount") { Description = "Batch discount as a fraction (default: the built-in price's, or 0.5 with --price-* flags)." };
+        var priceInput = new Option<decimal?>("--price-input") { Description = "Input price in USD per million tokens (overrides the built-in table)." }.InRange(0m);
+        var priceCached = new Option<decimal?>("--price-cached-input") { Description = "Cached-input price in USD per million tokens (omit when the provider has no prompt caching)." }.InRange(0m);
+        var priceOutput = new Option<decimal?>("--price-output") { Description = "Output price in USD per million tokens." }.InRange(0m);
+        var batchDiscount = new Option<decimal?>("--batch-discount") { Description = "Batch discount as a fraction (default: the built-in price's, or 0.5 with --price-* flags)." }.InRange(0m, 1m, maxExclusive: true);
         var tokenizer = new Option<string>("--tokenizer") { Description = "auto (by model family), o200k, cl100k or chars4.", DefaultValueFactory = _ => "auto" };
-        tokenizer.AcceptOnlyFromAmong("auto", "o200k", "cl100k", "chars4");
+        tokenizer.OneOf("auto", "o200k", "cl100k", "chars4");
         var complianceJudge = new Option<bool>("--compliance-judge") { Description = "Add one compliance-judge call per sample (priced like the subject)." };
-        var cotTokens = new Option<int?>("--cot-tokens") { Description = "Expected output tokens per CoT call (default 600); low uses half, high double." };
-        var noCotTokens = new Option<int?>("--no-cot-tokens") { Description = "Expected output tokens of a no-CoT reply (default 200); low uses half, high double." };
-        var afJudgeVotes = new Option<int>("--af-judge-votes") { Description = "Add an alignment-faking judge with N votes per training-tier CoT sample (20 in 'Revisited'; priced like the subject).", DefaultValueFactory = _ => 0 };
+        var cotTokens = new Option<int?>("--cot-tokens") { Description = "Expected output tokens per CoT call (default 600); low uses half, high double." }.InRange(1);
+        var noCotTokens = new Option<int?>("--no-cot-tokens") { Description = "Expected output tokens of a no-CoT reply (default 200); low uses half, high double." }.InRange(1);
+        var afJudgeVotes = new Option<int>("--af-judge-votes") { Description = "Add an alignment-faking judge with N votes per training-tier CoT sample (20 in 'Revisited'; priced like the subject).", DefaultValueFactory = _ => 0 }.InRange(0, 1000);
 
         var command = new Command("estimate", "Estimate the tokens and cost of a run (low / expected / high) without calling any model.");
         definition.AddTo(command);
+        foreach (var option in definition.NotAffectingTheEstimate)
+        {
+            option.Hidden = true;
+        }
+
         command.Options.Add(priceInput);
         command.Options.Add(priceCached);
         command.Options.Add(priceOutput);
@@ -170,6 +175,11 @@ internal static class EstimateCommand
             if (p.Input is null || p.Output is null)
             {
                 throw new ArgumentException("--price-input and --price-output go together (USD per million tokens)");
+            }
+
+            if (p.Cached > p.Input)
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--price-cached-input ({p.Cached}) must not exceed --price-input ({p.Input})"));
             }
 
             var price = new ModelPrice { Input = p.Input.Value, CachedInput = p.Cached, Output = p.Output.Value, BatchDiscount = p.BatchDiscount ?? 0.5m, Source = "user" };

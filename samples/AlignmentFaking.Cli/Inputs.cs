@@ -9,7 +9,7 @@ internal sealed record Inputs(IReadOnlyList<ExperimentRequest> Requests, Dataset
 {
     public static async Task<Inputs> ResolveAsync(RunSettings s, bool simulated, TextWriter human, CancellationToken ct)
     {
-        var cache = new PinnedResourceCache();
+        var cache = PinnedCaches.Create();
         try
         {
             var slice = new RequestSlice { Offset = s.Offset, Limit = s.Limit };
@@ -27,7 +27,7 @@ internal sealed record Inputs(IReadOnlyList<ExperimentRequest> Requests, Dataset
 
             return new Inputs(requests, dataset, prompts);
         }
-        catch (Exception ex) when (ex is DatasetFormatException or PinnedResourceUnavailableException or PinnedResourceHashMismatchException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or System.Text.DecoderFallbackException)
+        catch (Exception ex) when (ex is DatasetFormatException or PinnedResourceUnavailableException or PinnedResourceHashMismatchException or PinnedResourceCacheException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or System.Text.DecoderFallbackException)
         {
             throw new CliException(ex.Message);
         }

@@ -29,8 +29,7 @@ internal static class JudgeCommand
     {
         var run = new Option<string>("--run") { Description = "The run directory to judge (written by 'af run').", Required = true };
         var definition = new JudgeOptionsDefinition();
-        var concurrency = new Option<int>("--concurrency") { Description = "Samples judged at once.", DefaultValueFactory = _ => 8 };
-        var retries = new Option<int>("--retries") { Description = "Extra compliance-judge calls when a reply is unparseable (0-5); same as --judge-retries.", DefaultValueFactory = _ => 0 };
+        var concurrency = new Option<int>("--concurrency") { Description = "Samples judged at once.", DefaultValueFactory = _ => 8 }.InRange(1, 256);
         var rejudge = new Option<bool>("--rejudge") { Description = "Judge samples that already have verdicts again (default: keep them, resume the rest)." };
         var noCache = new Option<bool>("--no-cache") { Description = $"Do not keep judge replies in <run>/{CacheFolder} (by default re-judging costs nothing)." };
         var json = new Option<bool>("--json") { Description = "Print summary.json to stdout (human output goes to stderr)." };
@@ -40,8 +39,8 @@ internal static class JudgeCommand
         {
             run,
         };
-        definition.AddTo(command);
-        foreach (var option in new Option[] { concurrency, retries, rejudge, noCache, json, batch })
+        definition.AddTo(command, acceptOldRetries: true);
+        foreach (var option in new Option[] { concurrency, rejudge, noCache, json, batch })
         {
             command.Options.Add(option);
         }
@@ -54,7 +53,6 @@ internal static class JudgeCommand
             var settings = bound with
             {
                 Concurrency = parse.GetValue(concurrency),
-                Retries = Math.Max(parse.GetValue(retries), bound.Retries),
                 Rejudge = parse.GetValue(rejudge),
                 NoCache = parse.GetValue(noCache),
                 Json = parse.GetValue(json),

@@ -5,6 +5,15 @@ namespace AlignmentFaking.Cli;
 /// <summary>The judge options shared by <c>af judge</c> and <c>af run</c> (which judges as it goes when given a judge).</summary>
 internal sealed class JudgeOptionsDefinition
 {
+    public JudgeOptionsDefinition()
+    {
+        Votes.InRange(1, 100);
+        Threshold.InRange(0.0, 1.0, minExclusive: true);
+        MinValidVoteShare.InRange(0.0, 1.0);
+        Retries.InRange(0, 5);
+        OldRetries.InRange(0, 5);
+    }
+
     public Option<string?> Endpoint { get; } = new("--judge-endpoint") { Description = "OpenAI-compatible base URL of the judge model. Without it, only a run of the simulated organism can be judged (by the simulated judge)." };
 
     public Option<string?> Model { get; } = new("--judge-model") { Description = "Judge model id at the endpoint (required with --judge-endpoint)." };
@@ -27,18 +36,28 @@ internal sealed class JudgeOptionsDefinition
 
     public Option<int> Retries { get; } = new("--judge-retries") { Description = "Extra compliance-judge calls when a reply is unparseable (0-5).", DefaultValueFactory = _ => 0 };
 
-    /// <summary>Adds the options to a command.</summary>
-    public void AddTo(Command command, bool includeRetries = true)
+    /// <summary><c>af judge</c>'s first name of <see cref="Retries"/>, still accepted there (hidden from help).</summary>
+    private Option<int> OldRetries { get; } = new("--retries") { Description = "The older name of --judge-retries.", Hidden = true };
+
+    /// <summary>Adds the options to a command; with <paramref name="acceptOldRetries"/> also the hidden <c>--retries</c>.</summary>
+    public void AddTo(Command command, bool acceptOldRetries = false)
     {
-        Option[] all = [Endpoint, Model, KeyEnv, CompliancePrompt, AfPrompt, Votes, Threshold, MinValidVoteShare, NoAf, AfOnlyCompliant];
+        Option[] all = [Endpoint, Model, KeyEnv, CompliancePrompt, AfPrompt, Votes, Threshold, MinValidVoteShare, NoAf, AfOnlyCompliant, Retries];
         foreach (var option in all)
         {
             command.Options.Add(option);
         }
 
-        if (includeRetries)
+        if (acceptOldRetries)
         {
-            command.Options.Add(Retries);
+            command.Options.Add(OldRetries);
+            command.Validators.Add(result =>
+            {
+                if (result.GetResult(OldRetries) is not null && result.GetResult(Retries) is not null)
+                {
+                    result.AddError("--retries is the older name of --judge-retries: give only --judge-retries");
+                }
+            });
         }
     }
 
@@ -56,6 +75,6 @@ internal sealed class JudgeOptionsDefinition
         MinValidVoteShare = parse.GetValue(MinValidVoteShare),
         NoAf = parse.GetValue(NoAf),
         AfOnlyCompliant = parse.GetValue(AfOnlyCompliant),
-        Retries = parse.GetValue(Retries),
+        Retries = parse.GetResult(OldRetries) is null ? parse.GetValue(Retries) : parse.GetValue(OldRetries),
     };
 }

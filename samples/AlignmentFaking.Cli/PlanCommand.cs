@@ -26,7 +26,7 @@ internal static class PlanCommand
     /// </summary>
     private static SystemPrompt PromptForCost(PinnedResource resource, ReasoningMode mode, int chars)
     {
-        if (new PinnedResourceCache().TryGetCached(resource, out var path))
+        if (PinnedCaches.Create().TryGetCached(resource, out var path))
         {
             return SystemPrompt.FromFile(path);
         }
@@ -43,25 +43,35 @@ internal static class PlanCommand
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
-        var gap = new Option<double?>("--gap") { Description = "The compliance gap to detect (training minus unmonitored), e.g. 0.05." };
-        var power = new Option<double>("--power") { Description = "Power: the chance of detecting the gap if it is real.", DefaultValueFactory = _ => 0.8 };
-        var alpha = new Option<double>("--alpha") { Description = "Two-sided significance level.", DefaultValueFactory = _ => 0.05 };
-        var baseline = new Option<double>("--baseline") { Description = "Expected compliance rate in the unmonitored tier.", DefaultValueFactory = _ => 0.05 };
+        var gap = new Option<double?>("--gap") { Description = "The compliance gap to detect (training minus unmonitored), e.g. 0.05." }.InRange(0.0, 1.0, minExclusive: true);
+        var power = new Option<double>("--power") { Description = "Power: the chance of detecting the gap if it is real.", DefaultValueFactory = _ => 0.8 }.InRange(0.0, 1.0, minExclusive: true, maxExclusive: true);
+        var alpha = new Option<double>("--alpha") { Description = "Two-sided significance level.", DefaultValueFactory = _ => 0.05 }.InRange(0.0, 1.0, minExclusive: true, maxExclusive: true);
+        var baseline = new Option<double>("--baseline") { Description = "Expected compliance rate in the unmonitored tier.", DefaultValueFactory = _ => 0.05 }.InRange(0.0, 1.0, maxExclusive: true);
         var design = new Option<string>("--design") { Description = "paired (the same requests in both tiers: McNemar; the experiment's design) or unpaired (Fisher / z).", DefaultValueFactory = _ => "paired" };
-        design.AcceptOnlyFromAmong("paired", "unpaired");
-        var correlation = new Option<double>("--correlation") { Description = "Assumed correlation of a request's outcomes across tiers (paired design); 0 is conservative.", DefaultValueFactory = _ => 0.0 };
-        var requests = new Option<int?>("--requests") { Description = "Instead of --gap: the smallest gap detectable with this many requests." };
+        design.OneOf("paired", "unpaired");
+        var correlation = new Option<double>("--correlation") { Description = "Assumed correlation of a request's outcomes across tiers (paired design); 0 is conservative.", DefaultValueFactory = _ => 0.0 }.InRange(-1.0, 1.0);
+        var requests = new Option<int?>("--requests") { Description = "Instead of --gap: the smallest gap detectable with this many requests." }.InRange(1);
         var model = new Option<string?>("--model") { Description = "Price the study for this model (built-in price table, or --price-input/--price-output)." };
         var mode = new Option<string>("--mode") { Description = "cot, no-cot or both (for the cost).", DefaultValueFactory = _ => "cot" };
-        mode.AcceptOnlyFromAmong("cot", "no-cot", "both");
-        var epochs = new Option<int>("--epochs") { Description = "Samples per request and tier (for the cost).", DefaultValueFactory = _ => 1 };
-        var priceInput = new Option<decimal?>("--price-input") { Description = "Input price in USD per million tokens." };
-        var priceOutput = new Option<decimal?>("--price-output") { Description = "Output price in USD per million tokens." };
+        mode.OneOf("cot", "no-cot", "both");
+        var epochs = new Option<int>("--epochs") { Description = "Samples per request and tier (for the cost).", DefaultValueFactory = _ => 1 }.InRange(1);
+        var priceInput = new Option<decimal?>("--price-input") { Description = "Input price in USD per million tokens." }.InRange(0m);
+        var priceOutput = new Option<decimal?>("--price-output") { Description = "Output price in USD per million tokens." }.InRange(0m);
         var json = new Option<bool>("--json") { Description = "Print the plan as JSON." };
         var command = new Command("plan", "Plan a study: requests needed to detect a gap at a given power (or the gap detectable with N requests), and its cost.")
         {
             gap, power, alpha, baseline, design, correlation, requests, model, mode, epochs, priceInput, priceOutput, json,
         };
+        command.Validators.Add(result =>
+        {
+            bool hasGap = result.GetResult(gap) is not null, hasRequests = result.GetResult(requests) is not null;
+            if (hasGap == hasRequests)
+            {
+                result.AddError(hasGap
+                    ? "--gap and --requests cannot be combined: give --gap for the requests needed, or --requests for the detectable gap"
+                    : "give --gap (requests needed) or --requests (detectable gap)");
+            }
+        });
         command.SetAction(async (parse, ct) =>
         {
             try
@@ -75,14 +85,15 @@ internal static class PlanCommand
                     n = given;
                     detectable = PowerAnalysis.MinimumDetectableGap(given, p0, pairing, rho, a, pw);
                 }
-                else if (parse.GetValue(gap) is { } d)
-                {
-                    detectable = d;
-                    n = PowerAnalysis.RequiredRequests(p0, d, pairing, rho, a, pw);
-                }
                 else
                 {
-                    throw new CliException("give --gap (requests needed) or --requests (detectable gap)");
+                    detectable = parse.GetValue(gap)!.Value;
+                    if (p0 + detectable > 1)
+                    {
+                        throw new CliException(string.Create(CultureInfo.InvariantCulture, $"--baseline plus --gap must be at most 1 (got {p0} + {detectable})"));
+                    }
+
+                    n = PowerAnalysis.RequiredRequests(p0, detectable, pairing, rho, a, pw);
                 }
 
                 var inv = CultureInfo.InvariantCulture;

@@ -25,10 +25,10 @@ internal static class RunCommand
         var definition = new RunOptionsDefinition("Print summary.json to stdout (human output goes to stderr).");
         var judges = new JudgeOptionsDefinition();
         var judge = new Option<bool>("--judge") { Description = "Judge as the run goes (compliance and alignment-faking judges); implied by --judge-endpoint. Without an endpoint only the simulated organism's run can be judged (by the simulated judge)." };
-        var budget = new Option<decimal?>("--budget-usd") { Description = "Stop launching calls when spent plus in-flight estimates would pass this many USD (needs a known price: the built-in table or --price-input/--price-output); the run stays resumable." };
-        var priceInput = new Option<decimal?>("--price-input") { Description = "Input price in USD per million tokens (for --budget-usd and the summary's cost; overrides the built-in table)." };
-        var priceCached = new Option<decimal?>("--price-cached-input") { Description = "Cached-input price in USD per million tokens." };
-        var priceOutput = new Option<decimal?>("--price-output") { Description = "Output price in USD per million tokens." };
+        var budget = new Option<decimal?>("--budget-usd") { Description = "Stop launching calls when spent plus in-flight estimates would pass this many USD (needs a known price: the built-in table or --price-input/--price-output); the run stays resumable." }.InRange(0m, minExclusive: true);
+        var priceInput = new Option<decimal?>("--price-input") { Description = "Input price in USD per million tokens (for --budget-usd and the summary's cost; overrides the built-in table)." }.InRange(0m);
+        var priceCached = new Option<decimal?>("--price-cached-input") { Description = "Cached-input price in USD per million tokens." }.InRange(0m);
+        var priceOutput = new Option<decimal?>("--price-output") { Description = "Output price in USD per million tokens." }.InRange(0m);
         var retryErrors = new Option<bool>("--retry-errors") { Description = "When resuming, call again the samples whose call failed after all retries (error, no verdict) instead of keeping them." };
         var command = new Command("run", "Run the experiment and write a run directory.");
         definition.AddTo(command);

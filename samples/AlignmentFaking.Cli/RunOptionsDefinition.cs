@@ -12,10 +12,21 @@ internal sealed class RunOptionsDefinition
 {
     public RunOptionsDefinition(string jsonDescription, string outDescription = "Run directory (default: runs/<time>-<model>).")
     {
-        Mode.AcceptOnlyFromAmong("cot", "no-cot", "both");
-        Prefill.AcceptOnlyFromAmong("original", "always", "never");
-        Extraction.AcceptOnlyFromAmong("original", "after-last-scratchpad");
-        Template.AcceptOnlyFromAmong("original", "no-suffix", "control");
+        Mode.OneOf("cot", "no-cot", "both");
+        Prefill.OneOf("original", "always", "never");
+        Extraction.OneOf("original", "after-last-scratchpad");
+        Template.OneOf("original", "no-suffix", "control");
+        Limit.InRange(0);
+        Offset.InRange(0);
+        Epochs.InRange(1);
+        Temperature.InRange(0f, 2f);
+        MaxTokens.InRange(1);
+        Seed.InRange();
+        Concurrency.InRange(1);
+        MaxRetries.InRange(0, 100);
+        Rpm.InRange(1);
+        Tpm.InRange(1);
+        Shard.Checked(text => AlignmentFaking.Running.Shard.Parse(text));
         Json = new Option<bool>("--json") { Description = jsonDescription };
         Out = new Option<string?>("--out") { Description = outDescription };
     }
@@ -71,6 +82,13 @@ internal sealed class RunOptionsDefinition
     public Option<string?> Out { get; }
 
     public Option<bool> Json { get; }
+
+    /// <summary>
+    /// The options that do not change what <c>af estimate</c> computes (where and how the calls would be made): it
+    /// accepts them, so that an <c>af run</c> command line can be estimated as it is, but its help does not list them.
+    /// </summary>
+    public IReadOnlyList<Option> NotAffectingTheEstimate =>
+        [Endpoint, KeyEnv, Temperature, Seed, Extraction, Concurrency, MaxRetries, Rpm, Tpm, CacheDir, NoCache];
 
     /// <summary>Adds every option to a command, in the order <c>af run --help</c> lists them.</summary>
     public void AddTo(Command command)

@@ -16,7 +16,11 @@ internal sealed class BatchFlags
     public BatchFlags(string endpointOption = "--endpoint")
     {
         Provider = new("--batch-provider") { Description = $"With --batch: openai (the OpenAI-compatible Batch API at {endpointOption}) or anthropic (Message Batches at {endpointOption}, e.g. https://api.anthropic.com).", DefaultValueFactory = _ => "openai" };
-        Provider.AcceptOnlyFromAmong("openai", "anthropic");
+        Provider.OneOf("openai", "anthropic");
+        PollSeconds.InRange(0.0);
+        MaxRequests.InRange(1);
+        MaxMegabytes.InRange(1);
+        MaxAttempts.InRange(1);
     }
 
     public Option<string> Provider { get; }

@@ -50,7 +50,8 @@ public static class AdvBench
     /// <param name="cancellationToken">Cancels the download or the reading.</param>
     /// <returns>The requests of the slice, in file order.</returns>
     /// <exception cref="PinnedResourceHashMismatchException">The downloaded file has another hash.</exception>
-    /// <exception cref="PinnedResourceUnavailableException">The download failed and nothing is cached.</exception>
+    /// <exception cref="PinnedResourceUnavailableException">The download failed and no verified copy is cached.</exception>
+    /// <exception cref="PinnedResourceCacheException">The cache directory cannot be read or written.</exception>
     public static async Task<IReadOnlyList<ExperimentRequest>> LoadPinnedAsync(
         PinnedResourceCache cache, RequestSlice? slice = null, CancellationToken cancellationToken = default)
     {

@@ -22,9 +22,9 @@ public sealed class PinnedResourceCache
     public PinnedResourceCache(PinnedResourceCacheOptions? options = null)
     {
         options ??= new PinnedResourceCacheOptions();
-        CacheDirectory = string.IsNullOrEmpty(options.CacheDirectory)
-            ? PinnedResourceCacheOptions.GetDefaultCacheDirectory()
-            : Path.GetFullPath(options.CacheDirectory);
+        (CacheDirectory, CacheDirectorySource) = string.IsNullOrEmpty(options.CacheDirectory)
+            ? PinnedResourceCacheOptions.GetDefaultCacheDirectoryAndSource()
+            : (Path.GetFullPath(options.CacheDirectory), CacheDirectorySource.Options);
         _httpClient = options.HttpClient;
         _accepted = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (KeyValuePair<string, string> pair in options.AcceptedSha256)
@@ -39,8 +39,14 @@ public sealed class PinnedResourceCache
         }
     }
 
-    /// <summary>The full path of the cache directory (it is created on the first download).</summary>
+    /// <summary>
+    /// The full path of the cache directory (it is created on the first download or import). Each verified copy is
+    /// <c>{CacheDirectory}/{sha256}/{FileName}</c>, <c>sha256</c> being <see cref="GetExpectedSha256"/>.
+    /// </summary>
     public string CacheDirectory { get; }
+
+    /// <summary>Which rule chose <see cref="CacheDirectory"/>: the options, <c>AF_CACHE_DIR</c>, <c>XDG_CACHE_HOME</c> or the home directory.</summary>
+    public CacheDirectorySource CacheDirectorySource { get; }
 
     /// <summary>
     /// The hash a copy of <paramref name="resource"/> must have: the one accepted in
@@ -58,6 +64,7 @@ public sealed class PinnedResourceCache
     /// <param name="resource">The resource.</param>
     /// <param name="path">The full path of the cached copy, when there is one whose hash is the expected one.</param>
     /// <returns>Whether a verified copy is cached.</returns>
+    /// <remarks>Never throws for an unusable cache (missing, unreadable, a file in the way): the answer is then <see langword="false"/>.</remarks>
     public bool TryGetCached(PinnedResource resource, [NotNullWhen(true)] out string? path)
     {
         string expected = GetExpectedSha256(resource);
@@ -81,39 +88,147 @@ public sealed class PinnedResourceCache
     /// <returns>The full path of the verified local copy.</returns>
     /// <exception cref="PinnedResourceHashMismatchException">The downloaded bytes have another hash; nothing was cached.</exception>
     /// <exception cref="PinnedResourceUnavailableException">The download failed and no verified copy is cached.</exception>
+    /// <exception cref="PinnedResourceCacheException">The cache directory cannot be read or written.</exception>
     public async Task<string> GetAsync(PinnedResource resource, CancellationToken cancellationToken = default)
     {
-        string expected = GetExpectedSha256(resource);
-        string target = GetCachePath(resource, expected);
-        if (File.Exists(target) &&
-            string.Equals(await ContentHash.Sha256FileAsync(target, cancellationToken).ConfigureAwait(false), expected, StringComparison.Ordinal))
+        PinnedResourceStatus status = await InspectAsync(resource, cancellationToken).ConfigureAwait(false);
+        switch (status.State)
         {
-            return target;
+            case PinnedResourceState.Cached:
+                return status.Path;
+            case PinnedResourceState.Inaccessible:
+                throw new PinnedResourceCacheException(CacheDirectory, status.Problem!);
         }
 
-        string directory = Path.GetDirectoryName(target)!;
-        Directory.CreateDirectory(directory);
-        string temporary = Path.Combine(directory, "." + resource.FileName + "." + Guid.NewGuid().ToString("N") + ".tmp");
+        string expected = status.ExpectedSha256;
+        string target = status.Path;
+        string directory = CreateDirectoryFor(target);
+        string temporary = TemporaryPath(directory, resource);
         bool stored = false;
         try
         {
-            string actual = await DownloadAsync(resource, expected, temporary, cancellationToken).ConfigureAwait(false);
+            string actual;
+            try
+            {
+                actual = await DownloadAsync(resource, expected, temporary, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PinnedResourceUnavailableException ex) when (status.State == PinnedResourceState.HashMismatch)
+            {
+                throw new PinnedResourceUnavailableException(
+                    resource, CacheDirectory, expected, $"{ex.Reason}; the cached copy {target} has sha256 {status.ActualSha256}", ex.InnerException);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Writing the temporary copy failed (reading the response is reported as unavailable).
+                throw CacheFailure(ex, temporary);
+            }
+
             if (!string.Equals(actual, expected, StringComparison.Ordinal))
             {
                 throw new PinnedResourceHashMismatchException(resource, expected, actual);
             }
 
-            try
-            {
-                File.Move(temporary, target, overwrite: true);
-            }
-            catch (IOException) when (IsValidCopy(target, expected))
-            {
-                // Another process stored the same verified bytes first (and holds the file open).
-            }
-
+            Store(temporary, target, expected);
             stored = true;
             return target;
+        }
+        finally
+        {
+            TryDelete(temporary);
+            if (!stored)
+            {
+                TryDeleteEmptyDirectory(directory);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Where each pinned file is cached and whether a verified copy is there, without using the network: a copy is
+    /// hashed to tell <see cref="PinnedResourceState.Cached"/> from <see cref="PinnedResourceState.HashMismatch"/>.
+    /// Never throws for an unusable cache: the state is then <see cref="PinnedResourceState.Inaccessible"/>.
+    /// </summary>
+    /// <param name="resources">The files to look at; default <see cref="KnownResources.All"/>.</param>
+    /// <param name="cancellationToken">Cancels hashing.</param>
+    /// <returns>One status per resource, in order.</returns>
+    public async Task<IReadOnlyList<PinnedResourceStatus>> GetStatusAsync(
+        IEnumerable<PinnedResource>? resources = null, CancellationToken cancellationToken = default)
+    {
+        var statuses = new List<PinnedResourceStatus>();
+        foreach (PinnedResource resource in resources ?? KnownResources.All)
+        {
+            statuses.Add(await InspectAsync(resource, cancellationToken).ConfigureAwait(false));
+        }
+
+        return statuses;
+    }
+
+    /// <summary>
+    /// Files a local copy of a pinned file into the cache, for a machine without internet: the file is identified by
+    /// its SHA-256 among <paramref name="resources"/> (a copy must have <see cref="GetExpectedSha256"/>), copied next to
+    /// its place, verified again and moved there atomically, so that <see cref="GetAsync"/> and
+    /// <see cref="TryGetCached"/> find it. Idempotent: a verified copy already there is left as it is; a copy with
+    /// another hash is replaced. The file's name does not matter.
+    /// </summary>
+    /// <param name="path">The local file.</param>
+    /// <param name="resources">The pinned files it may be; default <see cref="KnownResources.All"/>.</param>
+    /// <param name="cancellationToken">Cancels hashing or copying.</param>
+    /// <returns>What the file is and where it is cached.</returns>
+    /// <exception cref="PinnedResourceNotRecognizedException">The file's hash is not the hash of any of <paramref name="resources"/>; nothing was cached.</exception>
+    /// <exception cref="PinnedResourceCacheException">The cache directory cannot be read or written.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="IOException">The file cannot be read, or changed while it was copied.</exception>
+    /// <exception cref="UnauthorizedAccessException">The file cannot be read.</exception>
+    public async Task<PinnedResourceImport> ImportAsync(
+        string path, IEnumerable<PinnedResource>? resources = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string source = Path.GetFullPath(path);
+        if (Directory.Exists(source))
+        {
+            throw new IOException($"{source} is a directory, not a file");
+        }
+
+        var known = (resources ?? KnownResources.All).Select(r => (Resource: r, ExpectedSha256: GetExpectedSha256(r))).ToArray();
+        string sha256 = await ContentHash.Sha256FileAsync(source, cancellationToken).ConfigureAwait(false);
+        var match = known.FirstOrDefault(k => string.Equals(k.ExpectedSha256, sha256, StringComparison.Ordinal));
+        if (match.Resource is null)
+        {
+            throw new PinnedResourceNotRecognizedException(source, sha256, known);
+        }
+
+        PinnedResourceStatus status = await InspectAsync(match.Resource, cancellationToken).ConfigureAwait(false);
+        switch (status.State)
+        {
+            case PinnedResourceState.Cached:
+                return new PinnedResourceImport(source, match.Resource, status.Path, sha256, alreadyCached: true);
+            case PinnedResourceState.Inaccessible:
+                throw new PinnedResourceCacheException(CacheDirectory, status.Problem!);
+        }
+
+        string directory = CreateDirectoryFor(status.Path);
+        string temporary = TemporaryPath(directory, match.Resource);
+        bool stored = false;
+        try
+        {
+            FileStream output;
+            try
+            {
+                output = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw CacheFailure(ex, temporary);
+            }
+
+            string copied = await CopyAsync(source, output, cancellationToken).ConfigureAwait(false);
+            if (!string.Equals(copied, sha256, StringComparison.Ordinal))
+            {
+                throw new IOException($"{source} changed while it was imported (sha256 {sha256}, then {copied}); nothing was cached");
+            }
+
+            Store(temporary, status.Path, sha256);
+            stored = true;
+            return new PinnedResourceImport(source, match.Resource, status.Path, sha256, alreadyCached: false);
         }
         finally
         {
@@ -195,8 +310,123 @@ public sealed class PinnedResourceCache
             new(resource, CacheDirectory, expected, reason, inner);
     }
 
-    private static bool IsValidCopy(string path, string expected) =>
-        File.Exists(path) && string.Equals(ContentHash.Sha256File(path), expected, StringComparison.Ordinal);
+    /// <summary>The state of a resource's cached copy; never throws for an unusable cache.</summary>
+    private async Task<PinnedResourceStatus> InspectAsync(PinnedResource resource, CancellationToken cancellationToken)
+    {
+        string expected = GetExpectedSha256(resource);
+        string target = GetCachePath(resource, expected);
+        try
+        {
+            string actual = await ContentHash.Sha256FileAsync(target, cancellationToken).ConfigureAwait(false);
+            return string.Equals(actual, expected, StringComparison.Ordinal)
+                ? new PinnedResourceStatus(resource, expected, target, PinnedResourceState.Cached)
+                : new PinnedResourceStatus(resource, expected, target, PinnedResourceState.HashMismatch, actualSha256: actual);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return BlockingFile(target) is { } file
+                ? new PinnedResourceStatus(resource, expected, target, PinnedResourceState.Inaccessible, problem: $"{file} is a file, not a directory")
+                : new PinnedResourceStatus(resource, expected, target, PinnedResourceState.Missing);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return new PinnedResourceStatus(resource, expected, target, PinnedResourceState.Inaccessible, problem: OneLine(ex.Message));
+        }
+    }
+
+    /// <summary>Creates the directory of a cached copy, or throws <see cref="PinnedResourceCacheException"/>.</summary>
+    private string CreateDirectoryFor(string target)
+    {
+        string directory = Path.GetDirectoryName(target)!;
+        try
+        {
+            Directory.CreateDirectory(directory);
+            return directory;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw CacheFailure(ex, directory);
+        }
+    }
+
+    /// <summary>Moves a verified temporary copy to its place, or throws <see cref="PinnedResourceCacheException"/>.</summary>
+    private void Store(string temporary, string target, string expected)
+    {
+        try
+        {
+            File.Move(temporary, target, overwrite: true);
+        }
+        catch (IOException) when (IsValidCopy(target, expected))
+        {
+            // Another process stored the same verified bytes first (and holds the file open).
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw CacheFailure(ex, target);
+        }
+    }
+
+    private PinnedResourceCacheException CacheFailure(Exception ex, string path) =>
+        new(CacheDirectory, BlockingFile(path) is { } file ? $"{file} is a file, not a directory" : OneLine(ex.Message), ex);
+
+    /// <summary>The nearest ancestor of <paramref name="path"/> that exists as a file, if any (a file where a directory should be).</summary>
+    private static string? BlockingFile(string path)
+    {
+        for (string? current = Path.GetDirectoryName(path); !string.IsNullOrEmpty(current); current = Path.GetDirectoryName(current))
+        {
+            if (File.Exists(current))
+            {
+                return current;
+            }
+
+            if (Directory.Exists(current))
+            {
+                return null;
+            }
+        }
+
+        return null;
+    }
+
+    private static string TemporaryPath(string directory, PinnedResource resource) =>
+        Path.Combine(directory, "." + resource.FileName + "." + Guid.NewGuid().ToString("N") + ".tmp");
+
+    /// <summary>Copies a file into <paramref name="output"/> (and disposes it); returns the SHA-256 of the bytes written.</summary>
+    private static async Task<string> CopyAsync(string source, FileStream output, CancellationToken cancellationToken)
+    {
+        await using (output.ConfigureAwait(false))
+        {
+            var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            await using (input.ConfigureAwait(false))
+            {
+                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                byte[] buffer = new byte[81920];
+                int read;
+                while ((read = await input.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    hash.AppendData(buffer, 0, read);
+                    await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                }
+
+                await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+                return Convert.ToHexStringLower(hash.GetHashAndReset());
+            }
+        }
+    }
+
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ").Trim();
+
+    private static bool IsValidCopy(string path, string expected)
+    {
+        try
+        {
+            return File.Exists(path) && string.Equals(ContentHash.Sha256File(path), expected, StringComparison.Ordinal);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
 
     private static void TryDeleteEmptyDirectory(string path)
     {

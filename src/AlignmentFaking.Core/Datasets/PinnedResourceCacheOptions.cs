@@ -9,7 +9,9 @@ public sealed class PinnedResourceCacheOptions
     /// <summary>
     /// Where verified copies are kept. Default <see langword="null"/>: <see cref="GetDefaultCacheDirectory"/>, i.e. the
     /// environment variable <c>AF_CACHE_DIR</c>, else <c>$XDG_CACHE_HOME/alignmentfaking</c>, else
-    /// <c>~/.cache/alignmentfaking</c>. Each file is stored as <c>{CacheDirectory}/{sha256}/{FileName}</c>.
+    /// <c>~/.cache/alignmentfaking</c>. Each file is stored as <c>{CacheDirectory}/{sha256}/{FileName}</c>, where
+    /// <c>sha256</c> is the expected hash (<see cref="PinnedResourceCache.GetExpectedSha256"/>): a machine without
+    /// internet can be filled by copying verified files there, or with <see cref="PinnedResourceCache.ImportAsync"/>.
     /// </summary>
     public string? CacheDirectory { get; init; }
 
@@ -38,20 +40,31 @@ public sealed class PinnedResourceCacheOptions
             Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
 
     /// <summary>The rule of <see cref="GetDefaultCacheDirectory"/> with the environment and home directory given.</summary>
-    internal static string ResolveDefaultCacheDirectory(Func<string, string?> getEnvironmentVariable, string homeDirectory)
+    internal static string ResolveDefaultCacheDirectory(Func<string, string?> getEnvironmentVariable, string homeDirectory) =>
+        ResolveDefaultCacheDirectoryAndSource(getEnvironmentVariable, homeDirectory).Directory;
+
+    /// <summary>The default cache directory and which rule chose it.</summary>
+    internal static (string Directory, CacheDirectorySource Source) ResolveDefaultCacheDirectoryAndSource(
+        Func<string, string?> getEnvironmentVariable, string homeDirectory)
     {
         string? explicitDirectory = getEnvironmentVariable(CacheDirectoryEnvironmentVariable);
         if (!string.IsNullOrEmpty(explicitDirectory))
         {
-            return Path.GetFullPath(explicitDirectory);
+            return (Path.GetFullPath(explicitDirectory), CacheDirectorySource.EnvironmentVariable);
         }
 
         string? xdg = getEnvironmentVariable("XDG_CACHE_HOME");
         if (!string.IsNullOrEmpty(xdg) && Path.IsPathFullyQualified(xdg))
         {
-            return Path.Combine(xdg, "alignmentfaking");
+            return (Path.Combine(xdg, "alignmentfaking"), CacheDirectorySource.XdgCacheHome);
         }
 
-        return Path.Combine(homeDirectory, ".cache", "alignmentfaking");
+        return (Path.Combine(homeDirectory, ".cache", "alignmentfaking"), CacheDirectorySource.HomeDirectory);
     }
+
+    /// <summary><see cref="ResolveDefaultCacheDirectoryAndSource"/> with this process's environment.</summary>
+    internal static (string Directory, CacheDirectorySource Source) GetDefaultCacheDirectoryAndSource() =>
+        ResolveDefaultCacheDirectoryAndSource(
+            Environment.GetEnvironmentVariable,
+            Environment.GetFolderPath(Environment.SpecialFolder.UserProfile));
 }

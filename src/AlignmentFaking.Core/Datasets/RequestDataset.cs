@@ -168,7 +168,9 @@ public static class RequestDataset
             }
             catch (JsonException ex)
             {
-                throw new DatasetFormatException(path, lineNumber, $"not valid JSON: {ex.Message}", ex);
+                // The reader's own message counts lines and bytes within the one line it was given: name the file's line
+                // once, and the column (in characters) where the JSON stops being valid.
+                throw new DatasetFormatException(path, lineNumber, $"not valid JSON at column {Column(line, ex.BytePositionInLine)}", ex);
             }
 
             using (document)
@@ -196,6 +198,21 @@ public static class RequestDataset
         }
 
         return requests;
+    }
+
+    /// <summary>The one-based column (in characters) of a UTF-8 byte offset within a line.</summary>
+    private static long Column(ReadOnlySpan<char> line, long? bytePosition)
+    {
+        long bytes = 0;
+        int chars = 0;
+        while (chars < line.Length && bytes < (bytePosition ?? 0))
+        {
+            int width = chars + 1 < line.Length && char.IsSurrogatePair(line[chars], line[chars + 1]) ? 2 : 1;
+            bytes += System.Text.Encoding.UTF8.GetByteCount(line.Slice(chars, width));
+            chars += width;
+        }
+
+        return chars + 1;
     }
 
     private static string Describe(JsonValueKind kind) => kind switch

@@ -144,10 +144,10 @@ public class EstimateCommandTests
     }
 
     [TestCase(new[] { "--model", "m", "--shard", "3/2" }, "--shard must be i/n")]
-    [TestCase(new[] { "--model", "m", "--cot-tokens", "0" }, "--cot-tokens must be positive")]
+    [TestCase(new[] { "--model", "m", "--cot-tokens", "0" }, "--cot-tokens must be an integer >= 1")]
     [TestCase(new[] { "--model", "m", "--price-input", "1" }, "go together")]
     [TestCase(new[] { "--model", "m", "--price-input", "1", "--price-output", "1", "--price-cached-input", "2" }, "must not exceed")]
-    [TestCase(new[] { "--model", "m", "--price-input", "1", "--price-output", "1", "--batch-discount", "1.5" }, "batch discount")]
+    [TestCase(new[] { "--model", "m", "--price-input", "1", "--price-output", "1", "--batch-discount", "1.5" }, "--batch-discount must be a number >= 0 and < 1")]
     [TestCase(new[] { "--endpoint", "http://127.0.0.1:1/v1" }, "--endpoint needs --model")]
     [TestCase(new[] { "--model", "m", "--epochs", "0" }, "epochs")]
     public async Task Invalid_flags_fail_with_a_message(string[] flags, string message)
@@ -158,23 +158,26 @@ public class EstimateCommandTests
     }
 
     [Test]
-    public async Task Run_and_estimate_share_the_run_flags()
+    public async Task Estimate_accepts_every_run_flag_and_lists_those_that_change_the_estimate()
     {
-        string[] runFlags =
+        (string Flag, string Value)[] runFlags =
         [
-            "--endpoint", "--model", "--api-key-env", "--dataset", "--column", "--limit", "--offset", "--mode", "--system-prompt",
-            "--epochs", "--temperature", "--max-tokens", "--seed", "--prefill", "--extraction", "--template", "--concurrency", "--max-retries",
-            "--rpm", "--tpm", "--shard", "--out", "--json",
+            ("--endpoint", "http://127.0.0.1:1/v1"), ("--model", "m"), ("--api-key-env", "X"), ("--column", "goal"), ("--limit", "1"), ("--offset", "0"),
+            ("--mode", "cot"), ("--epochs", "1"), ("--temperature", "1"), ("--max-tokens", "10"), ("--seed", "1"), ("--prefill", "never"),
+            ("--extraction", "original"), ("--template", "original"), ("--concurrency", "2"), ("--max-retries", "1"), ("--rpm", "60"), ("--tpm", "1000"),
+            ("--no-cache", "--json"), ("--shard", "1/1"),
         ];
         var (_, runHelp, _) = await Af("run", "--help");
         var (_, estimateHelp, _) = await Af("estimate", "--help");
-        foreach (var flag in runFlags)
+        foreach (var (flag, value) in runFlags)
         {
             Assert.That(runHelp, Does.Contain(flag), "af run " + flag);
-            Assert.That(estimateHelp, Does.Contain(flag), "af estimate " + flag);
+            var (exit, _, err) = await Af(flag == "--model" ? Base(flag, value) : Base(flag, value, "--model", "m"));
+            Assert.That(exit, Is.Zero, $"af estimate {flag} {value}: {err}");
         }
 
         Assert.That(estimateHelp, Does.Contain("--price-input").And.Contain("--price-cached-input").And.Contain("--price-output").And.Contain("--batch").And.Contain("--tokenizer"));
+        Assert.That(estimateHelp, Does.Not.Contain("--temperature").And.Not.Contain("--concurrency").And.Not.Contain("--rpm"), "flags that do not change the estimate are not listed");
         Assert.That(runHelp, Does.Contain("--budget-usd").And.Contain("--price-input"), "af run prices its budget and summary cost");
     }
 }

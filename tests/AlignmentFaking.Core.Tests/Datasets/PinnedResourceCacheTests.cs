@@ -153,7 +153,7 @@ public sealed class PinnedResourceCacheTests
         PinnedResource resource = new("advbench", new Uri($"http://127.0.0.1:{ClosedPort()}/harmful_behaviors.csv"), ContentSha256, "harmful_behaviors.csv");
         var ex = await Assert.ThrowsAsync<PinnedResourceUnavailableException>(() => Cache().GetAsync(resource));
         Assert.That(ex.Message, Does.StartWith($"could not download advbench from {resource.Uri}"));
-        Assert.That(ex.Message, Does.Contain($"nothing is cached in {_temp.Path}").And.Contain("--dataset PATH"));
+        Assert.That(ex.Message, Does.Contain($"no verified copy is cached in {_temp.Path}").And.Contain("af data import FILE").And.Contain("--dataset PATH"));
         Assert.That(ex.CacheDirectory, Is.EqualTo(_temp.Path));
         Assert.That(ex.InnerException, Is.InstanceOf<HttpRequestException>());
         Assert.That(FilesInCache(), Is.Empty);
@@ -253,6 +253,67 @@ public sealed class PinnedResourceCacheTests
 
         IReadOnlyList<ExperimentRequest> requests = await AdvBench.LoadPinnedAsync(cache, new RequestSlice { Limit = 3 });
         Assert.That(requests.Select(r => r.Index), Is.EqualTo(new[] { 0, 1, 2 }));
+    }
+
+    [Test]
+    public async Task Import_identifies_a_file_by_its_hash_files_it_where_GetAsync_looks_and_is_idempotent()
+    {
+        PinnedResource resource = Resource("imported");
+        PinnedResource other = Resource("other", OtherSha256);
+        var cache = new PinnedResourceCache(new PinnedResourceCacheOptions { CacheDirectory = Path.Combine(_temp.Path, "cache"), HttpClient = _client });
+        Assert.That(cache.CacheDirectorySource, Is.EqualTo(CacheDirectorySource.Options));
+        string source = _temp.WriteBytes("any-name.bin", Content);
+
+        PinnedResourceImport first = await cache.ImportAsync(source, [other, resource]);
+        Assert.That((first.Resource, first.Sha256, first.AlreadyCached, first.SourcePath), Is.EqualTo((resource, ContentSha256, false, source)));
+        Assert.That(first.Path, Is.EqualTo(Path.Combine(cache.CacheDirectory, ContentSha256, "data.csv")));
+        Assert.That(await cache.GetAsync(resource), Is.EqualTo(first.Path));
+        Assert.That(Requests("imported"), Is.Zero, "found without a download");
+        DateTime written = File.GetLastWriteTimeUtc(first.Path);
+
+        PinnedResourceImport second = await cache.ImportAsync(source, [other, resource]);
+        Assert.That((second.AlreadyCached, second.Path), Is.EqualTo((true, first.Path)));
+        Assert.That(File.GetLastWriteTimeUtc(first.Path), Is.EqualTo(written));
+        Assert.That(Directory.GetFileSystemEntries(cache.CacheDirectory, "*", SearchOption.AllDirectories), Has.Length.EqualTo(2), "no temporary file left");
+    }
+
+    [Test]
+    public async Task Import_refuses_an_unknown_file_and_caches_nothing()
+    {
+        var cache = new PinnedResourceCache(new PinnedResourceCacheOptions { CacheDirectory = Path.Combine(_temp.Path, "cache") });
+        string source = _temp.WriteText("data.csv", "something else");
+        var ex = await Assert.ThrowsAsync<PinnedResourceNotRecognizedException>(() => cache.ImportAsync(source, [Resource("a")]));
+        Assert.That(ex.Sha256, Is.EqualTo(ContentHash.Sha256File(source)));
+        Assert.That(ex.KnownNames, Is.EqualTo(new[] { "a" }));
+        Assert.That(ex.Message, Is.EqualTo($"{source} (sha256 {ex.Sha256}) is not a pinned file (a copy of a must have sha256 {ContentSha256}; a changed file can be used by passing its path); pinned: a"));
+        Assert.That(Directory.Exists(cache.CacheDirectory), Is.False);
+    }
+
+    [Test]
+    public async Task Status_tells_missing_cached_mismatched_and_inaccessible_copies_apart_without_throwing()
+    {
+        string directory = Path.Combine(_temp.Path, "cache");
+        var cache = new PinnedResourceCache(new PinnedResourceCacheOptions { CacheDirectory = directory });
+        PinnedResource good = Resource("good"), bad = new("bad", new Uri(_baseUri, "bad"), OtherSha256, "bad.csv"), none = new("none", new Uri(_baseUri, "none"), OtherSha256, "none.csv");
+        await cache.ImportAsync(_temp.WriteBytes("source.csv", Content), [good]);
+        Directory.CreateDirectory(Path.Combine(directory, OtherSha256));
+        await File.WriteAllTextAsync(Path.Combine(directory, OtherSha256, "bad.csv"), "tampered");
+
+        var statuses = await cache.GetStatusAsync([good, bad, none]);
+        Assert.That(statuses.Select(s => (s.Resource.Name, s.State)), Is.EqualTo(new[] { ("good", PinnedResourceState.Cached), ("bad", PinnedResourceState.HashMismatch), ("none", PinnedResourceState.Missing) }));
+        Assert.That(statuses[1].ActualSha256, Is.EqualTo(ContentHash.Sha256("tampered")));
+        Assert.That(cache.TryGetCached(bad, out _), Is.False);
+
+        // A file where the cache directory should be: every call answers or throws the cache's own one-line exception.
+        string blocked = _temp.WriteText("blocked", "x");
+        var broken = new PinnedResourceCache(new PinnedResourceCacheOptions { CacheDirectory = blocked, HttpClient = _client });
+        var status = (await broken.GetStatusAsync([good])).Single();
+        Assert.That((status.State, status.Problem), Is.EqualTo((PinnedResourceState.Inaccessible, $"{blocked} is a file, not a directory")));
+        Assert.That(broken.TryGetCached(good, out _), Is.False);
+        var get = await Assert.ThrowsAsync<PinnedResourceCacheException>(() => broken.GetAsync(good));
+        Assert.That(get.Message, Is.EqualTo($"the cache directory {blocked} cannot be used ({blocked} is a file, not a directory); set AF_CACHE_DIR to a writable directory, or pass the file's path instead"));
+        Assert.That(Requests("good"), Is.Zero, "nothing downloaded into a cache that cannot keep it");
+        Assert.That(() => broken.ImportAsync(_temp.WriteBytes("again.csv", Content), [good]), Throws.TypeOf<PinnedResourceCacheException>().With.Message.EqualTo(get.Message));
     }
 
     private static int ClosedPort()

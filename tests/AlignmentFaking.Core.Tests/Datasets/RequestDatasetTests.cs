@@ -77,8 +77,17 @@ public sealed class RequestDatasetTests
         string path = _temp.WriteText("r.jsonl", "{\"text\":\"one\"}\n\n{\"text\": oops}\n");
         var ex = Assert.Throws<DatasetFormatException>(() => RequestDataset.FromJsonl(path, "text"));
         Assert.That(ex.LineNumber, Is.EqualTo(3));
-        Assert.That(ex.Message, Does.StartWith("r.jsonl line 3: not valid JSON"));
+        Assert.That(ex.Message, Is.EqualTo("r.jsonl line 3: not valid JSON at column 10"), "one line number: the file's");
         Assert.That(ex.InnerException, Is.InstanceOf<System.Text.Json.JsonException>());
+    }
+
+    [TestCase("{\"text\": \"é😀\", x}", 17)] // UTF-16 columns, as editors count them: the emoji is two
+    [TestCase("{\"text\": \"open", 15)] // the line ended inside a string
+    public void FromJsonl_invalid_json_column_counts_characters(string line, int column)
+    {
+        string path = _temp.WriteText("r.jsonl", "{\"text\":\"one\"}\n" + line + "\n");
+        var ex = Assert.Throws<DatasetFormatException>(() => RequestDataset.FromJsonl(path, "text"));
+        Assert.That(ex.Message, Is.EqualTo($"r.jsonl line 2: not valid JSON at column {column}"));
     }
 
     [Test]
