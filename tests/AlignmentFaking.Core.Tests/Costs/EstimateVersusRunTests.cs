@@ -125,6 +125,24 @@ public class EstimateVersusRunTests
     }
 
     [Test]
+    public void Calls_answered_from_the_response_cache_cost_nothing()
+    {
+        var paid = SampleFactory.Create(request: 0);
+        var cached = SampleFactory.Create(request: 1) with
+        {
+            Calls = [new CallRecord { Turn = 1, InputTokens = 100, OutputTokens = 20, LatencyMs = 0, Cached = true }],
+        };
+        var price = new ModelPrice { Input = 2m, Output = 10m };
+
+        var actual = CostEstimator.Actual([paid, cached], price);
+
+        Assert.That(actual.Calls, Is.EqualTo(2));
+        Assert.That(actual.InputTokens, Is.EqualTo(200), "tokens are what the calls carried, cached or not");
+        Assert.That(actual.Cost, Is.EqualTo(((100 * 2m) + (20 * 10m)) / 1_000_000m), "only the call that reached the provider is paid");
+        Assert.That(CostEstimator.Actual([cached], price).Cost, Is.Zero);
+    }
+
+    [Test]
     public async Task Summary_json_carries_the_cost_object_and_reads_back()
     {
         var estimateJson = new CostEstimator(OrganismCounter).Estimate(
