@@ -109,7 +109,7 @@ internal static class EstimateCommand
 
         // --shard estimates the shard's share of the run: every n-th request of the slice, as the runner plans it.
         var shard = RunCommand.ParseShard(s.Shard);
-        var requests = shard is null ? inputs.Requests : inputs.Requests.Where((_, position) => shard.Contains(position)).ToArray();
+        var requests = RunCommand.ShardRequests(inputs.Requests, shard);
         var estimate = new CostEstimator(counter, assumptions).Estimate(scenarios, options, requests, price, p.Batch);
         await PrintAsync(human, estimate, options.Tiers.Count, options.Epochs, simulated).ConfigureAwait(false);
         var comparison = await CompareWithRunAsync(s.Out, estimate, human).ConfigureAwait(false);
