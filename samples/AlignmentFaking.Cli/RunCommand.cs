@@ -296,7 +296,7 @@ internal static class RunCommand
             var recorded = summary.Cost?.Actual?.Cost ?? 0m;
             var cutShort = budgetStop.Spent - recorded;
             var extra = cutShort >= 0.00005m ? string.Create(CultureInfo.InvariantCulture, $", and ${cutShort:0.####} on calls of conversations the stop cut short (in no sample)") : string.Empty;
-            await human.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"stopped: the budget of ${budgetStop.Limit} would be passed. Spent ${recorded:0.####} on the {kept} of {plan.Count} samples kept in {run.FullPath} (summary.json){extra}; rerun the same command with a higher --budget-usd to continue.")).ConfigureAwait(false);
+            await human.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"stopped: the budget of ${budgetStop.Limit} would be passed: spent ${recorded:0.####} on the {kept} of {plan.Count} samples kept in {run.FullPath} (summary.json){extra}; rerun the same command with a higher --budget-usd to continue.")).ConfigureAwait(false);
             return BudgetExhausted;
         }
 

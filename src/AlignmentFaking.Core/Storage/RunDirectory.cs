@@ -191,7 +191,7 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// Computes the summary of a run directory from its samples and manifest (<see cref="RunSummary.Compute(RunManifest, IEnumerable{ExperimentSample}, Statistics.ComplianceGapOptions?)"/>),
+    /// Computes the summary of a run directory from its samples and manifest (<see cref="RunSummary.Compute(RunManifest, IEnumerable{ExperimentSample})"/>),
     /// streaming <c>samples.jsonl</c>: memory holds a few numbers per sample, never the transcripts. Writes nothing.
     /// </summary>
     /// <param name="directory">The run directory.</param>

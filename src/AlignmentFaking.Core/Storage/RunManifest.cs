@@ -54,7 +54,7 @@ public sealed record RunManifest
     /// <summary>
     /// The cost estimate made for the run (its shard, for a shard; the sum of the shards' for a merged run), without
     /// actual usage: with the samples it gives the <c>cost</c> of <c>summary.json</c> (see
-    /// <see cref="RunSummary.Compute(RunManifest, IEnumerable{Running.ExperimentSample}, Statistics.ComplianceGapOptions?)"/>).
+    /// <see cref="RunSummary.Compute(RunManifest, IEnumerable{Running.ExperimentSample})"/>).
     /// <see langword="null"/> (and not written) when no estimate was made.
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]

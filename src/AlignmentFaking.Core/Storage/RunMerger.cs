@@ -12,7 +12,7 @@ public static class RunMerger
     /// Merges shard run directories into <paramref name="outputDirectory"/> (holding its lock while it writes): the
     /// manifests must agree on everything but the shard; samples are combined (each sample id once; the same id with
     /// different content is an error), prompts copied, the cost estimates added up, and the summary computed from the
-    /// merged samples (<see cref="RunSummary.Compute(RunManifest, IEnumerable{ExperimentSample}, Statistics.ComplianceGapOptions?)"/>).
+    /// merged samples (<see cref="RunSummary.Compute(RunManifest, IEnumerable{ExperimentSample})"/>).
     /// The merged run is complete only when every shard of the split is there and complete and every planned sample
     /// is in it. Merging the same shards again changes nothing when the merged run is complete, and merges them again
     /// (from the shards as they are now) when it is not.

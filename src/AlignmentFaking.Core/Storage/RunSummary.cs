@@ -61,12 +61,11 @@ public sealed record RunSummary
     /// </summary>
     /// <param name="manifest">The run's manifest (model, cost estimate).</param>
     /// <param name="samples">The samples.</param>
-    /// <param name="statistics">Interval level, test choice and bootstrap settings; defaults when <see langword="null"/>.</param>
-    public static RunSummary Compute(RunManifest manifest, IEnumerable<ExperimentSample> samples, ComplianceGapOptions? statistics = null)
+    public static RunSummary Compute(RunManifest manifest, IEnumerable<ExperimentSample> samples)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(samples);
-        return Compute(manifest.Model, manifest.CostEstimate, samples, statistics);
+        return Compute(manifest.Model, manifest.CostEstimate, samples, null);
     }
 
     internal static RunSummary Compute(string model, Costs.RunCostSummary? cost, IEnumerable<ExperimentSample> samples, ComplianceGapOptions? statistics)
