@@ -206,16 +206,16 @@ internal static class RunCommand
         }
 
         await using var runScope = run;
-        var planned = plan.Select(k => k.SampleId).ToHashSet(StringComparer.Ordinal);
-        var done = run.ExistingSampleIds.Where(planned.Contains).ToHashSet(StringComparer.Ordinal);
-        var work = plan.Where(k => !done.Contains(k.SampleId)).ToArray();
-        if (done.Count > 0)
+        var work = plan.Where(k => !run.ExistingSampleIds.Contains(k.SampleId)).ToArray();
+        int doneBefore = plan.Count - work.Length;
+        if (doneBefore > 0)
         {
-            await human.WriteLineAsync($"resuming: {done.Count} of {plan.Count} samples already done, {work.Length} to go").ConfigureAwait(false);
+            await human.WriteLineAsync($"resuming: {doneBefore} of {plan.Count} samples already done, {work.Length} to go").ConfigureAwait(false);
         }
 
         if (budgetUsd is { } limit)
         {
+            var planned = plan.Select(k => k.SampleId).ToHashSet(StringComparer.Ordinal);
             var spentBefore = CostEstimator.Actual(RunDirectory.EnumerateSamples(run.FullPath, includeText: false).Where(x => planned.Contains(x.SampleId)), price).Cost ?? 0m;
             options.Budget = new RunBudget(limit, price!, spentBefore);
             await human.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"budget ${limit} ({spentBefore:0.####} spent before this session); expected cost of the whole run ${estimate?.Expected.Cost:0.####}")).ConfigureAwait(false);
@@ -280,7 +280,7 @@ internal static class RunCommand
         }
 
         progress.Finish();
-        int kept = done.Count + written;
+        int kept = doneBefore + written;
         // The summary is computed from samples.jsonl and the manifest: whatever the samples carry (judge, AF, cost) is in it.
         var summary = await run.CompleteFromSamplesAsync(DateTimeOffset.UtcNow, allPlannedWritten: !cancelled && fatal is null && budgetStop is null && kept == plan.Count, CancellationToken.None).ConfigureAwait(false);
         await PrintSummaryAsync(human, summary).ConfigureAwait(false);
