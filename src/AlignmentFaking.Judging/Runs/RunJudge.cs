@@ -130,7 +130,8 @@ public sealed class RunJudge
     /// <see cref="RunDirectoryLockedException"/>): reads <c>samples.jsonl</c>, judges every sample, rewrites
     /// <c>samples.jsonl</c> atomically when a sample changed (a temporary file moved over it; when cancelled or failing,
     /// the samples judged so far are written before the exception is thrown) and recomputes <c>summary.json</c> from the
-    /// samples and the manifest (<see cref="RunDirectory.UpdateSummaryAsync"/>: judge rates, AF rate, cost). A second
+    /// samples and the manifest (<see cref="RunDirectory.UpdateSummaryAsync"/>: judge rates, AF rate, cost; also when
+    /// cancelled, for the samples judged so far). A second
     /// judgement with nothing left to judge changes no file.
     /// </summary>
     /// <param name="directory">The run directory.</param>
@@ -156,8 +157,9 @@ public sealed class RunJudge
         }
         catch (Exception)
         {
-            // Cancelled or crashed: keep what was judged (the others are unchanged), then let the caller see why.
+            // Cancelled or crashed: keep what was judged (the others are unchanged) and summarize it, then let the caller see why.
             await WriteIfChangedAsync(CancellationToken.None).ConfigureAwait(false);
+            await RunDirectory.UpdateSummaryAsync(directory, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
 
