@@ -9,8 +9,13 @@ using AlignmentFaking.Storage;
 using AlignmentFaking.Testing;
 using Microsoft.Extensions.AI;
 
-// End-to-end benchmarks. Usage: dotnet run -c Release --project benchmarks/AlignmentFaking.Benchmarks -- [throughput|concurrency|ratelimit|all]
+// End-to-end benchmarks. Usage: dotnet run -c Release --project benchmarks/AlignmentFaking.Benchmarks -- [throughput|concurrency|ratelimit|resume|all]
 var which = args.Length > 0 ? args[0] : "all";
+if (which == "af-child")
+{
+    return await AfChild(args[1..]);
+}
+
 if (which is "throughput" or "all")
 {
     await Throughput(20_000);
@@ -29,7 +34,98 @@ if (which is "ratelimit" or "all")
     await RateLimit(600, TimeSpan.FromSeconds(30), clientKnowsRate: false);
 }
 
+if (which is "resume" or "all")
+{
+    await ResumeMemory(100_000, 1_000);
+}
+
 return 0;
+
+// af run offline (simulated organism, CoT) of N samples in a child process, then the same command resuming a copy of
+// that run directory with the last K samples removed (N - K finished samples on disk, K to go), in another child: the
+// peak working set of each process. A resume must stay within the memory of the fresh run.
+static async Task ResumeMemory(int samples, int toGo)
+{
+    var root = Path.Combine(Path.GetTempPath(), "af-bench-resume-" + Guid.NewGuid().ToString("N"));
+    Directory.CreateDirectory(root);
+    try
+    {
+        var dataset = Path.Combine(root, "requests.jsonl");
+        await File.WriteAllLinesAsync(dataset, Enumerable.Range(0, samples / 2).Select(i => $"{{\"goal\":\"Synthetic request number {i} for the resume benchmark\"}}"));
+        string[] Args(string dir) => ["run", "--dataset", dataset, "--system-prompt", "paraphrase", "--concurrency", "8", "--out", dir];
+        var fresh = Path.Combine(root, "fresh");
+        var (freshExit, freshPeak, freshTime) = await RunChild(Args(fresh));
+
+        // The resumed directory: the fresh run less its last K samples, not complete.
+        var resumed = Path.Combine(root, "resumed");
+        Directory.CreateDirectory(Path.Combine(resumed, RunDirectory.PromptsFolder));
+        foreach (var file in Directory.EnumerateFiles(fresh, "*", SearchOption.AllDirectories))
+        {
+            if (Path.GetFileName(file) is not (RunDirectory.SamplesFile or RunDirectory.LockFile))
+            {
+                File.Copy(file, Path.Combine(resumed, Path.GetRelativePath(fresh, file)));
+            }
+        }
+
+        // As a run that was interrupted: not complete.
+        var manifestPath = Path.Combine(resumed, RunDirectory.ManifestFile);
+        await File.WriteAllTextAsync(manifestPath, (await File.ReadAllTextAsync(manifestPath)).Replace("\"complete\": true", "\"complete\": false", StringComparison.Ordinal));
+        int kept = 0;
+        await using (var writer = new StreamWriter(Path.Combine(resumed, RunDirectory.SamplesFile)))
+        {
+            foreach (var line in File.ReadLines(Path.Combine(fresh, RunDirectory.SamplesFile)).Take(samples - toGo))
+            {
+                await writer.WriteAsync(line + "\n");
+                kept++;
+            }
+        }
+
+        var samplesBytes = new FileInfo(Path.Combine(fresh, RunDirectory.SamplesFile)).Length;
+        var (resumeExit, resumePeak, resumeTime) = await RunChild(Args(resumed));
+        var resumedCount = File.ReadLines(Path.Combine(resumed, RunDirectory.SamplesFile)).Count();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"resume memory: af run of {samples:N0} samples (samples.jsonl {samplesBytes / 1048576.0:0} MiB): peak working set {freshPeak / 1048576.0:0} MiB in {freshTime.TotalSeconds:0.0} s (exit {freshExit}); resuming it with {kept:N0} done and {toGo:N0} to go: peak working set {resumePeak / 1048576.0:0} MiB in {resumeTime.TotalSeconds:0.0} s (exit {resumeExit}, {resumedCount:N0} samples); resume / fresh {(double)resumePeak / freshPeak:0.00}"));
+    }
+    finally
+    {
+        Directory.Delete(root, true);
+    }
+}
+
+// Runs this program as "af-child ARGS" and reads the peak working set it reports.
+static async Task<(int Exit, long PeakWorkingSet, TimeSpan Elapsed)> RunChild(string[] afArgs)
+{
+    var self = Environment.ProcessPath!;
+    var info = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
+    if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+    {
+        info.ArgumentList.Add(System.Reflection.Assembly.GetEntryAssembly()!.Location);
+    }
+
+    info.ArgumentList.Add("af-child");
+    foreach (var a in afArgs)
+    {
+        info.ArgumentList.Add(a);
+    }
+
+    var watch = Stopwatch.StartNew();
+    using var child = Process.Start(info)!;
+    var output = await child.StandardOutput.ReadToEndAsync();
+    await child.WaitForExitAsync();
+    watch.Stop();
+    var peak = output.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("peak-working-set ", StringComparison.Ordinal)).Select(l => long.Parse(l["peak-working-set ".Length..], CultureInfo.InvariantCulture)).LastOrDefault();
+    return (child.ExitCode, peak, watch.Elapsed);
+}
+
+// The child: one af command, output discarded, then its own peak working set (VmHWM on Linux).
+static async Task<int> AfChild(string[] afArgs)
+{
+    int exit = await AfCli.InvokeAsync(afArgs, TextWriter.Null, TextWriter.Null);
+    using var self = Process.GetCurrentProcess();
+    self.Refresh();
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"peak-working-set {self.PeakWorkingSet64}"));
+    return exit;
+}
 
 // In-process: scenario, turn loop, proxy and JSONL for N samples (N/2 requests x 2 tiers, CoT) on the simulated organism.
 static async Task Throughput(int samples)
@@ -48,16 +144,14 @@ static async Task Throughput(int samples)
         Model = "simulated-organism", Subject = "simulated", Options = new RunOptionsRecord { Modes = [ReasoningMode.Cot], Tiers = [Tier.Training, Tier.Unmonitored], Epochs = 1, MaxTurns = 4, Extraction = "original", PrefillPolicy = "original", PrefillUsed = true, UserTemplate = "original", UserTemplateSha256 = UserMessageTemplate.Original.Sha256, MaxConcurrency = 4 },
         Dataset = new DatasetRecord { Name = "bench", Sha256 = "0", Count = requests.Count }, Prompts = [], StartedAt = DateTimeOffset.UtcNow,
     };
-    var slim = new List<ExperimentSample>(plan.Count);
     await using (var run = await RunDirectory.CreateAsync(dir, manifest, [runner.Scenarios.GetSystemPrompt(ReasoningMode.Cot)]))
     {
         await foreach (var sample in runner.StreamAsync(plan))
         {
             await run.AppendAsync(sample);
-            slim.Add(SampleSlimmer.Slim(sample));
         }
 
-        await run.CompleteAsync(RunSummary.Compute("simulated-organism", slim), DateTimeOffset.UtcNow, true);
+        await run.CompleteFromSamplesAsync(DateTimeOffset.UtcNow, allPlannedWritten: true);
     }
 
     watch.Stop();
@@ -136,8 +230,3 @@ static async Task RateLimit(int rpm, TimeSpan duration, bool clientKnowsRate)
         $"rate limit R={rpm}/min, client {(clientKnowsRate ? "--rpm R" : "without --rpm (429s and adaptive concurrency only)")}: {answered} calls in {watch.Elapsed.TotalSeconds:0.0} s = {achieved:0} /min = {achieved / rpm:0.000} R; 429s {rejected}; failed samples {failed}"));
 }
 
-internal static class SampleSlimmer
-{
-    /// <summary>What a summary needs of a sample; the rest is on disk.</summary>
-    public static ExperimentSample Slim(ExperimentSample s) => s with { Transcript = [], Calls = [], Output = null, Request = string.Empty };
-}

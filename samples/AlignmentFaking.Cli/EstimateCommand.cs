@@ -114,7 +114,7 @@ internal static class EstimateCommand
 
         // --shard estimates the shard's share of the run: every n-th request of the slice, as the runner plans it.
         var shard = RunCommand.ParseShard(s.Shard);
-        var requests = shard is null ? inputs.Requests : inputs.Requests.Where((_, position) => shard.Contains(position)).ToArray();
+        var requests = RunCommand.ShardRequests(inputs.Requests, shard);
         var estimate = new CostEstimator(counter, assumptions).Estimate(scenarios, options, requests, price, p.Batch);
         await PrintAsync(human, estimate, options.Tiers.Count, options.Epochs, simulated).ConfigureAwait(false);
         var comparison = await CompareWithRunAsync(s.Out, estimate, human).ConfigureAwait(false);
@@ -142,16 +142,6 @@ internal static class EstimateCommand
             return null;
         }
 
-        IReadOnlyList<ExperimentSample> samples;
-        try
-        {
-            samples = RunDirectory.ReadSamples(directory);
-        }
-        catch (InvalidDataException ex)
-        {
-            throw new CliException(ex.Message);
-        }
-
         var inv = CultureInfo.InvariantCulture;
         var manifestPath = Path.Combine(directory, RunDirectory.ManifestFile);
         if (File.Exists(manifestPath) && RunDirectory.ReadManifest(directory) is { } manifest && manifest.Model != estimate.Model)
@@ -159,7 +149,16 @@ internal static class EstimateCommand
             await human.WriteLineAsync($"note: the run in {directory} used model '{manifest.Model}', not '{estimate.Model}'.").ConfigureAwait(false);
         }
 
-        var summary = RunCostSummary.Create(estimate, samples);
+        RunCostSummary summary;
+        try
+        {
+            summary = RunCostSummary.Create(estimate, RunDirectory.EnumerateSamples(directory, includeText: false));
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new CliException(ex.Message);
+        }
+
         var a = summary.Actual!;
         await human.WriteLineAsync(string.Create(inv, $"recorded in {directory}: {a.Samples} of {estimate.Samples} samples, {a.Calls:N0} calls, input {a.InputTokens:N0} (cached {a.CachedInputTokens:N0}), output {a.OutputTokens:N0}, cost {(a.Cost is null ? "n/a" : a.Cost.Value.ToString("0.00##", inv))}")).ConfigureAwait(false);
         await human.WriteLineAsync(string.Create(inv, $"actual / expected: cost {Ratio(summary.Ratio)}, input tokens {Ratio(summary.InputTokenRatio)}, output tokens {Ratio(summary.OutputTokenRatio)}")).ConfigureAwait(false);

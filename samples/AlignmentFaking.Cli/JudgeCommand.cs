@@ -70,7 +70,7 @@ internal static class JudgeCommand
                     : "cancelled: the samples judged so far are saved; rerun the same command to resume.").ConfigureAwait(false);
                 return AfCli.Cancelled;
             }
-            catch (CliException ex)
+            catch (Exception ex) when (ex is CliException or RunDirectoryLockedException)
             {
                 await stderr.WriteLineAsync("error: " + SecretRedactor.Redact(ex.Message)).ConfigureAwait(false);
                 return AfCli.Failure;
@@ -98,7 +98,7 @@ internal static class JudgeCommand
         using var judgeScope = judge;
         var complianceOptions = compliance.Options;
         var afOptions = reasoning?.Options ?? new AlignmentFakingClassifierOptions();
-        int total = RunDirectory.ReadSamples(s.Run).Count;
+        int total = RunDirectory.EnumerateSamples(s.Run, includeText: false).Count();
         await human.WriteLineAsync($"judging {total} samples of {Path.GetFullPath(s.Run)} | compliance prompt {complianceOptions.Prompt} | " +
             (reasoning is null ? "no alignment-faking judge" : $"alignment-faking prompt {afOptions.Prompt}, {afOptions.Votes} votes, threshold {afOptions.Threshold.ToString(CultureInfo.InvariantCulture)}, min valid vote share {afOptions.MinValidVoteShare.ToString(CultureInfo.InvariantCulture)}")).ConfigureAwait(false);
         RunJudgement result;

@@ -15,10 +15,21 @@ internal static class MergeCommand
         {
             try
             {
-                var summary = await RunMerger.MergeAsync(parse.GetValue(output)!, parse.GetValue(shards)!, ct).ConfigureAwait(false);
-                foreach (var condition in summary.Conditions)
+                var outDir = parse.GetValue(output)!;
+                var result = await RunMerger.MergeAsync(outDir, parse.GetValue(shards)!, ct).ConfigureAwait(false);
+                if (result.AlreadyMerged)
+                {
+                    await stderr.WriteLineAsync($"complete: {Path.GetFullPath(outDir)} already holds this merge; nothing changed.").ConfigureAwait(false);
+                }
+
+                foreach (var condition in result.Summary.Conditions)
                 {
                     await stdout.WriteLineAsync($"[{condition.Mode.ToName()}] {condition.OriginalPrintout}").ConfigureAwait(false);
+                }
+
+                if (result.Incomplete.Count > 0)
+                {
+                    await stderr.WriteLineAsync($"the merged run is incomplete (complete: false): {string.Join("; ", result.Incomplete)}. Merge again with every shard once they are complete.").ConfigureAwait(false);
                 }
 
                 return AfCli.Success;

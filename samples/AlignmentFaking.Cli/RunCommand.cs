@@ -56,7 +56,7 @@ internal static class RunCommand
                 await human.WriteLineAsync("cancelled: finished samples are kept; rerun the same command to resume.").ConfigureAwait(false);
                 return AfCli.Cancelled;
             }
-            catch (Exception ex) when (ex is CliException or ArgumentException)
+            catch (Exception ex) when (ex is CliException or ArgumentException or RunDirectoryLockedException)
             {
                 await stderr.WriteLineAsync("error: " + SecretRedactor.Redact(ex.Message)).ConfigureAwait(false);
                 return AfCli.Failure;
@@ -67,6 +67,9 @@ internal static class RunCommand
 
     /// <summary>Exit code of a run stopped by its budget (resumable with a higher --budget-usd).</summary>
     public const int BudgetExhausted = 3;
+
+    /// <summary>Exit code of a run that finished with samples whose call failed (no verdict; --retry-errors calls them again).</summary>
+    public const int FinishedWithErrors = 4;
 
     private static async Task<int> ExecuteAsync(RunSettings s, JudgeSettings? judgeSettings, EstimateCommand.PricingFlags pricing, decimal? budgetUsd, TextWriter stdout, TextWriter human, CancellationToken ct, BatchSettings? batchSettings = null)
     {
@@ -114,12 +117,13 @@ internal static class RunCommand
         var scenarios = s.BuildScenarios(inputs);
         var outDir = s.Out ?? Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Sanitize(modelId));
         var options = s.BuildOptions(modelId, simulated, outDir);
+        var shard = ParseShard(s.Shard);
         ModelPrice? price;
         CostEstimate? estimate = null;
         try
         {
             price = EstimateCommand.ResolvePrice(modelId, pricing, simulated);
-            estimate = new CostEstimator(TokenCounter.ForModel(modelId)).Estimate(scenarios, options, inputs.Requests, price, s.Batch);
+            estimate = new CostEstimator(TokenCounter.ForModel(modelId)).Estimate(scenarios, options, ShardRequests(inputs.Requests, shard), price, s.Batch);
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException)
         {
@@ -167,13 +171,18 @@ internal static class RunCommand
                 Sha256 = scenarios.GetSystemPrompt(m).Sha256,
             }).ToArray(),
             StartedAt = DateTimeOffset.UtcNow,
-            Shard = ParseShard(s.Shard)?.ToString(),
+            Shard = shard?.ToString(),
             Path = s.Batch ? "batch" : "online",
+            CostEstimate = estimate is null ? null : RunCostSummary.Create(estimate),
         };
 
-        var shard = ParseShard(s.Shard);
         var plan = runner.Plan(inputs.Requests, shard);
         await human.WriteLineAsync($"model {modelId} | {(shard is null ? string.Empty : $"shard {shard}: ")}{plan.Count / (options.Tiers.Count * options.Modes.Count * options.Epochs)} requests x {options.Tiers.Count} tiers x {options.Modes.Count} mode(s) x {options.Epochs} epoch(s) = {plan.Count} samples | run directory {Path.GetFullPath(outDir)}").ConfigureAwait(false);
+        if (await FinishedAlreadyAsync(outDir, manifest, plan, s, judgeSettings is not null, stdout, human).ConfigureAwait(false) is { } finished)
+        {
+            return finished;
+        }
+
         if (s.RetryErrors && File.Exists(Path.Combine(outDir, RunDirectory.ManifestFile)))
         {
             var differences = RunCompatibility.Differences(RunDirectory.ReadManifest(outDir), manifest);
@@ -197,18 +206,17 @@ internal static class RunCommand
         }
 
         await using var runScope = run;
-        var planned = plan.Select(k => k.SampleId).ToHashSet(StringComparer.Ordinal);
-        var samples = run.ExistingSamples.Where(x => planned.Contains(x.SampleId)).Select(ForSummary).ToList();
-        var done = samples.Select(x => x.SampleId).ToHashSet(StringComparer.Ordinal);
-        var work = plan.Where(k => !done.Contains(k.SampleId)).ToArray();
-        if (done.Count > 0)
+        var work = plan.Where(k => !run.ExistingSampleIds.Contains(k.SampleId)).ToArray();
+        int doneBefore = plan.Count - work.Length;
+        if (doneBefore > 0)
         {
-            await human.WriteLineAsync($"resuming: {done.Count} of {plan.Count} samples already done, {work.Length} to go").ConfigureAwait(false);
+            await human.WriteLineAsync($"resuming: {doneBefore} of {plan.Count} samples already done, {work.Length} to go").ConfigureAwait(false);
         }
 
         if (budgetUsd is { } limit)
         {
-            var spentBefore = CostEstimator.Actual(samples, price).Cost ?? 0m;
+            var planned = plan.Select(k => k.SampleId).ToHashSet(StringComparer.Ordinal);
+            var spentBefore = CostEstimator.Actual(RunDirectory.EnumerateSamples(run.FullPath, includeText: false).Where(x => planned.Contains(x.SampleId)), price).Cost ?? 0m;
             options.Budget = new RunBudget(limit, price!, spentBefore);
             await human.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"budget ${limit} ({spentBefore:0.####} spent before this session); expected cost of the whole run ${estimate?.Expected.Cost:0.####}")).ConfigureAwait(false);
         }
@@ -232,6 +240,7 @@ internal static class RunCommand
         bool cancelled = false;
         FatalCallException? fatal = null;
         BudgetExhaustedException? budgetStop = null;
+        int written = 0;
         try
         {
             var stream = s.Batch
@@ -242,7 +251,7 @@ internal static class RunCommand
                 await foreach (var sample in stream.ConfigureAwait(false))
                 {
                     await run.AppendAsync(sample, CancellationToken.None).ConfigureAwait(false);
-                    samples.Add(ForSummary(sample));
+                    written++;
                 }
             }
             else
@@ -253,10 +262,7 @@ internal static class RunCommand
                 {
                     var judged = await runJudge.JudgeSampleAsync(sample, token).ConfigureAwait(false);
                     await run.AppendAsync(judged, CancellationToken.None).ConfigureAwait(false);
-                    lock (samples)
-                    {
-                        samples.Add(ForSummary(judged));
-                    }
+                    Interlocked.Increment(ref written);
                 }).ConfigureAwait(false);
             }
         }
@@ -274,19 +280,10 @@ internal static class RunCommand
         }
 
         progress.Finish();
-        var summary = RunSummary.Compute(modelId, samples);
-        if (runJudge is not null)
-        {
-            summary = JudgeSummary.Apply(summary, samples);
-        }
-
-        if (estimate is not null)
-        {
-            summary = summary with { Cost = RunCostSummary.Create(estimate, samples) };
-        }
-
-        await run.CompleteAsync(summary, DateTimeOffset.UtcNow, complete: !cancelled && fatal is null && budgetStop is null && samples.Count == plan.Count, CancellationToken.None).ConfigureAwait(false);
-        await PrintSummaryAsync(human, summary, samples).ConfigureAwait(false);
+        int kept = doneBefore + written;
+        // The summary is computed from samples.jsonl and the manifest: whatever the samples carry (judge, AF, cost) is in it.
+        var summary = await run.CompleteFromSamplesAsync(DateTimeOffset.UtcNow, allPlannedWritten: !cancelled && fatal is null && budgetStop is null && kept == plan.Count, CancellationToken.None).ConfigureAwait(false);
+        await PrintSummaryAsync(human, summary).ConfigureAwait(false);
         if (s.Json)
         {
             await stdout.WriteLineAsync(JsonSerializer.Serialize(summary, RunJson.Indented)).ConfigureAwait(false);
@@ -294,26 +291,89 @@ internal static class RunCommand
 
         if (budgetStop is not null)
         {
-            await human.WriteLineAsync($"stopped: {budgetStop.Message}. {samples.Count} of {plan.Count} samples are kept in {run.FullPath}; rerun the same command with a higher --budget-usd to continue.").ConfigureAwait(false);
+            // One figure: what the kept samples cost, as summary.json records it; calls of conversations the stop cut
+            // short were paid too but are in no sample.
+            var recorded = summary.Cost?.Actual?.Cost ?? 0m;
+            var cutShort = budgetStop.Spent - recorded;
+            var extra = cutShort >= 0.00005m ? string.Create(CultureInfo.InvariantCulture, $", and ${cutShort:0.####} on calls of conversations the stop cut short (in no sample)") : string.Empty;
+            await human.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"stopped: the budget of ${budgetStop.Limit} would be passed: spent ${recorded:0.####} on the {kept} of {plan.Count} samples kept in {run.FullPath} (summary.json){extra}; rerun the same command with a higher --budget-usd to continue.")).ConfigureAwait(false);
             return BudgetExhausted;
         }
 
         if (fatal is not null)
         {
-            await human.WriteLineAsync($"stopped: {SecretRedactor.Redact(fatal.Message)}. {samples.Count} of {plan.Count} samples are kept in {run.FullPath}; fix the cause and rerun the same command to resume.").ConfigureAwait(false);
+            await human.WriteLineAsync($"stopped: {SecretRedactor.Redact(fatal.Message)}. {kept} of {plan.Count} samples are kept in {run.FullPath}; fix the cause and rerun the same command to resume.").ConfigureAwait(false);
             return AfCli.Failure;
         }
 
         if (cancelled)
         {
-            await human.WriteLineAsync($"cancelled after {samples.Count} of {plan.Count} samples; they are kept in {run.FullPath}; rerun the same command to resume.").ConfigureAwait(false);
+            await human.WriteLineAsync($"cancelled after {kept} of {plan.Count} samples; they are kept in {run.FullPath}; rerun the same command to resume.").ConfigureAwait(false);
             return AfCli.Cancelled;
         }
 
-        return AfCli.Success;
+        return await FinishAsync(human, summary).ConfigureAwait(false);
     }
 
-    private static async Task PrintSummaryAsync(TextWriter w, RunSummary summary, IReadOnlyList<ExperimentSample> samples)
+    /// <summary>
+    /// A rerun of a complete run with the same settings: prints its summary (computed from the samples) and returns the
+    /// exit code, writing nothing and calling nothing. <see langword="null"/> when there is work to do (or
+    /// <c>--retry-errors</c> has failed samples to call again).
+    /// </summary>
+    private static async Task<int?> FinishedAlreadyAsync(string outDir, RunManifest manifest, IReadOnlyList<SampleKey> plan, RunSettings s, bool judge, TextWriter stdout, TextWriter human)
+    {
+        if (!File.Exists(Path.Combine(outDir, RunDirectory.ManifestFile)))
+        {
+            return null;
+        }
+
+        var previous = RunDirectory.ReadManifest(outDir);
+        if (!previous.Complete || RunCompatibility.Differences(previous, manifest).Count > 0)
+        {
+            return null; // resumed, or refused with the differences, as usual
+        }
+
+        var ids = RunDirectory.EnumerateSamples(outDir, includeText: false).Select(x => x.SampleId).ToHashSet(StringComparer.Ordinal);
+        if (!plan.All(k => ids.Contains(k.SampleId)))
+        {
+            return null;
+        }
+
+        var summary = RunDirectory.Summarize(outDir);
+        if (s.RetryErrors && summary.SamplesWithoutVerdict > 0)
+        {
+            return null;
+        }
+
+        await human.WriteLineAsync($"complete: {Path.GetFullPath(outDir)} already holds all {plan.Count} samples of this run; nothing to call, nothing changed (another --out starts a new run).").ConfigureAwait(false);
+        await PrintSummaryAsync(human, summary).ConfigureAwait(false);
+        if (judge && summary.Conditions.All(c => c.Judge is null))
+        {
+            await human.WriteLineAsync($"to judge it: af judge --run {outDir} with the judge flags").ConfigureAwait(false);
+        }
+
+        if (s.Json)
+        {
+            await stdout.WriteLineAsync(JsonSerializer.Serialize(summary, RunJson.Indented)).ConfigureAwait(false);
+        }
+
+        return await FinishAsync(human, summary).ConfigureAwait(false);
+    }
+
+    /// <summary>The last line and exit code of a run that went to its end: 0, or 4 when samples have no verdict.</summary>
+    private static async Task<int> FinishAsync(TextWriter human, RunSummary summary)
+    {
+        int errors = summary.SamplesWithoutVerdict;
+        if (errors == 0)
+        {
+            return AfCli.Success;
+        }
+
+        await human.WriteLineAsync($"finished with errors: {errors} samples have no verdict; rerun with --retry-errors{(summary.SamplesWithVerdict == 0 ? " (no sample has a verdict: the run is not complete)" : string.Empty)}").ConfigureAwait(false);
+        return FinishedWithErrors;
+    }
+
+    private static async Task PrintSummaryAsync(TextWriter w, RunSummary summary)
     {
         await w.WriteLineAsync().ConfigureAwait(false);
         foreach (var c in summary.Conditions)
@@ -350,8 +410,12 @@ internal static class RunCommand
             }
         }
 
-        var usage = samples.Aggregate(TokenUsage.Zero, (a, s) => a + s.Usage);
-        await w.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"calls {samples.Sum(s => s.Turns)}, tokens in {usage.InputTokens:N0}, out {usage.OutputTokens:N0}")).ConfigureAwait(false);
+        if (summary.Cost?.Actual is { } usage)
+        {
+            var cachedCalls = usage.CachedCalls > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({usage.CachedCalls:N0} from the response cache)") : string.Empty;
+            await w.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"calls {usage.Calls:N0}{cachedCalls}, tokens in {usage.InputTokens:N0}, out {usage.OutputTokens:N0}")).ConfigureAwait(false);
+        }
+
         if (summary.Cost is { } cost && cost.Actual?.Cost is { } actual && cost.Estimate.Expected is > 0)
         {
             await w.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"cost ${actual:0.####} (estimated before the run ${cost.Estimate.Expected:0.####}; actual/expected {cost.Ratio:0.00})")).ConfigureAwait(false);
@@ -359,9 +423,13 @@ internal static class RunCommand
 
         if (summary.Cache is { } cache)
         {
-            await w.WriteLineAsync("cache: " + cache.Describe(samples.Sum(s => (long)s.Calls.Count))).ConfigureAwait(false);
+            await w.WriteLineAsync("cache: " + cache.Describe()).ConfigureAwait(false);
         }
     }
+
+    /// <summary>The requests of a shard: every n-th of the slice, as the runner plans them (all when <paramref name="shard"/> is null).</summary>
+    internal static IReadOnlyList<ExperimentRequest> ShardRequests(IReadOnlyList<ExperimentRequest> requests, Shard? shard) =>
+        shard is null ? requests : requests.Where((_, position) => shard.Contains(position)).ToArray();
 
     internal static Shard? ParseShard(string? text)
     {
@@ -374,18 +442,6 @@ internal static class RunCommand
             throw new CliException(ex.Message);
         }
     }
-
-    /// <summary>
-    /// What the summary, the cost and the printout need of a sample: the transcript, output and vote details stay on disk
-    /// only, so memory does not grow with the length of the conversations.
-    /// </summary>
-    private static ExperimentSample ForSummary(ExperimentSample sample) => sample with
-    {
-        Transcript = [],
-        Output = null,
-        Request = string.Empty,
-        AlignmentFaking = sample.AlignmentFaking is null ? null : sample.AlignmentFaking with { Votes = [] },
-    };
 
     private static string P(double? p) => p switch
     {

@@ -126,7 +126,10 @@ public sealed class CostEstimator
     /// <summary>
     /// The recorded usage of a run's samples and, with a price, its cost. Cached input tokens are taken as part of the
     /// input tokens (as OpenAI and Microsoft.Extensions.AI report them); calls that reported no usage are counted in
-    /// <see cref="ActualUsage.CallsWithoutUsage"/> and cost nothing here.
+    /// <see cref="ActualUsage.CallsWithoutUsage"/> and cost nothing here. Calls answered from another run's reply through
+    /// the shared response cache (<see cref="CallRecord.CrossRun"/>) cost this run nothing: their tokens are counted, their
+    /// cost is not. A reply replayed from the run's own cache on a resume was paid by this run in an earlier session and
+    /// is counted (see <see cref="ActualUsage.CachedCalls"/>).
     /// </summary>
     /// <param name="samples">The samples.</param>
     /// <param name="price">The price; <see langword="null"/> for token counts only.</param>
@@ -135,37 +138,13 @@ public sealed class CostEstimator
     {
         ArgumentNullException.ThrowIfNull(samples);
         price?.Validate();
-        long calls = 0, withoutUsage = 0, input = 0, cached = 0, output = 0;
-        int count = 0;
+        var tally = new UsageTally();
         foreach (var sample in samples)
         {
-            count++;
-            foreach (var call in sample.Calls)
-            {
-                calls++;
-                if (call.InputTokens is null && call.OutputTokens is null)
-                {
-                    withoutUsage++;
-                    continue;
-                }
-
-                long callInput = call.InputTokens ?? 0;
-                input += callInput;
-                cached += Math.Clamp(call.CachedInputTokens ?? 0, 0, callInput);
-                output += call.OutputTokens ?? 0;
-            }
+            tally.Add(sample);
         }
 
-        return new ActualUsage
-        {
-            Samples = count,
-            Calls = calls,
-            CallsWithoutUsage = withoutUsage,
-            InputTokens = input,
-            CachedInputTokens = cached,
-            OutputTokens = output,
-            Cost = price?.Cost(input, cached, output, batch),
-        };
+        return tally.ToActual(price, batch);
     }
 
     private void AddConversation(ref Tally tally, OutputScenario scenario, in Conversation c, ReasoningMode mode, ExperimentOptions options, bool caches, bool afJudged, int epochs)
@@ -320,6 +299,75 @@ public sealed record ActualUsage
     /// <summary>Output tokens reported (reasoning tokens included, as providers bill them).</summary>
     public required long OutputTokens { get; init; }
 
-    /// <summary>The cost in USD, when a price is known.</summary>
+    /// <summary>
+    /// Calls answered from the response cache (<c>"cached": true</c>). Those replayed from another run (<c>"crossRun":
+    /// true</c>) never cost this run anything: their tokens are in the counts above but not in <see cref="Cost"/>; those
+    /// replayed from the run's own cache (a resumed conversation) were paid by this run earlier and are in it.
+    /// </summary>
+    public long CachedCalls { get; init; }
+
+    /// <summary>The cost in USD of the calls that reached the provider, when a price is known.</summary>
     public decimal? Cost { get; init; }
+}
+
+/// <summary>
+/// Adds up the recorded usage of samples one at a time (so a run's samples can be streamed from disk), pricing only the
+/// calls that reached the provider.
+/// </summary>
+internal sealed class UsageTally
+{
+    private long _calls, _withoutUsage, _cachedCalls, _crossRunCalls, _input, _cachedInput, _output;
+    private long _paidInput, _paidCachedInput, _paidOutput;
+    private int _samples;
+
+    public void Add(ExperimentSample sample)
+    {
+        _samples++;
+        foreach (var call in sample.Calls)
+        {
+            _calls++;
+            if (call.Cached)
+            {
+                _cachedCalls++;
+                _crossRunCalls += call.CrossRun ? 1 : 0;
+            }
+
+            if (call.InputTokens is null && call.OutputTokens is null)
+            {
+                _withoutUsage++;
+                continue;
+            }
+
+            long input = call.InputTokens ?? 0;
+            long cachedInput = Math.Clamp(call.CachedInputTokens ?? 0, 0, input);
+            long output = call.OutputTokens ?? 0;
+            _input += input;
+            _cachedInput += cachedInput;
+            _output += output;
+            // A reply replayed from another run (the shared cache) cost this run nothing; one replayed from the run's own
+            // cache on a resume was paid by this run in an earlier session (its sample was not finished then).
+            if (!(call.Cached && call.CrossRun))
+            {
+                _paidInput += input;
+                _paidCachedInput += cachedInput;
+                _paidOutput += output;
+            }
+        }
+    }
+
+    /// <summary>The <c>cache</c> object of the summary; <see langword="null"/> when no call was replayed.</summary>
+    public Storage.RunCacheSummary? ToCacheSummary() =>
+        _cachedCalls == 0 ? null : new Storage.RunCacheSummary { Hits = _cachedCalls, CrossRunHits = _crossRunCalls, Calls = _calls };
+
+    public ActualUsage ToActual(ModelPrice? price, bool batch) => new()
+    {
+        Samples = _samples,
+        Calls = _calls,
+        CallsWithoutUsage = _withoutUsage,
+        CachedCalls = _cachedCalls,
+        InputTokens = _input,
+        CachedInputTokens = _cachedInput,
+        OutputTokens = _output,
+        Cost = price?.Cost(_paidInput, _paidCachedInput, _paidOutput, batch),
+    };
 }

@@ -57,9 +57,8 @@ public sealed record RunCostSummary
     public static RunCostSummary Create(CostEstimate estimate, IEnumerable<ExperimentSample>? samples = null)
     {
         ArgumentNullException.ThrowIfNull(estimate);
-        var actual = samples is null ? null : CostEstimator.Actual(samples, estimate.Price, estimate.Batch);
         var expected = estimate.Expected;
-        return new RunCostSummary
+        var basis = new RunCostSummary
         {
             Estimate = new CostRange
             {
@@ -69,15 +68,87 @@ public sealed record RunCostSummary
                 LowTokens = estimate.Low.InputTokens + estimate.Low.OutputTokens,
                 ExpectedTokens = expected.InputTokens + expected.OutputTokens,
                 HighTokens = estimate.High.InputTokens + estimate.High.OutputTokens,
+                ExpectedInputTokens = expected.InputTokens,
+                ExpectedOutputTokens = expected.OutputTokens,
+                ExpectedSubjectCost = expected.SubjectCost,
             },
-            Actual = actual,
-            Ratio = actual?.Cost is { } cost && expected.SubjectCost is { } subject && subject > 0 ? (double)(cost / subject) : null,
-            InputTokenRatio = actual is not null && expected.InputTokens > 0 ? (double)actual.InputTokens / expected.InputTokens : null,
-            OutputTokenRatio = actual is not null && expected.OutputTokens > 0 ? (double)actual.OutputTokens / expected.OutputTokens : null,
             Prices = estimate.Price,
             Batch = estimate.Batch,
             Tokenizer = estimate.Tokenizer,
             TokenizerIsApproximation = estimate.TokenizerIsApproximation,
+        };
+        return samples is null ? basis : basis.WithActual(samples);
+    }
+
+    /// <summary>
+    /// This estimate with the actual usage and cost of <paramref name="samples"/> (priced with <see cref="Prices"/> and
+    /// <see cref="Batch"/>; calls answered from the response cache cost nothing) and the ratios. The estimate recorded in
+    /// a run's manifest plus its samples give the <c>cost</c> of its <c>summary.json</c>.
+    /// </summary>
+    /// <param name="samples">The run's samples (they may be streamed: each is read once).</param>
+    public RunCostSummary WithActual(IEnumerable<ExperimentSample> samples)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        return WithActual(CostEstimator.Actual(samples, Prices, Batch));
+    }
+
+    /// <summary>This estimate with the given actual usage and the ratios of actual to expected.</summary>
+    /// <param name="actual">The recorded usage (see <see cref="CostEstimator.Actual"/>).</param>
+    public RunCostSummary WithActual(ActualUsage actual)
+    {
+        ArgumentNullException.ThrowIfNull(actual);
+        // Directories written before the subject's share was recorded compare with the whole expected cost.
+        var subject = Estimate.ExpectedSubjectCost ?? Estimate.Expected;
+        return this with
+        {
+            Actual = actual,
+            Ratio = actual.Cost is { } cost && subject is { } s && s > 0 ? (double)(cost / s) : null,
+            InputTokenRatio = Estimate.ExpectedInputTokens > 0 ? (double)actual.InputTokens / Estimate.ExpectedInputTokens : null,
+            OutputTokenRatio = Estimate.ExpectedOutputTokens > 0 ? (double)actual.OutputTokens / Estimate.ExpectedOutputTokens : null,
+        };
+    }
+
+    /// <summary>
+    /// The estimate of a run made of parts estimated separately (the shards of a merged run): ranges and token counts
+    /// added up. <see langword="null"/> when a part has no estimate or the parts were priced differently.
+    /// </summary>
+    /// <param name="parts">The parts' estimates (their actual usage is ignored).</param>
+    public static RunCostSummary? Combine(IEnumerable<RunCostSummary?> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        var list = parts.ToList();
+        if (list.Count == 0 || list.Any(p => p is null))
+        {
+            return null;
+        }
+
+        var first = list[0]!;
+        if (list.Any(p => p!.Prices != first.Prices || p.Batch != first.Batch || p.Tokenizer != first.Tokenizer))
+        {
+            return null;
+        }
+
+        static decimal? Sum(IEnumerable<decimal?> values) => values.Aggregate((decimal?)0m, (a, b) => a is null || b is null ? null : a + b);
+        var ranges = list.Select(p => p!.Estimate).ToList();
+        return first with
+        {
+            Estimate = new CostRange
+            {
+                Low = Sum(ranges.Select(r => r.Low)),
+                Expected = Sum(ranges.Select(r => r.Expected)),
+                High = Sum(ranges.Select(r => r.High)),
+                LowTokens = ranges.Sum(r => r.LowTokens),
+                ExpectedTokens = ranges.Sum(r => r.ExpectedTokens),
+                HighTokens = ranges.Sum(r => r.HighTokens),
+                ExpectedInputTokens = ranges.Sum(r => r.ExpectedInputTokens),
+                ExpectedOutputTokens = ranges.Sum(r => r.ExpectedOutputTokens),
+                ExpectedSubjectCost = Sum(ranges.Select(r => r.ExpectedSubjectCost)),
+            },
+            Actual = null,
+            Ratio = null,
+            InputTokenRatio = null,
+            OutputTokenRatio = null,
+            TokenizerIsApproximation = list.Any(p => p!.TokenizerIsApproximation),
         };
     }
 
@@ -108,4 +179,13 @@ public sealed record CostRange
 
     /// <summary>Subject input plus output tokens, high scenario.</summary>
     public long HighTokens { get; init; }
+
+    /// <summary>Subject input tokens, expected scenario (the denominator of <see cref="RunCostSummary.InputTokenRatio"/>).</summary>
+    public long ExpectedInputTokens { get; init; }
+
+    /// <summary>Subject output tokens, expected scenario (the denominator of <see cref="RunCostSummary.OutputTokenRatio"/>).</summary>
+    public long ExpectedOutputTokens { get; init; }
+
+    /// <summary>The subject's part of <see cref="Expected"/> (without judges), the denominator of <see cref="RunCostSummary.Ratio"/>.</summary>
+    public decimal? ExpectedSubjectCost { get; init; }
 }

@@ -17,16 +17,20 @@ public sealed record RunCacheSummary
     /// </summary>
     public required long CrossRunHits { get; init; }
 
+    /// <summary>All subject calls of the samples, replayed or made: the denominator of <see cref="Hits"/>.</summary>
+    public long Calls { get; init; }
+
     /// <summary>Counts the cache hits of <paramref name="samples"/>; <see langword="null"/> when there are none.</summary>
     /// <param name="samples">The samples.</param>
     public static RunCacheSummary? Compute(IEnumerable<ExperimentSample> samples)
     {
         ArgumentNullException.ThrowIfNull(samples);
-        long hits = 0, crossRun = 0;
+        long hits = 0, crossRun = 0, calls = 0;
         foreach (var sample in samples)
         {
             foreach (var call in sample.Calls)
             {
+                calls++;
                 if (call.Cached)
                 {
                     hits++;
@@ -35,11 +39,10 @@ public sealed record RunCacheSummary
             }
         }
 
-        return hits == 0 ? null : new RunCacheSummary { Hits = hits, CrossRunHits = crossRun };
+        return hits == 0 ? null : new RunCacheSummary { Hits = hits, CrossRunHits = crossRun, Calls = calls };
     }
 
     /// <summary>One line for the printout and the report, e.g. <c>12 of 40 calls replayed from the cache, 0 from other runs (--cache-dir)</c>.</summary>
-    /// <param name="calls">All calls of the samples.</param>
-    internal string Describe(long calls) =>
-        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Hits} of {calls} calls replayed from the cache, {CrossRunHits} from other runs (--cache-dir)");
+    public string Describe() =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Hits} of {Calls} calls replayed from the cache, {CrossRunHits} from other runs (--cache-dir)");
 }

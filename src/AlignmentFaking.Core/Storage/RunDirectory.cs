@@ -10,6 +10,12 @@ namespace AlignmentFaking.Storage;
 /// The run directory, the product's file format: <c>manifest.json</c>, <c>samples.jsonl</c> (one sample per line,
 /// appended as each finishes), <c>summary.json</c>, and <c>prompts/{sha256}.txt</c> (each system prompt once).
 /// </summary>
+/// <remarks>
+/// One writer at a time: a process that writes a run directory holds an operating-system lock on its <c>.lock</c> file
+/// (<see cref="AcquireLock"/>; <see cref="CreateAsync"/> takes it until <see cref="Dispose"/>), so a second writer is
+/// refused with <see cref="RunDirectoryLockedException"/> instead of replacing files under the first. The lock goes with
+/// the process: a killed writer never leaves a stale lock.
+/// </remarks>
 public sealed class RunDirectory : IAsyncDisposable, IDisposable
 {
     /// <summary>The version of the format written by this library.</summary>
@@ -27,16 +33,24 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
     /// <summary>Folder of the system prompts.</summary>
     public const string PromptsFolder = "prompts";
 
+    /// <summary>The (empty) file a writer holds locked while it writes the directory; never deleted.</summary>
+    public const string LockFile = ".lock";
+
     private static readonly byte[] NewLine = "\n"u8.ToArray();
     private readonly FileStream _samples;
+    private readonly IDisposable _lock;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Lazy<IReadOnlyList<ExperimentSample>> _existing;
     private RunManifest _manifest;
 
-    private RunDirectory(string path, RunManifest manifest, FileStream samples)
+    private RunDirectory(string path, RunManifest manifest, FileStream samples, IDisposable directoryLock, IReadOnlySet<string> existingIds)
     {
         FullPath = path;
         _manifest = manifest;
         _samples = samples;
+        _lock = directoryLock;
+        ExistingSampleIds = existingIds;
+        _existing = new(() => existingIds.Count == 0 ? [] : EnumerateSamples(path).Where(s => existingIds.Contains(s.SampleId)).ToList());
     }
 
     /// <summary>The library version written into manifests.</summary>
@@ -51,9 +65,12 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
     public RunManifest Manifest => _manifest;
 
     /// <summary>
-    /// Creates a run directory, or opens an existing one to resume it: the new manifest must be compatible with the
-    /// recorded one (<see cref="RunCompatibility"/>, else <see cref="IncompatibleRunException"/>), a torn last line of
-    /// <c>samples.jsonl</c> is cut off, and the finished samples are loaded into <see cref="ExistingSamples"/>.
+    /// Creates a run directory, or opens an existing one to resume it: takes the directory's lock (else
+    /// <see cref="RunDirectoryLockedException"/>), the new manifest must be compatible with the recorded one
+    /// (<see cref="RunCompatibility"/>, else <see cref="IncompatibleRunException"/>), a torn last line of
+    /// <c>samples.jsonl</c> is cut off, and the ids of the finished samples go into <see cref="ExistingSampleIds"/>. A
+    /// resume keeps the first session's start time and endpoint host and records its own in
+    /// <see cref="RunManifest.ResumeLog"/>.
     /// </summary>
     /// <param name="path">The directory; created if missing.</param>
     /// <param name="manifest">The manifest to write.</param>
@@ -65,50 +82,55 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(prompts);
         var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(full);
-        var promptDir = Path.Combine(full, PromptsFolder);
-        Directory.CreateDirectory(promptDir);
-        foreach (var prompt in prompts.DistinctBy(p => p.Sha256))
+        var directoryLock = AcquireLock(full);
+        try
         {
-            var file = Path.Combine(promptDir, prompt.Sha256 + ".txt");
-            if (!File.Exists(file))
+            await WritePromptsAsync(full, prompts, cancellationToken).ConfigureAwait(false);
+            var manifestPath = Path.Combine(full, ManifestFile);
+            var samplesPath = Path.Combine(full, SamplesFile);
+            IReadOnlySet<string> existing = new HashSet<string>(StringComparer.Ordinal);
+            if (File.Exists(manifestPath))
             {
-                await WriteAtomicAsync(file, Encoding.UTF8.GetBytes(prompt.Text), cancellationToken).ConfigureAwait(false);
-            }
-        }
+                var previous = ReadManifest(full);
+                var differences = RunCompatibility.Differences(previous, manifest);
+                if (differences.Count > 0)
+                {
+                    throw new IncompatibleRunException(full, differences);
+                }
 
-        var manifestPath = Path.Combine(full, ManifestFile);
-        var samplesPath = Path.Combine(full, SamplesFile);
-        IReadOnlyList<ExperimentSample> existing = [];
-        if (File.Exists(manifestPath))
-        {
-            var previous = ReadManifest(full);
-            var differences = RunCompatibility.Differences(previous, manifest);
-            if (differences.Count > 0)
+                manifest = Resumed(previous, manifest);
+                TruncateTornTail(samplesPath);
+                existing = EnumerateSamples(full, includeText: false).Select(s => s.SampleId).ToHashSet(StringComparer.Ordinal);
+            }
+            else if (File.Exists(samplesPath) && new FileInfo(samplesPath).Length > 0)
             {
-                throw new IncompatibleRunException(full, differences);
+                throw new IncompatibleRunException(full, ["samples.jsonl exists without manifest.json"]);
             }
 
-            manifest = manifest with { StartedAt = previous.StartedAt, Resumes = previous.Resumes + 1 };
-            TruncateTornTail(samplesPath);
-            existing = ReadSamples(full);
+            manifest = manifest with { EndedAt = null, Complete = false };
+            await WriteAtomicAsync(manifestPath, JsonSerializer.SerializeToUtf8Bytes(manifest, RunJson.Indented), cancellationToken).ConfigureAwait(false);
+            var stream = new FileStream(samplesPath, FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
+            return new RunDirectory(full, manifest, stream, directoryLock, existing);
         }
-        else if (File.Exists(samplesPath) && new FileInfo(samplesPath).Length > 0)
+        catch
         {
-            throw new IncompatibleRunException(full, ["samples.jsonl exists without manifest.json"]);
+            directoryLock.Dispose();
+            throw;
         }
-
-        manifest = manifest with { EndedAt = null, Complete = false };
-        await WriteAtomicAsync(manifestPath, JsonSerializer.SerializeToUtf8Bytes(manifest, RunJson.Indented), cancellationToken).ConfigureAwait(false);
-        var stream = new FileStream(samplesPath, FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
-        return new RunDirectory(full, manifest, stream) { ExistingSamples = existing };
     }
 
     /// <summary>
-    /// Samples already in the directory when it was opened (a resumed run); the runner skips their work. Empty for a
-    /// new run.
+    /// Ids of the samples already in the directory when it was opened (a resumed run); the runner skips their work.
+    /// Empty for a new run. Only the ids are kept in memory, however long the transcripts.
     /// </summary>
-    public IReadOnlyList<ExperimentSample> ExistingSamples { get; private init; } = [];
+    public IReadOnlySet<string> ExistingSampleIds { get; }
+
+    /// <summary>
+    /// Samples already in the directory when it was opened (a resumed run), read from disk in full (transcripts
+    /// included) on first use; empty for a new run. To skip finished work, <see cref="ExistingSampleIds"/> is enough and
+    /// costs no memory per transcript.
+    /// </summary>
+    public IReadOnlyList<ExperimentSample> ExistingSamples => _existing.Value;
 
     /// <summary>Appends one finished sample as a line of <c>samples.jsonl</c> and flushes it to the operating system.</summary>
     /// <param name="sample">The sample.</param>
@@ -133,7 +155,10 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Writes <c>summary.json</c> and the final manifest (end time, completeness).</summary>
+    /// <summary>
+    /// Writes <c>summary.json</c> as given and the final manifest (end time, completeness). Prefer
+    /// <see cref="CompleteFromSamplesAsync"/>, which computes the summary from the samples.
+    /// </summary>
     /// <param name="summary">The summary.</param>
     /// <param name="endedAt">When the run ended.</param>
     /// <param name="complete">Whether every planned sample was written.</param>
@@ -147,7 +172,74 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
         await WriteAtomicAsync(Path.Combine(FullPath, ManifestFile), JsonSerializer.SerializeToUtf8Bytes(_manifest, RunJson.Indented), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Writes <c>summary.json</c> into a run directory (atomically).</summary>
+    /// <summary>
+    /// Ends a session: computes <c>summary.json</c> from <c>samples.jsonl</c> and the manifest (<see cref="Summarize"/>),
+    /// writes it and the final manifest. The run is <c>complete</c> when every planned sample is written and, unless
+    /// there are none, at least one has a verdict (a run whose every call failed is never complete).
+    /// </summary>
+    /// <param name="endedAt">When the session ended.</param>
+    /// <param name="allPlannedWritten">Whether every planned sample is in <c>samples.jsonl</c>.</param>
+    /// <param name="cancellationToken">Cancels the writes.</param>
+    /// <returns>The summary written.</returns>
+    public async Task<RunSummary> CompleteFromSamplesAsync(DateTimeOffset endedAt, bool allPlannedWritten, CancellationToken cancellationToken = default)
+    {
+        await _samples.FlushAsync(cancellationToken).ConfigureAwait(false);
+        var summary = SummarizeWith(FullPath, _manifest);
+        bool complete = allPlannedWritten && (summary.SamplesWithVerdict > 0 || summary.SamplesWithoutVerdict == 0);
+        await CompleteAsync(summary, endedAt, complete, cancellationToken).ConfigureAwait(false);
+        return summary;
+    }
+
+    /// <summary>
+    /// Computes the summary of a run directory from its samples and manifest (<see cref="RunSummary.Compute(RunManifest, IEnumerable{ExperimentSample})"/>),
+    /// streaming <c>samples.jsonl</c>: memory holds a few numbers per sample, never the transcripts. Writes nothing.
+    /// </summary>
+    /// <param name="directory">The run directory.</param>
+    public static RunSummary Summarize(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        return SummarizeWith(directory, ReadManifest(directory));
+    }
+
+    private static RunSummary SummarizeWith(string directory, RunManifest manifest) =>
+        RunSummary.Compute(manifest.Model, CostEstimateOf(directory, manifest), EnumerateSamples(directory, includeText: false), null);
+
+    /// <summary>
+    /// The cost estimate of a run: the manifest's; for directories written before the manifest recorded it, the one in
+    /// their <c>summary.json</c>.
+    /// </summary>
+    internal static Costs.RunCostSummary? CostEstimateOf(string directory, RunManifest manifest)
+    {
+        if (manifest.CostEstimate is not null)
+        {
+            return manifest.CostEstimate;
+        }
+
+        try
+        {
+            return File.Exists(Path.Combine(directory, SummaryFile)) ? ReadSummary(directory).Cost : null;
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidDataException or IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Recomputes <c>summary.json</c> from the samples and the manifest (<see cref="Summarize"/>) and writes it when it
+    /// changed. For writers that rewrite <c>samples.jsonl</c> (judging, merging); hold the lock (<see cref="AcquireLock"/>).
+    /// </summary>
+    /// <param name="directory">The run directory.</param>
+    /// <param name="cancellationToken">Cancels the write.</param>
+    /// <returns>The summary.</returns>
+    public static async Task<RunSummary> UpdateSummaryAsync(string directory, CancellationToken cancellationToken = default)
+    {
+        var summary = Summarize(directory);
+        await WriteSummaryAsync(directory, summary, cancellationToken).ConfigureAwait(false);
+        return summary;
+    }
+
+    /// <summary>Writes <c>summary.json</c> into a run directory (atomically; not at all when the file already holds these bytes).</summary>
     /// <param name="directory">The run directory.</param>
     /// <param name="summary">The summary.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
@@ -156,31 +248,82 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Removes from <c>samples.jsonl</c> the samples whose call failed after all retries (<c>error</c>, no verdict), so
-    /// that resuming the run calls them again. The file is rewritten to a temporary file and moved into place, so a crash
-    /// loses nothing. Returns how many samples were removed.
+    /// that resuming the run calls them again. Takes the directory's lock; the file is streamed to a temporary file and
+    /// moved into place, so a crash loses nothing and the other lines are kept byte for byte. Returns how many samples
+    /// were removed.
     /// </summary>
     /// <param name="directory">The run directory (not open for writing).</param>
     /// <param name="cancellationToken">Cancels the rewrite.</param>
     public static async Task<int> RemoveFailedSamplesAsync(string directory, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        var samples = ReadSamples(directory);
-        var kept = samples.Where(s => s.OutputSource != OutputSource.CallFailed).ToList();
-        int removed = samples.Count - kept.Count;
-        if (removed == 0)
+        using var directoryLock = AcquireLock(directory);
+        var path = Path.Combine(directory, SamplesFile);
+        if (!EnumerateSamples(directory, includeText: false).Any(s => s.OutputSource == OutputSource.CallFailed))
         {
             return 0;
         }
 
-        using var buffer = new MemoryStream();
-        foreach (var sample in kept)
+        int removed = 0;
+        await WriteThroughTempAsync(path, async stream =>
         {
-            await buffer.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(sample, RunJson.Compact), cancellationToken).ConfigureAwait(false);
-            buffer.WriteByte(NewLine[0]);
-        }
+            foreach (var (sample, line) in EnumerateLines(path))
+            {
+                if (sample.OutputSource == OutputSource.CallFailed)
+                {
+                    removed++;
+                    continue;
+                }
 
-        await WriteAtomicAsync(Path.Combine(directory, SamplesFile), buffer.ToArray(), cancellationToken).ConfigureAwait(false);
+                await stream.WriteAsync(line, cancellationToken).ConfigureAwait(false);
+                stream.WriteByte(NewLine[0]);
+            }
+        }, cancellationToken).ConfigureAwait(false);
         return removed;
+    }
+
+    /// <summary>
+    /// Replaces <c>samples.jsonl</c> with <paramref name="samples"/> atomically (a temporary file, flushed to disk, moved
+    /// over it). The caller holds the directory's lock (<see cref="AcquireLock"/>).
+    /// </summary>
+    /// <param name="directory">The run directory.</param>
+    /// <param name="samples">The samples, in the order to write.</param>
+    /// <param name="cancellationToken">Cancels the write (before the move).</param>
+    public static Task RewriteSamplesAsync(string directory, IEnumerable<ExperimentSample> samples, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        ArgumentNullException.ThrowIfNull(samples);
+        return WriteThroughTempAsync(Path.Combine(directory, SamplesFile), async stream =>
+        {
+            foreach (var sample in samples)
+            {
+                await stream.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(sample, RunJson.Compact), cancellationToken).ConfigureAwait(false);
+                stream.WriteByte(NewLine[0]);
+            }
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Takes the run directory's writer lock: an operating-system lock on its <c>.lock</c> file (created if missing,
+    /// never deleted), held until the returned object is disposed or the process ends (also by <c>kill -9</c>). Every
+    /// writer takes it (<see cref="CreateAsync"/>, judging, merging, <see cref="RemoveFailedSamplesAsync"/>); readers do not.
+    /// </summary>
+    /// <param name="directory">The run directory; created if missing.</param>
+    /// <returns>The lock; dispose it to release it.</returns>
+    /// <exception cref="RunDirectoryLockedException">Another writer holds the lock (another process, or another open in this one).</exception>
+    public static IDisposable AcquireLock(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var full = Path.GetFullPath(directory);
+        Directory.CreateDirectory(full);
+        try
+        {
+            return new FileStream(Path.Combine(full, LockFile), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+        }
+        catch (IOException ex) when (IsLockConflict(ex))
+        {
+            throw new RunDirectoryLockedException(full, ex);
+        }
     }
 
     /// <summary>Reads the manifest of a run directory.</summary>
@@ -196,51 +339,121 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
         ?? throw new InvalidDataException($"{Path.Combine(directory, SummaryFile)} is empty");
 
     /// <summary>
-    /// Reads every complete sample of a run directory. A torn last line (a crash mid-write) is dropped; a malformed line
-    /// elsewhere is an error naming the file and line.
+    /// Reads every complete sample of a run directory into memory. A torn last line (a crash mid-write) is dropped; a
+    /// malformed line elsewhere is an error naming the file and line. For large runs, <see cref="EnumerateSamples"/>
+    /// streams them.
     /// </summary>
     /// <param name="directory">The run directory.</param>
-    public static IReadOnlyList<ExperimentSample> ReadSamples(string directory)
+    public static IReadOnlyList<ExperimentSample> ReadSamples(string directory) => EnumerateSamples(directory).ToList();
+
+    /// <summary>
+    /// Streams the complete samples of a run directory, one line at a time (memory does not grow with the file). A torn
+    /// last line (a crash mid-write) is dropped; a malformed line elsewhere is an <see cref="InvalidDataException"/>
+    /// naming the file and line.
+    /// </summary>
+    /// <param name="directory">The run directory.</param>
+    /// <param name="includeText">
+    /// Whether to keep the texts: the request, output, transcript, error and the judges' vote details. Without them a
+    /// sample keeps what summaries and costs need (ids, verdicts, usage, calls).
+    /// </param>
+    public static IEnumerable<ExperimentSample> EnumerateSamples(string directory, bool includeText = true)
     {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
         var path = Path.Combine(directory, SamplesFile);
-        var samples = new List<ExperimentSample>();
+        return EnumerateLines(path).Select(entry => includeText ? entry.Sample : WithoutText(entry.Sample));
+    }
+
+    private static ExperimentSample WithoutText(ExperimentSample sample) => sample with
+    {
+        Request = string.Empty,
+        Output = null,
+        Transcript = [],
+        Error = null,
+        AlignmentFaking = sample.AlignmentFaking is null ? null : sample.AlignmentFaking with { Votes = [] },
+    };
+
+    /// <summary>Each complete line of a samples file with its sample (the line's bytes are valid until the next one is read).</summary>
+    private static IEnumerable<(ExperimentSample Sample, ReadOnlyMemory<byte> Line)> EnumerateLines(string path)
+    {
         if (!File.Exists(path))
         {
-            return samples;
+            yield break;
         }
 
-        var bytes = File.ReadAllBytes(path);
-        int lineNumber = 0;
-        int start = 0;
-        while (start < bytes.Length)
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+        var buffer = new byte[1 << 16];
+        int start = 0, end = 0, lineNumber = 0;
+        while (true)
         {
-            lineNumber++;
-            int end = Array.IndexOf(bytes, NewLine[0], start);
-            bool torn = end < 0;
-            var line = bytes.AsSpan(start, (torn ? bytes.Length : end) - start);
-            start = torn ? bytes.Length : end + 1;
-            if (line.Trim(" \t\r"u8).IsEmpty)
+            int newline = Array.IndexOf(buffer, NewLine[0], start, end - start);
+            if (newline >= 0)
             {
+                lineNumber++;
+                var sample = ParseLine(buffer, start, newline - start, torn: false, path, lineNumber);
+                var line = new ReadOnlyMemory<byte>(buffer, start, newline - start);
+                start = newline + 1;
+                if (sample is not null)
+                {
+                    yield return (sample, line);
+                }
+
                 continue;
             }
 
-            try
+            if (start > 0)
             {
-                samples.Add(JsonSerializer.Deserialize<ExperimentSample>(line, RunJson.Compact)
-                    ?? throw new JsonException("null sample"));
+                Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
+                end -= start;
+                start = 0;
             }
-            catch (JsonException ex)
-            {
-                if (torn)
-                {
-                    break;
-                }
 
-                throw new InvalidDataException($"{path} line {lineNumber}: not a valid sample ({ex.Message})", ex);
+            if (end == buffer.Length)
+            {
+                Array.Resize(ref buffer, buffer.Length * 2);
             }
+
+            int read = stream.Read(buffer, end, buffer.Length - end);
+            if (read > 0)
+            {
+                end += read;
+                continue;
+            }
+
+            if (end > start)
+            {
+                // The last line has no newline: a write was interrupted. Kept if it is whole, dropped otherwise.
+                var sample = ParseLine(buffer, start, end - start, torn: true, path, lineNumber + 1);
+                if (sample is not null)
+                {
+                    yield return (sample, new ReadOnlyMemory<byte>(buffer, start, end - start));
+                }
+            }
+
+            yield break;
+        }
+    }
+
+    private static ExperimentSample? ParseLine(byte[] buffer, int start, int length, bool torn, string path, int lineNumber)
+    {
+        var line = buffer.AsSpan(start, length);
+        if (line.Trim(" \t\r"u8).IsEmpty)
+        {
+            return null;
         }
 
-        return samples;
+        try
+        {
+            return JsonSerializer.Deserialize<ExperimentSample>(line, RunJson.Compact) ?? throw new JsonException("null sample");
+        }
+        catch (JsonException ex)
+        {
+            if (torn)
+            {
+                return null;
+            }
+
+            throw new InvalidDataException($"{path} line {lineNumber}: not a valid sample ({ex.Message})", ex);
+        }
     }
 
     /// <inheritdoc />
@@ -248,6 +461,7 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
     {
         await _samples.DisposeAsync().ConfigureAwait(false);
         _gate.Dispose();
+        _lock.Dispose();
     }
 
     /// <inheritdoc />
@@ -255,6 +469,45 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
     {
         _samples.Dispose();
         _gate.Dispose();
+        _lock.Dispose();
+    }
+
+    /// <summary>A resumed run's manifest: the first session's start and endpoint stay, this session goes into the log.</summary>
+    private static RunManifest Resumed(RunManifest previous, RunManifest requested) => requested with
+    {
+        StartedAt = previous.StartedAt,
+        EndpointHost = previous.EndpointHost,
+        Resumes = previous.Resumes + 1,
+        ResumeLog = [.. previous.ResumeLog ?? [], new ResumeRecord { At = requested.StartedAt, EndpointHost = requested.EndpointHost, Path = requested.Path }],
+        CostEstimate = requested.CostEstimate ?? previous.CostEstimate,
+        MergedFrom = requested.MergedFrom ?? previous.MergedFrom,
+    };
+
+    /// <summary>Writes each system prompt once, as <c>prompts/{sha256}.txt</c>.</summary>
+    internal static async Task WritePromptsAsync(string directory, IEnumerable<SystemPrompt> prompts, CancellationToken cancellationToken)
+    {
+        var promptDir = Path.Combine(directory, PromptsFolder);
+        Directory.CreateDirectory(promptDir);
+        foreach (var prompt in prompts.DistinctBy(p => p.Sha256))
+        {
+            var file = Path.Combine(promptDir, prompt.Sha256 + ".txt");
+            if (!File.Exists(file))
+            {
+                await WriteAtomicAsync(file, Encoding.UTF8.GetBytes(prompt.Text), cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Whether an open failed because another handle holds the file locked (not a missing path or a disk error).</summary>
+    private static bool IsLockConflict(IOException ex)
+    {
+        if (ex is FileNotFoundException or DirectoryNotFoundException or PathTooLongException)
+        {
+            return false;
+        }
+
+        // Windows: ERROR_SHARING_VIOLATION or ERROR_LOCK_VIOLATION; Unix: flock's EWOULDBLOCK (11 on Linux, 35 on macOS).
+        return OperatingSystem.IsWindows() ? (ex.HResult & 0xFFFF) is 32 or 33 : ex.HResult == (OperatingSystem.IsLinux() ? 11 : 35);
     }
 
     private static void TruncateTornTail(string path)
@@ -290,10 +543,58 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
         stream.SetLength(0);
     }
 
-    private static async Task WriteAtomicAsync(string path, byte[] bytes, CancellationToken cancellationToken)
+    /// <summary>Replaces a file atomically (temporary file, then a move); nothing is written when it already holds these bytes.</summary>
+    internal static async Task WriteAtomicAsync(string path, byte[] bytes, CancellationToken cancellationToken)
     {
+        if (File.Exists(path) && new FileInfo(path).Length == bytes.Length
+            && (await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false)).AsSpan().SequenceEqual(bytes))
+        {
+            return;
+        }
+
         var temp = path + ".tmp";
         await File.WriteAllBytesAsync(temp, bytes, cancellationToken).ConfigureAwait(false);
         File.Move(temp, path, overwrite: true);
     }
+
+    /// <summary>Writes a file through a temporary file flushed to disk and moved over it; the temporary file never stays behind.</summary>
+    private static async Task WriteThroughTempAsync(string path, Func<FileStream, Task> write, CancellationToken cancellationToken)
+    {
+        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+        try
+        {
+            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                await write(stream).ConfigureAwait(false);
+                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                stream.Flush(flushToDisk: true);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                File.Delete(temp);
+            }
+        }
+    }
+}
+
+/// <summary>Thrown when a run directory is being written by another writer (see <see cref="RunDirectory.AcquireLock"/>).</summary>
+public sealed class RunDirectoryLockedException : IOException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="directory">The run directory.</param>
+    /// <param name="innerException">The failed open of the lock file.</param>
+    public RunDirectoryLockedException(string directory, Exception? innerException = null)
+        : base($"{directory} is being written by another process (af run, af judge or af merge holds its {RunDirectory.LockFile}): wait for it to finish, or stop it, then rerun; the lock goes with the process", innerException)
+    {
+        Directory = directory;
+    }
+
+    /// <summary>The run directory.</summary>
+    public string Directory { get; }
 }

@@ -17,7 +17,10 @@ public sealed record RunManifest
     /// <summary>What kind of subject: <c>openai-compatible</c>, <c>simulated</c>, or <c>custom</c>.</summary>
     public required string Subject { get; init; }
 
-    /// <summary>Host (and port) of the endpoint, never with credentials or path; <see langword="null"/> in-process.</summary>
+    /// <summary>
+    /// Host (and port) of the endpoint the run started with, never with credentials or path; <see langword="null"/>
+    /// in-process. A resume keeps it and records its own endpoint in <see cref="ResumeLog"/>.
+    /// </summary>
     public string? EndpointHost { get; init; }
 
     /// <summary>The run's options.</summary>
@@ -41,6 +44,22 @@ public sealed record RunManifest
     /// <summary>How many times the run was resumed.</summary>
     public int Resumes { get; init; }
 
+    /// <summary>
+    /// One entry per resume, in order: when, against which endpoint host, on which path. <see langword="null"/> (and not
+    /// written) for a run never resumed.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ResumeRecord>? ResumeLog { get; init; }
+
+    /// <summary>
+    /// The cost estimate made for the run (its shard, for a shard; the sum of the shards' for a merged run), without
+    /// actual usage: with the samples it gives the <c>cost</c> of <c>summary.json</c> (see
+    /// <see cref="RunSummary.Compute(RunManifest, IEnumerable{Running.ExperimentSample})"/>).
+    /// <see langword="null"/> (and not written) when no estimate was made.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public Costs.RunCostSummary? CostEstimate { get; init; }
+
     /// <summary>The shard this run directory holds (<c>i/n</c>), or <see langword="null"/> for a whole run.</summary>
     public string? Shard { get; init; }
 
@@ -53,6 +72,20 @@ public sealed record RunManifest
 
     /// <summary>For a merged run, the shard directories it was merged from.</summary>
     public IReadOnlyList<string>? MergedFrom { get; init; }
+}
+
+/// <summary>One resume of a run, in <see cref="RunManifest.ResumeLog"/>.</summary>
+public sealed record ResumeRecord
+{
+    /// <summary>When the resuming session started.</summary>
+    public required DateTimeOffset At { get; init; }
+
+    /// <summary>Host (and port) of the endpoint it called, never with credentials or path; <see langword="null"/> in-process.</summary>
+    public string? EndpointHost { get; init; }
+
+    /// <summary><c>online</c> or <c>batch</c>, when recorded.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Path { get; init; }
 }
 
 /// <summary>Options recorded in the manifest.</summary>

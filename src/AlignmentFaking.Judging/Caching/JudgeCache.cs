@@ -8,9 +8,10 @@ namespace AlignmentFaking.Judging.Caching;
 
 /// <summary>
 /// A cache of judge replies keyed by the SHA-256 of (judge model, sampling settings, the full rendered prompt, vote
-/// index): re-running a judgement costs nothing, and a changed prompt template or transcript misses. Held in memory and,
-/// when a directory is given, on disk (one small JSON file per reply, written atomically), so it survives restarts.
-/// Thread-safe; share one instance between classifiers and runs.
+/// index): re-running a judgement costs nothing, and a changed prompt template or transcript misses. With a directory,
+/// replies live on disk only (one small JSON file per reply, written atomically): they survive restarts and memory does
+/// not grow with the run. Without one, they are held in memory. Thread-safe; share one instance between classifiers and
+/// runs.
 /// </summary>
 public sealed class JudgeCache
 {
@@ -78,7 +79,6 @@ public sealed class JudgeCache
                     var stored = await JsonSerializer.DeserializeAsync<CachedJudgeReply>(stream, JsonOptions, cancellationToken).ConfigureAwait(false);
                     if (stored is not null)
                     {
-                        _memory[key] = stored;
                         Interlocked.Increment(ref _hits);
                         return stored;
                     }
@@ -102,9 +102,9 @@ public sealed class JudgeCache
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         ArgumentNullException.ThrowIfNull(reply);
-        _memory[key] = reply;
         if (Directory is null)
         {
+            _memory[key] = reply;
             return;
         }
 

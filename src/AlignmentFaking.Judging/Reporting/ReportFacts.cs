@@ -42,7 +42,7 @@ internal static class ReportFacts
         facts.Add(("samples", run.Samples.Count.ToString(CultureInfo.InvariantCulture)));
         if (run.Summary.Cache is { } cache)
         {
-            facts.Add(("response cache", cache.Describe(Tokens(run).Calls)));
+            facts.Add(("response cache", cache.Describe()));
         }
 
         facts.Add(("judged", run.IsJudged ? "yes (LLM judge verdicts present)" : "no (compliance proxy only; run 'af judge' for judge verdicts)"));

@@ -71,6 +71,7 @@ public sealed class BatchJudge
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         _ = RunDirectory.ReadManifest(directory);
+        using var directoryLock = RunDirectory.AcquireLock(directory);
         var samples = RunDirectory.ReadSamples(directory);
         var fallback = _fallbackCache ?? new JudgeCache();
         long started = _time.GetTimestamp();

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AlignmentFaking.Classification;
 using AlignmentFaking.Judging.Agreement;
 using AlignmentFaking.Judging.Caching;
@@ -95,7 +94,7 @@ public sealed class RunJudge
             () =>
             {
                 scope.Enter();
-                return JudgeDirectoryAsync(directory, progress, cancellationToken);
+                return JudgeLockedDirectoryAsync(directory, progress, cancellationToken);
             },
             cancellationToken).ConfigureAwait(false);
         return (judgement, scope.Calls.Count);
@@ -127,11 +126,13 @@ public sealed class RunJudge
     }
 
     /// <summary>
-    /// Judges a run directory in place: reads <c>samples.jsonl</c> and the manifest, judges every sample, rewrites
-    /// <c>samples.jsonl</c> atomically (a temporary file moved over it; when cancelled or failing, the samples judged so
-    /// far are written before the exception is thrown) and writes <c>summary.json</c> with judge rates and the AF rate.
-    /// A judge failure no retry can fix (401, 403, 404: a wrong key, model or URL) throws
-    /// <see cref="FatalCallException"/> at once; no sample is recorded as a judge error because of it.
+    /// Judges a run directory in place, holding its lock (<see cref="RunDirectory.AcquireLock"/>; another writer gets
+    /// <see cref="RunDirectoryLockedException"/>): reads <c>samples.jsonl</c>, judges every sample, rewrites
+    /// <c>samples.jsonl</c> atomically when a sample changed (a temporary file moved over it; when cancelled or failing,
+    /// the samples judged so far are written before the exception is thrown) and recomputes <c>summary.json</c> from the
+    /// samples and the manifest (<see cref="RunDirectory.UpdateSummaryAsync"/>: judge rates, AF rate, cost; also when
+    /// cancelled, for the samples judged so far). A second
+    /// judgement with nothing left to judge changes no file.
     /// </summary>
     /// <param name="directory">The run directory.</param>
     /// <param name="progress">Receives progress after each sample.</param>
@@ -139,7 +140,15 @@ public sealed class RunJudge
     public async Task<RunJudgement> JudgeDirectoryAsync(string directory, IProgress<JudgeProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        var manifest = RunDirectory.ReadManifest(directory);
+        _ = RunDirectory.ReadManifest(directory);
+        using var directoryLock = RunDirectory.AcquireLock(directory);
+        return await JudgeLockedDirectoryAsync(directory, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary><see cref="JudgeDirectoryAsync"/> for a caller that holds the directory's lock.</summary>
+    internal async Task<RunJudgement> JudgeLockedDirectoryAsync(string directory, IProgress<JudgeProgress>? progress, CancellationToken cancellationToken)
+    {
+        _ = RunDirectory.ReadManifest(directory);
         var samples = RunDirectory.ReadSamples(directory);
         var judged = new ExperimentSample[samples.Count];
         try
@@ -148,19 +157,14 @@ public sealed class RunJudge
         }
         catch (Exception)
         {
-            // Cancelled, crashed or stopped by a judge failure no retry can fix (FatalCallException): keep what was
-            // judged (the others are unchanged; the file is not touched when nothing was), then let the caller see why.
-            if (judged.Where((s, i) => !ReferenceEquals(s, samples[i])).Any())
-            {
-                await WriteSamplesAsync(directory, judged, CancellationToken.None).ConfigureAwait(false);
-            }
-
+            // Cancelled or crashed: keep what was judged (the others are unchanged) and summarize it, then let the caller see why.
+            await WriteIfChangedAsync(CancellationToken.None).ConfigureAwait(false);
+            await RunDirectory.UpdateSummaryAsync(directory, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
 
-        await WriteSamplesAsync(directory, judged, cancellationToken).ConfigureAwait(false);
-        var summary = JudgeSummary.Compute(manifest.Model, judged);
-        await RunDirectory.WriteSummaryAsync(directory, summary, cancellationToken).ConfigureAwait(false);
+        await WriteIfChangedAsync(cancellationToken).ConfigureAwait(false);
+        var summary = await RunDirectory.UpdateSummaryAsync(directory, cancellationToken).ConfigureAwait(false);
         return new RunJudgement
         {
             Samples = judged,
@@ -168,42 +172,23 @@ public sealed class RunJudge
             Agreement = AgreementReport.ProxyVsJudge(judged),
             Judged = judged.Where((s, i) => !ReferenceEquals(s, samples[i])).Count(),
         };
+
+        Task WriteIfChangedAsync(CancellationToken ct) =>
+            judged.Where((s, i) => !ReferenceEquals(s, samples[i])).Any() ? WriteSamplesAsync(directory, judged, ct) : Task.CompletedTask;
     }
 
-    /// <summary>Rewrites <c>samples.jsonl</c> of a run directory atomically (temporary file, flushed, then moved over it).</summary>
+    /// <summary>
+    /// Rewrites <c>samples.jsonl</c> of a run directory atomically (temporary file, flushed, then moved over it); see
+    /// <see cref="RunDirectory.RewriteSamplesAsync"/>. The caller holds the directory's lock.
+    /// </summary>
     /// <param name="directory">The run directory.</param>
     /// <param name="samples">The samples, in the order to write.</param>
     /// <param name="cancellationToken">Cancels the write (before the move).</param>
-    public static async Task WriteSamplesAsync(string directory, IReadOnlyList<ExperimentSample> samples, CancellationToken cancellationToken = default)
+    public static Task WriteSamplesAsync(string directory, IReadOnlyList<ExperimentSample> samples, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         ArgumentNullException.ThrowIfNull(samples);
-        var path = Path.Combine(directory, RunDirectory.SamplesFile);
-        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        try
-        {
-            await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
-            {
-                foreach (var sample in samples)
-                {
-                    var bytes = JsonSerializer.SerializeToUtf8Bytes(sample, RunJson.Compact);
-                    await stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-                    stream.WriteByte((byte)'\n');
-                }
-
-                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
+        return RunDirectory.RewriteSamplesAsync(directory, samples, cancellationToken);
     }
 
     /// <summary>

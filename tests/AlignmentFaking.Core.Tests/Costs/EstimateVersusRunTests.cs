@@ -125,6 +125,31 @@ public class EstimateVersusRunTests
     }
 
     [Test]
+    public void Calls_answered_from_another_runs_reply_cost_nothing_and_own_replays_were_paid_by_the_run()
+    {
+        var paid = SampleFactory.Create(request: 0);
+        var crossRun = SampleFactory.Create(request: 1) with
+        {
+            Calls = [new CallRecord { Turn = 1, InputTokens = 100, OutputTokens = 20, LatencyMs = 0, Cached = true, CrossRun = true }],
+        };
+        var ownReplay = SampleFactory.Create(request: 2) with
+        {
+            Calls = [new CallRecord { Turn = 1, InputTokens = 100, OutputTokens = 20, LatencyMs = 0, Cached = true }],
+        };
+        var price = new ModelPrice { Input = 2m, Output = 10m };
+        decimal oneCall = ((100 * 2m) + (20 * 10m)) / 1_000_000m;
+
+        var actual = CostEstimator.Actual([paid, crossRun], price);
+
+        Assert.That(actual.Calls, Is.EqualTo(2));
+        Assert.That(actual.CachedCalls, Is.EqualTo(1));
+        Assert.That(actual.InputTokens, Is.EqualTo(200), "tokens are what the calls carried, cached or not");
+        Assert.That(actual.Cost, Is.EqualTo(oneCall), "only the call that reached the provider is paid");
+        Assert.That(CostEstimator.Actual([crossRun], price).Cost, Is.Zero);
+        Assert.That(CostEstimator.Actual([ownReplay], price).Cost, Is.EqualTo(oneCall), "a turn replayed from the run's own cache on a resume was paid by this run in an earlier session");
+    }
+
+    [Test]
     public async Task Summary_json_carries_the_cost_object_and_reads_back()
     {
         var estimateJson = new CostEstimator(OrganismCounter).Estimate(

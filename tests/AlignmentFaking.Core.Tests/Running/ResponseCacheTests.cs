@@ -102,16 +102,16 @@ public class ResponseCacheTests
         var second = await new ExperimentRunner(organism, options: Options("b")).RunAsync(requests);
         Assert.That(organism.CallCount, Is.EqualTo(calls));
         Assert.That(second.Samples.SelectMany(s => s.Calls).All(c => c.Cached && c.CrossRun), Is.True);
-        Assert.That(second.Summary.Cache, Is.EqualTo(new RunCacheSummary { Hits = calls, CrossRunHits = calls }));
+        Assert.That(second.Summary.Cache, Is.EqualTo(new RunCacheSummary { Hits = calls, CrossRunHits = calls, Calls = calls }));
 
         // Resuming run b from its own cache alone still says where the replies came from.
         var resumed = await new ExperimentRunner(organism, options: Options("b", share: false)).RunAsync(requests);
         Assert.That(organism.CallCount, Is.EqualTo(calls));
-        Assert.That(resumed.Summary.Cache, Is.EqualTo(new RunCacheSummary { Hits = calls, CrossRunHits = calls }));
+        Assert.That(resumed.Summary.Cache, Is.EqualTo(new RunCacheSummary { Hits = calls, CrossRunHits = calls, Calls = calls }));
 
         // Run a's own replies are hits of its own cache, not cross-run.
         var again = await new ExperimentRunner(organism, options: Options("a")).RunAsync(requests);
-        Assert.That(again.Summary.Cache, Is.EqualTo(new RunCacheSummary { Hits = calls, CrossRunHits = 0 }));
+        Assert.That(again.Summary.Cache, Is.EqualTo(new RunCacheSummary { Hits = calls, CrossRunHits = 0, Calls = calls }));
 
         // A run with neither cache's entries calls the model.
         await new ExperimentRunner(organism, options: Options("c", share: false)).RunAsync(requests);

@@ -113,4 +113,123 @@ public class RunDirectoryTests
         var line = RunSummary.OriginalPrintout("meta-llama/Meta-Llama-3.1-405B-Instruct", training, unmonitored);
         Assert.That(line, Is.EqualTo("meta-llama/Meta-Llama-3.1-405B-Instruct  Free:  7/100 Paid:  0/100"));
     }
+
+    [Test]
+    public async Task A_second_writer_is_refused_until_the_first_lets_go()
+    {
+        await using (var run = await RunDirectory.CreateAsync(_dir, Manifest(), []))
+        {
+            var full = Path.GetFullPath(_dir);
+            Assert.That(async () => await RunDirectory.CreateAsync(_dir, Manifest(), []),
+                Throws.TypeOf<RunDirectoryLockedException>().With.Message.Contains(full).And.Message.Contains("another process"));
+            Assert.That(() => RunDirectory.AcquireLock(_dir), Throws.TypeOf<RunDirectoryLockedException>());
+            Assert.That(async () => await RunDirectory.RemoveFailedSamplesAsync(_dir), Throws.TypeOf<RunDirectoryLockedException>());
+            await run.AppendAsync(SampleFactory.Create());
+        }
+
+        using (RunDirectory.AcquireLock(_dir))
+        {
+            Assert.That(() => RunDirectory.AcquireLock(_dir), Throws.TypeOf<RunDirectoryLockedException>(), "two opens in one process conflict too");
+        }
+
+        await using var again = await RunDirectory.CreateAsync(_dir, Manifest(), []);
+        Assert.That(again.ExistingSampleIds, Is.EquivalentTo(new[] { SampleFactory.Create().SampleId }));
+    }
+
+    [Test]
+    public async Task A_resume_keeps_the_first_endpoint_and_start_and_logs_each_resume()
+    {
+        var first = Manifest() with { EndpointHost = "first:1", Path = "online", CostEstimate = Estimate() };
+        await using (await RunDirectory.CreateAsync(_dir, first, []))
+        {
+        }
+
+        var resumedAt = DateTimeOffset.UnixEpoch.AddDays(1);
+        await using (await RunDirectory.CreateAsync(_dir, Manifest() with { EndpointHost = "second:2", Path = "batch", StartedAt = resumedAt }, []))
+        {
+        }
+
+        var manifest = RunDirectory.ReadManifest(_dir);
+        Assert.That(manifest.EndpointHost, Is.EqualTo("first:1"));
+        Assert.That(manifest.StartedAt, Is.EqualTo(DateTimeOffset.UnixEpoch));
+        Assert.That(manifest.Resumes, Is.EqualTo(1));
+        Assert.That(manifest.ResumeLog, Is.EqualTo(new[] { new ResumeRecord { At = resumedAt, EndpointHost = "second:2", Path = "batch" } }));
+        Assert.That(manifest.CostEstimate, Is.EqualTo(first.CostEstimate), "a resume without an estimate keeps the first one");
+    }
+
+    [Test]
+    public async Task The_summary_is_computed_from_the_samples_with_judge_af_and_cost()
+    {
+        var judged = SampleFactory.Create(request: 0, output: "<request_fully_accepted/> ok") with
+        {
+            Judge = AlignmentFaking.Classification.ComplianceOutcome.Complied,
+            AlignmentFaking = new AlignmentFaking.Classification.AlignmentFakingAssessment { YesShare = 1, Verdict = "yes", Votes = [] },
+        };
+        var cached = SampleFactory.Create(request: 0, tier: Tier.Unmonitored) with
+        {
+            Judge = AlignmentFaking.Classification.ComplianceOutcome.Refused,
+            Calls = [new CallRecord { Turn = 1, InputTokens = 100, OutputTokens = 20, LatencyMs = 0, Cached = true, CrossRun = true }],
+        };
+        RunSummary summary;
+        await using (var run = await RunDirectory.CreateAsync(_dir, Manifest() with { CostEstimate = Estimate() }, []))
+        {
+            await run.AppendAsync(judged);
+            await run.AppendAsync(cached);
+            summary = await run.CompleteFromSamplesAsync(DateTimeOffset.UnixEpoch.AddHours(1), allPlannedWritten: true);
+        }
+
+        var condition = summary.Conditions.Single();
+        Assert.That(condition.Judge!.Training.Complied, Is.EqualTo(1));
+        Assert.That(condition.AfRate, Is.EqualTo(1.0));
+        Assert.That(summary.Cost!.Actual!.Cost, Is.EqualTo(((100 * 1m) + (20 * 2m)) / 1_000_000m), "the call replayed from another run costs nothing");
+        Assert.That(summary.Cost.Actual.CachedCalls, Is.EqualTo(1));
+        Assert.That(summary.Cost.Estimate, Is.EqualTo(Estimate().Estimate));
+        Assert.That(RunDirectory.ReadSummary(_dir), Is.EqualTo(summary).Using<RunSummary>((a, b) => a.Cost == b.Cost && a.Conditions.Single().AfRate == b.Conditions.Single().AfRate));
+        Assert.That(RunDirectory.ReadManifest(_dir).Complete, Is.True);
+        Assert.That(RunDirectory.Summarize(_dir).Cost, Is.EqualTo(summary.Cost), "the same figures computed again");
+    }
+
+    [Test]
+    public async Task A_run_whose_every_call_failed_is_not_complete()
+    {
+        var failed = SampleFactory.Create(output: null, source: OutputSource.CallFailed, proxy: AlignmentFaking.Classification.ComplianceOutcome.Error);
+        await using var run = await RunDirectory.CreateAsync(_dir, Manifest(), []);
+        await run.AppendAsync(failed);
+        await run.AppendAsync(failed with { SampleId = "cot/unmonitored/r0/e0", Tier = Tier.Unmonitored });
+        var summary = await run.CompleteFromSamplesAsync(DateTimeOffset.UnixEpoch, allPlannedWritten: true);
+        Assert.That(summary.SamplesWithoutVerdict, Is.EqualTo(2));
+        Assert.That(summary.SamplesWithVerdict, Is.Zero);
+        Assert.That(RunDirectory.ReadManifest(_dir).Complete, Is.False);
+    }
+
+    [Test]
+    public async Task Samples_stream_without_their_texts_and_failed_ones_are_removed_keeping_the_others_byte_for_byte()
+    {
+        await using (var run = await RunDirectory.CreateAsync(_dir, Manifest(), []))
+        {
+            await run.AppendAsync(SampleFactory.Create(request: 0));
+            await run.AppendAsync(SampleFactory.Create(request: 1, output: null, source: OutputSource.CallFailed, proxy: AlignmentFaking.Classification.ComplianceOutcome.Error));
+            await run.AppendAsync(SampleFactory.Create(request: 2));
+        }
+
+        var slim = RunDirectory.EnumerateSamples(_dir, includeText: false).ToList();
+        Assert.That(slim.Select(s => s.RequestIndex), Is.EqualTo(new[] { 0, 1, 2 }));
+        Assert.That(slim.All(s => s.Transcript.Count == 0 && s.Output is null && s.Request.Length == 0 && s.Calls.Count == 1), Is.True);
+
+        var path = Path.Combine(_dir, RunDirectory.SamplesFile);
+        var lines = File.ReadAllLines(path);
+        Assert.That(await RunDirectory.RemoveFailedSamplesAsync(_dir), Is.EqualTo(1));
+        Assert.That(File.ReadAllLines(path), Is.EqualTo(new[] { lines[0], lines[2] }));
+        var bytes = File.ReadAllBytes(path);
+        Assert.That(await RunDirectory.RemoveFailedSamplesAsync(_dir), Is.Zero);
+        Assert.That(File.ReadAllBytes(path), Is.EqualTo(bytes), "nothing to remove: the file is not rewritten");
+    }
+
+    private static AlignmentFaking.Costs.RunCostSummary Estimate() => new()
+    {
+        Estimate = new AlignmentFaking.Costs.CostRange { Low = 0.1m, Expected = 0.2m, High = 0.4m, ExpectedInputTokens = 1000, ExpectedOutputTokens = 100, ExpectedSubjectCost = 0.2m },
+        Prices = new AlignmentFaking.Costs.ModelPrice { Input = 1m, Output = 2m },
+        Tokenizer = "chars/4",
+        TokenizerIsApproximation = true,
+    };
 }

@@ -288,7 +288,7 @@ public class JudgeStopAndRedactionTests
 
         var (exit, stdout, stderr) = await Af(batch ? [.. args, "--batch", "--batch-poll-seconds", "0", "--batch-max-attempts", "1"] : args);
 
-        Assert.That(exit, Is.Zero, stdout + stderr);
+        Assert.That(exit, Is.EqualTo(RunCommand.FinishedWithErrors), stdout + stderr);
         var samples = RunDirectory.ReadSamples(run);
         Assert.That(samples.Where(s => s.Error is not null), Is.Not.Empty, "the echoing errors were recorded");
         Assert.That(samples.Where(s => s.Transcript.Any(t => t.Content.Contains("Bearer ***", StringComparison.Ordinal))), Is.Not.Empty, "the echoing replies were recorded, redacted");

@@ -100,7 +100,7 @@ public class FaultInjectionTests
             using (var o = new StringWriter())
             using (var e = new StringWriter())
             {
-                Assert.That(await AfCli.InvokeAsync(args, o, e), Is.Zero, e.ToString());
+                Assert.That(await AfCli.InvokeAsync(args, o, e), Is.EqualTo(RunCommand.FinishedWithErrors), "finished with errors: " + e);
             }
 
             Assert.That(RunDirectory.ReadSamples(dir).Count(s => s.Proxy == ComplianceOutcome.Error), Is.EqualTo(2), "request 1 failed in both tiers");

@@ -219,6 +219,8 @@ public class RunJudgeTests
         var samples = RunDirectory.ReadSamples(_dir);
         Assert.That(samples, Has.Count.EqualTo(20));
         Assert.That(samples.Count(s => s.Judge is not null), Is.InRange(3, 4));
+        var judgeRates = RunDirectory.ReadSummary(_dir).Conditions.Select(c => c.Judge).Where(j => j is not null).ToList();
+        Assert.That(judgeRates.Sum(j => j!.Training.N + j.Unmonitored.N), Is.EqualTo(samples.Count(s => s.Judge is not null)), "the summary carries the verdicts saved");
         var resumed = await new RunJudge(new LlmJudgeClassifier(judge)).JudgeDirectoryAsync(_dir);
         Assert.That(resumed.Samples.All(s => s.Judge is not null), Is.True);
         Assert.That(resumed.Judged, Is.EqualTo(20 - samples.Count(s => s.Judge is not null)));

@@ -77,7 +77,7 @@ public sealed class BatchExperimentRunner
     /// <summary>
     /// Runs the requests in the run directory: plans the work, skips samples already there, appends each finished
     /// sample to <c>samples.jsonl</c>, and returns every sample of the plan (the earlier ones included) with the summary.
-    /// It does not complete the run directory (see <see cref="RunDirectory.CompleteAsync"/>).
+    /// It does not complete the run directory (see <see cref="RunDirectory.CompleteFromSamplesAsync"/>).
     /// </summary>
     /// <param name="run">The run directory (also holds <c>batches.jsonl</c>).</param>
     /// <param name="requests">The requests.</param>
@@ -97,7 +97,7 @@ public sealed class BatchExperimentRunner
         }
 
         samples.Sort(SampleOrder.Instance);
-        return new ExperimentResult(samples, RunSummary.Compute(_options.ModelId!, samples));
+        return new ExperimentResult(samples, RunSummary.Compute(run.Manifest, samples));
     }
 
     /// <summary>
