@@ -148,14 +148,9 @@ internal static class JudgeCommand
         {
             return await batchJudge.JudgeDirectoryAsync(s.Run, new BatchProgressPrinter(human), new LineProgress(human), ct).ConfigureAwait(false);
         }
-        catch (ClientResultException ex)
+        catch (Exception ex) when (BatchApiErrors.Describe(ex, s.KeyVariable) is { } reason)
         {
-            var failure = OpenAICompatibleSubject.Classify(ex, s.KeyVariable);
-            throw new CliException("the judge batch API failed: " + SecretRedactor.Redact(failure.Message ?? ex.Message).Split('\n')[0]);
-        }
-        catch (Anthropic.Exceptions.AnthropicException ex)
-        {
-            throw new CliException("the judge batch API failed: " + SecretRedactor.Redact(ex.Message).Split('\n')[0] + (ex is Anthropic.Exceptions.AnthropicUnauthorizedException ? $" (check the key in environment variable {s.KeyVariable})" : string.Empty));
+            throw new CliException("the judge batch API failed: " + reason);
         }
     }
 

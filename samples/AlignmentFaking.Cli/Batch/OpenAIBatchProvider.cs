@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using AlignmentFaking.Internal;
 using AlignmentFaking.Running.Batch;
 using Microsoft.Extensions.AI;
@@ -22,7 +23,7 @@ namespace AlignmentFaking.Cli.Batch;
 /// and turned into a <see cref="ChatResponse"/> exactly as the online <c>IChatClient</c> does.
 /// </summary>
 #pragma warning disable OPENAI001 // the Batch client is marked "for evaluation"; its wire format is the stable public Batch API
-internal sealed class OpenAIBatchProvider : IBatchProvider
+internal sealed partial class OpenAIBatchProvider : IBatchProvider
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly OpenAIFileClient _files;
@@ -94,15 +95,30 @@ internal sealed class OpenAIBatchProvider : IBatchProvider
 
         using var content = BinaryContent.Create(BinaryData.FromBytes(body.ToArray()));
         var operation = await _batches.CreateBatchAsync(content, waitUntilCompleted: false, new RequestOptions { CancellationToken = cancellationToken }).ConfigureAwait(false);
-        return ParseJob(operation.GetRawResponse().Content);
+        var job = ParseJob(operation.GetRawResponse().Content);
+        await BatchTestHooks.AfterCreateAsync(job.Id).ConfigureAwait(false);
+        return job;
     }
 
-    /// <summary>The number of pages of recent batches (100 each) searched by <see cref="FindByInputFileAsync"/>.</summary>
-    internal const int FindPages = 5;
+    /// <summary>The number of pages of recent batches (100 each) searched at most by <see cref="FindCreatedAsync"/>.</summary>
+    internal const int FindPages = 50;
+
+    /// <summary>How far a batch's <c>created_at</c> may lie before the recorded intent and still be searched: clock skew.</summary>
+    internal static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(10);
 
     /// <inheritdoc />
-    public async Task<BatchJob?> FindByInputFileAsync(string inputFileId, CancellationToken cancellationToken)
+    public Task<BatchJob?> FindByInputFileAsync(string inputFileId, CancellationToken cancellationToken) =>
+        FindCreatedAsync(new BatchSearch(inputFileId, [], DateTimeOffset.MinValue, []), cancellationToken);
+
+    /// <summary>
+    /// Lists the batches, newest first (https://platform.openai.com/docs/api-reference/batch/list), back to the
+    /// recorded intent (less <see cref="ClockSkew"/>; at most <see cref="FindPages"/> pages), and returns the one over
+    /// the input file: an uploaded file's id is unique, so the match is certain.
+    /// </summary>
+    public async Task<BatchJob?> FindCreatedAsync(BatchSearch search, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(search);
+        long notBefore = search.NotBefore == DateTimeOffset.MinValue ? long.MinValue : (search.NotBefore - ClockSkew).ToUnixTimeSeconds();
         int pages = 0;
         await foreach (var page in _batches.GetBatchesAsync(after: null, limit: 100, new RequestOptions { CancellationToken = cancellationToken }).GetRawPagesAsync().ConfigureAwait(false))
         {
@@ -111,9 +127,15 @@ internal sealed class OpenAIBatchProvider : IBatchProvider
             {
                 foreach (var batch in data.EnumerateArray())
                 {
-                    if (batch.TryGetProperty("input_file_id", out var input) && input.ValueKind == JsonValueKind.String && input.GetString() == inputFileId)
+                    if (batch.TryGetProperty("created_at", out var created) && created.TryGetInt64(out var at) && at < notBefore)
                     {
-                        return ParseJob(BinaryData.FromString(batch.GetRawText()));
+                        return null; // newest first: every batch from here on is older than the intent
+                    }
+
+                    if (batch.TryGetProperty("input_file_id", out var input) && input.ValueKind == JsonValueKind.String && input.GetString() == search.InputFileId
+                        && ParseJob(BinaryData.FromString(batch.GetRawText())) is { } job && !search.KnownBatchIds.Contains(job.Id))
+                    {
+                        return job;
                     }
                 }
             }
@@ -148,11 +170,13 @@ internal sealed class OpenAIBatchProvider : IBatchProvider
 
             var data = await _files.DownloadFileAsync(fileId, cancellationToken).ConfigureAwait(false);
             using var reader = new StreamReader(data.Value.ToStream(), Encoding.UTF8);
+            int number = 0;
             while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
             {
+                number++;
                 if (!string.IsNullOrWhiteSpace(line))
                 {
-                    results.Add(ParseResult(line));
+                    results.Add(ParseResult(line, fileId == job.OutputFileId ? "output" : "error", number));
                 }
             }
         }
@@ -211,40 +235,81 @@ internal sealed class OpenAIBatchProvider : IBatchProvider
         return buffer.ToArray();
     }
 
-    internal static BatchItemResult ParseResult(string line)
+    /// <summary>
+    /// One line of an output or error file (https://platform.openai.com/docs/api-reference/batch/request-output):
+    /// <c>{"custom_id", "response": {"status_code", "body"}, "error"}</c>. Never throws: a line that is not such an
+    /// object is a failed item, attributed to its request when its custom id can still be read, else with an empty id
+    /// (see <see cref="BatchItemResult"/>), so a corrupt file costs a retry of its requests, not the run.
+    /// </summary>
+    /// <param name="line">The line.</param>
+    /// <param name="file">Which file (<c>output</c> or <c>error</c>), for the reason.</param>
+    /// <param name="number">The 1-based line number, for the reason.</param>
+    internal static BatchItemResult ParseResult(string line, string file = "output", int number = 1)
     {
-        using var document = JsonDocument.Parse(line);
-        var root = document.RootElement;
-        var customId = root.TryGetProperty("custom_id", out var id) ? id.GetString() ?? string.Empty : string.Empty;
-        if (root.TryGetProperty("response", out var response) && response.ValueKind == JsonValueKind.Object)
+        JsonDocument document;
+        try
         {
-            int status = response.TryGetProperty("status_code", out var s) && s.TryGetInt32(out var code) ? code : 0;
-            var body = response.TryGetProperty("body", out var b) ? b : default;
-            if (status is >= 200 and < 300 && body.ValueKind == JsonValueKind.Object)
+            document = JsonDocument.Parse(line);
+        }
+        catch (JsonException ex)
+        {
+            return Unreadable(RawCustomId(line), "is not JSON: " + ex.Message);
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
             {
-                try
-                {
-                    var completion = ModelReaderWriter.Read<ChatCompletion>(BinaryData.FromString(body.GetRawText()), ModelReaderWriterOptions.Json, OpenAIContext.Default)!;
-                    return new BatchItemResult(customId, completion.AsChatResponse(), null);
-                }
-                catch (Exception ex) when (ex is FormatException or JsonException or InvalidOperationException or ArgumentException or KeyNotFoundException) // e.g. an empty choice list, which the online path retries too
-                {
-                    return new BatchItemResult(customId, null, "unreadable reply: " + ex.Message);
-                }
+                return Unreadable(null, "is not a JSON object");
             }
 
-            return new BatchItemResult(customId, null, string.Create(CultureInfo.InvariantCulture, $"HTTP {status}: {ErrorMessage(body)}"));
+            var customId = root.TryGetProperty("custom_id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
+            if (string.IsNullOrEmpty(customId))
+            {
+                return Unreadable(null, "has no custom_id");
+            }
+
+            if (root.TryGetProperty("response", out var response) && response.ValueKind == JsonValueKind.Object)
+            {
+                int status = response.TryGetProperty("status_code", out var s) && s.TryGetInt32(out var code) ? code : 0;
+                var body = response.TryGetProperty("body", out var b) ? b : default;
+                if (status is >= 200 and < 300 && body.ValueKind == JsonValueKind.Object)
+                {
+                    try
+                    {
+                        var completion = ModelReaderWriter.Read<ChatCompletion>(BinaryData.FromString(body.GetRawText()), ModelReaderWriterOptions.Json, OpenAIContext.Default)!;
+                        return new BatchItemResult(customId, completion.AsChatResponse(), null);
+                    }
+                    catch (Exception ex) when (ex is FormatException or JsonException or InvalidOperationException or ArgumentException or KeyNotFoundException) // e.g. an empty choice list, which the online path retries too
+                    {
+                        return new BatchItemResult(customId, null, "unreadable reply: " + ex.Message);
+                    }
+                }
+
+                return new BatchItemResult(customId, null, string.Create(CultureInfo.InvariantCulture, $"HTTP {status}: {ErrorMessage(body)}"));
+            }
+
+            if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
+            {
+                var code = error.TryGetProperty("code", out var c) ? c.ToString() : "error";
+                var message = error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : m.ToString();
+                return new BatchItemResult(customId, null, $"{code}: {message}");
+            }
+
+            return new BatchItemResult(customId, null, "neither a response nor an error");
         }
 
-        if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
-        {
-            var code = error.TryGetProperty("code", out var c) ? c.ToString() : "error";
-            var message = error.TryGetProperty("message", out var m) ? m.GetString() : null;
-            return new BatchItemResult(customId, null, $"{code}: {message}");
-        }
-
-        return new BatchItemResult(customId, null, "neither a response nor an error");
+        BatchItemResult Unreadable(string? customId, string why) =>
+            new(customId ?? string.Empty, null, SecretRedactor.Redact(string.Create(CultureInfo.InvariantCulture, $"unreadable result: line {number} of the {file} file {why}")));
     }
+
+    /// <summary>The request's id in a line that is not JSON (e.g. cut short), when it can still be read.</summary>
+    private static string? RawCustomId(string line) =>
+        CustomIdField().Match(line) is { Success: true } match ? match.Groups[1].Value : null;
+
+    [GeneratedRegex("\"custom_id\"\\s*:\\s*\"([^\"\\\\]+)\"")]
+    private static partial Regex CustomIdField();
 
     private static string ErrorMessage(JsonElement body) =>
         body.ValueKind == JsonValueKind.Object && body.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.Object && e.TryGetProperty("message", out var m)
