@@ -299,7 +299,7 @@ internal sealed partial class AnthropicBatchProvider : IBatchProvider
         }
 
         BatchItemResult Unreadable(string? customId, string why) =>
-            new(customId ?? string.Empty, null, SecretRedactor.Redact(string.Create(CultureInfo.InvariantCulture, $"unreadable result: line {number} {why}")));
+            new(customId ?? string.Empty, null, SecretRedactor.Redact(string.Create(CultureInfo.InvariantCulture, $"unreadable result: line {number} of the results {why}")));
     }
 
     /// <summary>A succeeded message as the online <c>IChatClient</c> would return it; null when it has no content list.</summary>
