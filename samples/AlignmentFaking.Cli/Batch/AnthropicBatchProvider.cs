@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using AlignmentFaking.Internal;
 using AlignmentFaking.Running.Batch;
 using Anthropic;
@@ -21,7 +20,7 @@ namespace AlignmentFaking.Cli.Batch;
 /// alphabet (<see cref="AnthropicCustomIds"/>) in the staged file and mapped back in the results. Limits: 100,000
 /// requests and 256 MB per batch (https://docs.anthropic.com/en/docs/build-with-claude/batch-processing#batch-limitations).
 /// </summary>
-internal sealed partial class AnthropicBatchProvider : IBatchProvider
+internal sealed class AnthropicBatchProvider : IBatchProvider
 {
     /// <summary>Anthropic's limits per Message Batch.</summary>
     public static BatchLimits AnthropicLimits { get; } = new(100_000, 256L * 1024 * 1024);
@@ -247,59 +246,43 @@ internal sealed partial class AnthropicBatchProvider : IBatchProvider
     /// <param name="number">Its 1-based number in the results, for the reason.</param>
     internal static BatchItemResult ParseResult(string line, int number = 1)
     {
-        JsonDocument document;
-        try
+        var where = string.Create(CultureInfo.InvariantCulture, $"line {number} of the results");
+        if (!BatchResultLine.TryRead(line, where, wire => AnthropicCustomIds.TryDecode(wire, out var id) ? id : null, out var root, out var failure))
         {
-            document = JsonDocument.Parse(line);
-        }
-        catch (JsonException ex)
-        {
-            return Unreadable(RawCustomId(line), "is not JSON: " + ex.Message);
+            return failure;
         }
 
-        using (document)
+        var wire = Text(root, "custom_id");
+        if (!AnthropicCustomIds.TryDecode(wire, out var customId))
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                return Unreadable(null, "is not a JSON object");
-            }
-
-            var wire = Text(root, "custom_id");
-            if (!AnthropicCustomIds.TryDecode(wire, out var customId))
-            {
-                return Unreadable(null, wire is null ? "has no custom_id" : $"has custom_id '{wire}', which af did not send");
-            }
-
-            if (!root.TryGetProperty("result", out var result) || result.ValueKind != JsonValueKind.Object)
-            {
-                return Unreadable(customId, "has no result object");
-            }
-
-            var type = Text(result, "type");
-            switch (type)
-            {
-                case "succeeded" when result.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.Object:
-                    return ToResult(customId, message) ?? Unreadable(customId, "has a message without a content list");
-                case "errored":
-                    var error = result.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.Object ? e : default;
-                    if (error.ValueKind == JsonValueKind.Object && error.TryGetProperty("error", out var inner) && inner.ValueKind == JsonValueKind.Object)
-                    {
-                        error = inner; // {"type": "error", "error": {"type", "message"}}
-                    }
-
-                    return new BatchItemResult(customId, null, error.ValueKind == JsonValueKind.Object
-                        ? $"{Text(error, "type") ?? "error"}: {Text(error, "message")}"
-                        : "errored: no error object");
-                case "canceled" or "expired":
-                    return new BatchItemResult(customId, null, type + ": no result");
-                default:
-                    return Unreadable(customId, $"has a result of type '{type}'");
-            }
+            return BatchResultLine.Unreadable(null, where, wire is null ? "has no custom_id" : $"has custom_id '{wire}', which af did not send");
         }
 
-        BatchItemResult Unreadable(string? customId, string why) =>
-            new(customId ?? string.Empty, null, SecretRedactor.Redact(string.Create(CultureInfo.InvariantCulture, $"unreadable result: line {number} of the results {why}")));
+        if (!root.TryGetProperty("result", out var result) || result.ValueKind != JsonValueKind.Object)
+        {
+            return BatchResultLine.Unreadable(customId, where, "has no result object");
+        }
+
+        var type = Text(result, "type");
+        switch (type)
+        {
+            case "succeeded" when result.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.Object:
+                return ToResult(customId, message) ?? BatchResultLine.Unreadable(customId, where, "has a message without a content list");
+            case "errored":
+                var error = result.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.Object ? e : default;
+                if (error.ValueKind == JsonValueKind.Object && error.TryGetProperty("error", out var inner) && inner.ValueKind == JsonValueKind.Object)
+                {
+                    error = inner; // {"type": "error", "error": {"type", "message"}}
+                }
+
+                return new BatchItemResult(customId, null, error.ValueKind == JsonValueKind.Object
+                    ? $"{Text(error, "type") ?? "error"}: {Text(error, "message")}"
+                    : "errored: no error object");
+            case "canceled" or "expired":
+                return new BatchItemResult(customId, null, type + ": no result");
+            default:
+                return BatchResultLine.Unreadable(customId, where, $"has a result of type '{type}'");
+        }
     }
 
     /// <summary>A succeeded message as the online <c>IChatClient</c> would return it; null when it has no content list.</summary>
@@ -352,19 +335,12 @@ internal sealed partial class AnthropicBatchProvider : IBatchProvider
     private static string? Text(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
-    /// <summary>The request's id in a line that is not JSON (e.g. cut short), when it can still be read.</summary>
-    private static string? RawCustomId(string line) =>
-        CustomIdField().Match(line) is { Success: true } match && AnthropicCustomIds.TryDecode(match.Groups[1].Value, out var id) ? id : null;
-
     /// <summary>The wire custom id of a staged line.</summary>
     private static string? WireCustomId(string line)
     {
         using var document = JsonDocument.Parse(line);
         return Text(document.RootElement, "custom_id");
     }
-
-    [GeneratedRegex("\"custom_id\"\\s*:\\s*\"([A-Za-z0-9_-]{1,64})\"")]
-    private static partial Regex CustomIdField();
 
     private async Task<string[]> ReadStagedAsync(string inputFileId, CancellationToken cancellationToken)
     {

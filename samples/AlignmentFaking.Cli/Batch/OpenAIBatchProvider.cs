@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using AlignmentFaking.Internal;
 using AlignmentFaking.Running.Batch;
 using Microsoft.Extensions.AI;
@@ -23,7 +22,7 @@ namespace AlignmentFaking.Cli.Batch;
 /// and turned into a <see cref="ChatResponse"/> exactly as the online <c>IChatClient</c> does.
 /// </summary>
 #pragma warning disable OPENAI001 // the Batch client is marked "for evaluation"; its wire format is the stable public Batch API
-internal sealed partial class OpenAIBatchProvider : IBatchProvider
+internal sealed class OpenAIBatchProvider : IBatchProvider
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly OpenAIFileClient _files;
@@ -246,70 +245,47 @@ internal sealed partial class OpenAIBatchProvider : IBatchProvider
     /// <param name="number">The 1-based line number, for the reason.</param>
     internal static BatchItemResult ParseResult(string line, string file = "output", int number = 1)
     {
-        JsonDocument document;
-        try
+        var where = string.Create(CultureInfo.InvariantCulture, $"line {number} of the {file} file");
+        if (!BatchResultLine.TryRead(line, where, id => id, out var root, out var failure))
         {
-            document = JsonDocument.Parse(line);
-        }
-        catch (JsonException ex)
-        {
-            return Unreadable(RawCustomId(line), "is not JSON: " + ex.Message);
+            return failure;
         }
 
-        using (document)
+        var customId = root.TryGetProperty("custom_id", out var cid) && cid.ValueKind == JsonValueKind.String ? cid.GetString() : null;
+        if (string.IsNullOrEmpty(customId))
         {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                return Unreadable(null, "is not a JSON object");
-            }
+            return BatchResultLine.Unreadable(null, where, "has no custom_id");
+        }
 
-            var customId = root.TryGetProperty("custom_id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
-            if (string.IsNullOrEmpty(customId))
+        if (root.TryGetProperty("response", out var response) && response.ValueKind == JsonValueKind.Object)
+        {
+            int status = response.TryGetProperty("status_code", out var s) && s.TryGetInt32(out var code) ? code : 0;
+            var body = response.TryGetProperty("body", out var b) ? b : default;
+            if (status is >= 200 and < 300 && body.ValueKind == JsonValueKind.Object)
             {
-                return Unreadable(null, "has no custom_id");
-            }
-
-            if (root.TryGetProperty("response", out var response) && response.ValueKind == JsonValueKind.Object)
-            {
-                int status = response.TryGetProperty("status_code", out var s) && s.TryGetInt32(out var code) ? code : 0;
-                var body = response.TryGetProperty("body", out var b) ? b : default;
-                if (status is >= 200 and < 300 && body.ValueKind == JsonValueKind.Object)
+                try
                 {
-                    try
-                    {
-                        var completion = ModelReaderWriter.Read<ChatCompletion>(BinaryData.FromString(body.GetRawText()), ModelReaderWriterOptions.Json, OpenAIContext.Default)!;
-                        return new BatchItemResult(customId, completion.AsChatResponse(), null);
-                    }
-                    catch (Exception ex) when (ex is FormatException or JsonException or InvalidOperationException or ArgumentException or KeyNotFoundException) // e.g. an empty choice list, which the online path retries too
-                    {
-                        return new BatchItemResult(customId, null, "unreadable reply: " + ex.Message);
-                    }
+                    var completion = ModelReaderWriter.Read<ChatCompletion>(BinaryData.FromString(body.GetRawText()), ModelReaderWriterOptions.Json, OpenAIContext.Default)!;
+                    return new BatchItemResult(customId, completion.AsChatResponse(), null);
                 }
-
-                return new BatchItemResult(customId, null, string.Create(CultureInfo.InvariantCulture, $"HTTP {status}: {ErrorMessage(body)}"));
+                catch (Exception ex) when (ex is FormatException or JsonException or InvalidOperationException or ArgumentException or KeyNotFoundException) // e.g. an empty choice list, which the online path retries too
+                {
+                    return new BatchItemResult(customId, null, "unreadable reply: " + ex.Message);
+                }
             }
 
-            if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
-            {
-                var code = error.TryGetProperty("code", out var c) ? c.ToString() : "error";
-                var message = error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : m.ToString();
-                return new BatchItemResult(customId, null, $"{code}: {message}");
-            }
-
-            return new BatchItemResult(customId, null, "neither a response nor an error");
+            return new BatchItemResult(customId, null, string.Create(CultureInfo.InvariantCulture, $"HTTP {status}: {ErrorMessage(body)}"));
         }
 
-        BatchItemResult Unreadable(string? customId, string why) =>
-            new(customId ?? string.Empty, null, SecretRedactor.Redact(string.Create(CultureInfo.InvariantCulture, $"unreadable result: line {number} of the {file} file {why}")));
+        if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
+        {
+            var code = error.TryGetProperty("code", out var c) ? c.ToString() : "error";
+            var message = error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : m.ToString();
+            return new BatchItemResult(customId, null, $"{code}: {message}");
+        }
+
+        return new BatchItemResult(customId, null, "neither a response nor an error");
     }
-
-    /// <summary>The request's id in a line that is not JSON (e.g. cut short), when it can still be read.</summary>
-    private static string? RawCustomId(string line) =>
-        CustomIdField().Match(line) is { Success: true } match ? match.Groups[1].Value : null;
-
-    [GeneratedRegex("\"custom_id\"\\s*:\\s*\"([^\"\\\\]+)\"")]
-    private static partial Regex CustomIdField();
 
     private static string ErrorMessage(JsonElement body) =>
         body.ValueKind == JsonValueKind.Object && body.TryGetProperty("error", out var e) && e.ValueKind == JsonValueKind.Object && e.TryGetProperty("message", out var m)
