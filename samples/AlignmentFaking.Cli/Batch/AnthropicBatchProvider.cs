@@ -108,8 +108,10 @@ internal sealed class AnthropicBatchProvider : IBatchProvider
     /// (https://docs.anthropic.com/en/api/listing-message-batches, newest first): created no earlier than the recorded
     /// intent (less <see cref="ClockSkew"/>), not a batch the run knows, and with as many requests as the staged file.
     /// A candidate that has ended is confirmed by the custom ids of its results (exactly those of the staged file); one
-    /// still processing cannot show them, so when no candidate is confirmed the oldest unconfirmed one is adopted (the
-    /// runner checks every result's id when it takes the batch in: a wrong adoption costs a retry, never a wrong reply).
+    /// still processing cannot show them, so when no candidate is confirmed the one created first after the intent is
+    /// adopted. The runner checks every result's id when it takes the batch in, so a wrong adoption costs a retry; only
+    /// another run with the same key, sending the very same request ids inside the same minutes, could be mistaken for
+    /// this one.
     /// </summary>
     public async Task<BatchJob?> FindCreatedAsync(BatchSearch search, CancellationToken cancellationToken)
     {
@@ -159,7 +161,12 @@ internal sealed class AnthropicBatchProvider : IBatchProvider
             page = await page.Next(cancellationToken).ConfigureAwait(false);
         }
 
-        return unconfirmed.OrderBy(b => b.CreatedAt).Select(ToJob).FirstOrDefault();
+        // The batch was created right after the intent: the first one created after it, else the closest before it (skew).
+        return unconfirmed
+            .OrderBy(b => b.CreatedAt >= search.NotBefore ? 0 : 1)
+            .ThenBy(b => (b.CreatedAt - search.NotBefore).Duration())
+            .Select(ToJob)
+            .FirstOrDefault();
 
         static string EncodeOrEmpty(string id) => id.Length == 0 ? string.Empty : AnthropicCustomIds.Encode(id);
     }

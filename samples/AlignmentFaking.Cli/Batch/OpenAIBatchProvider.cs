@@ -122,7 +122,7 @@ internal sealed class OpenAIBatchProvider : IBatchProvider
         await foreach (var page in _batches.GetBatchesAsync(after: null, limit: 100, new RequestOptions { CancellationToken = cancellationToken }).GetRawPagesAsync().ConfigureAwait(false))
         {
             using var document = JsonDocument.Parse(page.GetRawResponse().Content);
-            if (document.RootElement.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Array)
+            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Array)
             {
                 foreach (var batch in data.EnumerateArray())
                 {
@@ -292,10 +292,17 @@ internal sealed class OpenAIBatchProvider : IBatchProvider
             ? m.GetString() ?? string.Empty
             : body.ValueKind == JsonValueKind.Undefined ? string.Empty : body.GetRawText();
 
+    /// <exception cref="JsonException">The body is not JSON.</exception>
+    /// <exception cref="InvalidDataException">The body is not a batch object (it has no id).</exception>
     internal static BatchJob ParseJob(BinaryData data)
     {
         using var document = JsonDocument.Parse(data);
         var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String)
+        {
+            throw new InvalidDataException("the Batch API answered something that is not a batch object: " + Shorten(data.ToString()));
+        }
+
         string Text(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : string.Empty;
         int Count(string name) => root.TryGetProperty("request_counts", out var counts) && counts.ValueKind == JsonValueKind.Object
             && counts.TryGetProperty(name, out var v) && v.TryGetInt32(out var n) ? n : 0;
@@ -321,5 +328,7 @@ internal sealed class OpenAIBatchProvider : IBatchProvider
 
         return new BatchJob(Text("id"), mapped, status, output.Length == 0 ? null : output, error.Length == 0 ? null : error, Count("total"), Count("completed"), Count("failed"), problem);
     }
+
+    private static string Shorten(string text) => text.Length <= 200 ? text : text[..200] + "...";
 }
 #pragma warning restore OPENAI001

@@ -92,7 +92,7 @@ public class BatchKillWindowTests
         await provider.CreateAsync(single, none, CancellationToken.None);
         var search = new BatchSearch(ours, ["a#t1#a1", "b#t1#a1"], intent, []);
 
-        // In progress, nothing can be confirmed: the oldest candidate created after the intent, with as many requests.
+        // In progress, nothing can be confirmed: the first candidate created after the intent, with as many requests.
         Assert.That((await provider.FindCreatedAsync(search, CancellationToken.None))?.Id, Is.EqualTo(ourJob.Id));
         Assert.That(await provider.FindCreatedAsync(search with { NotBefore = intent.AddHours(1) }, CancellationToken.None), Is.Null, "created before the intent");
 

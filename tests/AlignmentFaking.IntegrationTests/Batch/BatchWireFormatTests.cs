@@ -124,5 +124,9 @@ public partial class BatchWireFormatTests
         Assert.That(BatchApiErrors.Describe(html, "K"), Is.EqualTo("HTTP 418: <html>"));
         Assert.That(BatchApiErrors.Describe(new System.Text.Json.JsonException("'<' is an invalid start of a value."), "K"), Does.StartWith("unreadable reply"));
         Assert.That(BatchApiErrors.Describe(new InvalidOperationException("a bug"), "K"), Is.Null, "not a provider failure: surfaces as a bug");
+
+        // A batch status that is not a batch object is an unreadable reply, not an InvalidOperationException.
+        var notABatch = Assert.Throws<InvalidDataException>(() => OpenAIBatchProvider.ParseJob(BinaryData.FromString("[\"" + key + "\"]")));
+        Assert.That(BatchApiErrors.Describe(notABatch!, "K"), Does.StartWith("unreadable reply: the Batch API answered something that is not a batch object").And.Not.Contain(key));
     }
 }
