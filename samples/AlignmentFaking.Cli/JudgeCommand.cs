@@ -153,28 +153,10 @@ internal static class JudgeCommand
         {
             return await batchJudge.JudgeDirectoryAsync(s.Run, new BatchProgressPrinter(human), new LineProgress(human), ct).ConfigureAwait(false);
         }
-        catch (ClientResultException ex)
+        catch (Exception ex) when (BatchApiErrors.Describe(ex, s.KeyVariable) is { } reason)
         {
-            var failure = OpenAICompatibleSubject.Classify(ex, s.KeyVariable);
-            throw new CliException("the judge batch API failed: " + SecretRedactor.Redact(failure.Message ?? ex.Message).Split('\n')[0]);
+            throw new CliException("the judge batch API failed: " + reason);
         }
-        catch (Anthropic.Exceptions.AnthropicException ex)
-        {
-            throw new CliException("the judge batch API failed: " + AnthropicFailure(ex, s.KeyVariable));
-        }
-    }
-
-    /// <summary>The cause of a failed Anthropic API call in the words of the online path (401/403/404 named), redacted, one line.</summary>
-    internal static string AnthropicFailure(Anthropic.Exceptions.AnthropicException exception, string keyVariable)
-    {
-        var message = exception switch
-        {
-            Anthropic.Exceptions.AnthropicUnauthorizedException => $"401 Unauthorized: check the key in environment variable {keyVariable}",
-            Anthropic.Exceptions.AnthropicForbiddenException => CallFailure.FromStatus(403, null).Message,
-            Anthropic.Exceptions.AnthropicNotFoundException => CallFailure.FromStatus(404, null).Message,
-            _ => null,
-        };
-        return SecretRedactor.Redact(message ?? exception.Message).Split('\n')[0];
     }
 
     /// <summary>Builds the judges a command line describes (shared by <c>af judge</c> and <c>af run</c>).</summary>

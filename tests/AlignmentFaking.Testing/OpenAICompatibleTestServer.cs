@@ -57,9 +57,11 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        builder.Services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(o => o.MultipartBodyLengthLimit = 512L * 1024 * 1024);
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = 512L * 1024 * 1024; // batch inputs up to the providers' limits (200 MB, 256 MB) must reach the checks
             k.Listen(IPAddress.Loopback, 0);
         });
 
@@ -295,6 +297,11 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
         {
             reply = ScriptedReply.Error(401, ResponseWriter.ErrorJson(401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"));
         }
+        else if (call.Body is { } body && RequestParser.Validate(body) is { } rejection)
+        {
+            // What the real API refuses never reaches the responder (see RequestParser.Validate).
+            reply = ScriptedReply.Error(400, rejection.ToOpenAIJson());
+        }
         else
         {
             try
@@ -453,7 +460,7 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
         }
     }
 
-    private static bool IsAuthorized(string authorization, string key) =>
+    internal static bool IsAuthorized(string authorization, string key) =>
         string.Equals(authorization, "Bearer " + key, StringComparison.Ordinal);
 
     private static Dictionary<string, string> CopyHeaders(IHeaderDictionary headers)

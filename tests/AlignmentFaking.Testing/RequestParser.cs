@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
@@ -48,6 +49,139 @@ internal static class RequestParser
             call.Stream = root.TryGetProperty("stream", out var stream) && stream.ValueKind == JsonValueKind.True;
             call.Stop = Strings(root, "stop");
             call.Messages = Messages(root);
+        }
+    }
+
+    /// <summary>The roles the Chat Completions API accepts in <c>messages[].role</c>.</summary>
+    private static readonly string[] Roles = ["system", "developer", "user", "assistant", "tool", "function"];
+
+    /// <summary>
+    /// What the real Chat Completions API refuses with a 400 before running a request (see
+    /// https://platform.openai.com/docs/api-reference/chat/create): <c>model</c> and <c>messages</c> are required,
+    /// <c>messages</c> has at least one item, each with a known <c>role</c> and (but for assistant turns) a
+    /// <c>content</c>; <c>temperature</c> is 0..2, <c>top_p</c> 0..1, <c>presence_penalty</c> and
+    /// <c>frequency_penalty</c> -2..2, <c>n</c> 1..128, <c>max_tokens</c> and <c>max_completion_tokens</c> at least 1,
+    /// <c>seed</c> an integer and <c>stream</c> a boolean. The messages follow the API's own wording; null when the
+    /// request is acceptable.
+    /// </summary>
+    public static RequestRejection? Validate(JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return new RequestRejection("The body is not a JSON object.", null, null);
+        }
+
+        if (!root.TryGetProperty("model", out var model) || model.ValueKind == JsonValueKind.Null)
+        {
+            return new RequestRejection("you must provide a model parameter", null, null);
+        }
+
+        if (model.ValueKind != JsonValueKind.String)
+        {
+            return InvalidType("model", "a string", model);
+        }
+
+        if (!root.TryGetProperty("messages", out var messages) || messages.ValueKind == JsonValueKind.Null)
+        {
+            return Missing("messages");
+        }
+
+        if (messages.ValueKind != JsonValueKind.Array)
+        {
+            return InvalidType("messages", "an array", messages);
+        }
+
+        if (messages.GetArrayLength() == 0)
+        {
+            return new RequestRejection("Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", "messages", "empty_array");
+        }
+
+        int index = 0;
+        foreach (var message in messages.EnumerateArray())
+        {
+            var path = string.Create(CultureInfo.InvariantCulture, $"messages[{index}]");
+            if (message.ValueKind != JsonValueKind.Object)
+            {
+                return InvalidType(path, "an object", message);
+            }
+
+            if (!message.TryGetProperty("role", out var role) || role.ValueKind == JsonValueKind.Null)
+            {
+                return Missing(path + ".role");
+            }
+
+            if (role.ValueKind != JsonValueKind.String || !Roles.Contains(role.GetString(), StringComparer.Ordinal))
+            {
+                return new RequestRejection($"Invalid value: '{(role.ValueKind == JsonValueKind.String ? role.GetString() : role.GetRawText())}'. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.", path + ".role", "invalid_value");
+            }
+
+            bool hasContent = message.TryGetProperty("content", out var content) && content.ValueKind != JsonValueKind.Null;
+            if (!hasContent && role.GetString() != "assistant")
+            {
+                return Missing(path + ".content");
+            }
+
+            if (hasContent && content.ValueKind is not (JsonValueKind.String or JsonValueKind.Array))
+            {
+                return InvalidType(path + ".content", "one of a string or array of objects", content);
+            }
+
+            index++;
+        }
+
+        return Number(root, "temperature", 0, 2, integer: false)
+            ?? Number(root, "top_p", 0, 1, integer: false)
+            ?? Number(root, "presence_penalty", -2, 2, integer: false)
+            ?? Number(root, "frequency_penalty", -2, 2, integer: false)
+            ?? Number(root, "n", 1, 128, integer: true)
+            ?? Number(root, "max_tokens", 1, null, integer: true)
+            ?? Number(root, "max_completion_tokens", 1, null, integer: true)
+            ?? Number(root, "seed", null, null, integer: true)
+            ?? (root.TryGetProperty("stream", out var stream) && stream.ValueKind is not (JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null)
+                ? InvalidType("stream", "a boolean", stream)
+                : null);
+
+        static RequestRejection Missing(string param) => new($"Missing required parameter: '{param}'.", param, "missing_required_parameter");
+
+        static RequestRejection InvalidType(string param, string expected, JsonElement actual) =>
+            new($"Invalid type for '{param}': expected {expected}, but got {Describe(actual)} instead.", param, "invalid_type");
+
+        static string Describe(JsonElement value) => value.ValueKind switch
+        {
+            JsonValueKind.String => "a string",
+            JsonValueKind.Number => "a number",
+            JsonValueKind.Array => "an array",
+            JsonValueKind.Object => "an object",
+            JsonValueKind.True or JsonValueKind.False => "a boolean",
+            _ => "null",
+        };
+
+        static RequestRejection? Number(JsonElement root, string name, double? min, double? max, bool integer)
+        {
+            if (!root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+            {
+                return null;
+            }
+
+            var kind = integer ? "integer" : "decimal";
+            if (value.ValueKind != JsonValueKind.Number || (integer && !value.TryGetInt64(out _)))
+            {
+                return InvalidType(name, integer ? "an integer" : "a decimal", value);
+            }
+
+            var number = value.GetDouble();
+            var shown = value.GetRawText();
+            if (min is { } low && number < low)
+            {
+                return new RequestRejection(string.Create(CultureInfo.InvariantCulture, $"Invalid '{name}': {kind} below minimum value. Expected a value >= {low}, but got {shown} instead."), name, kind + "_below_min_value");
+            }
+
+            if (max is { } high && number > high)
+            {
+                return new RequestRejection(string.Create(CultureInfo.InvariantCulture, $"Invalid '{name}': {kind} above maximum value. Expected a value <= {high}, but got {shown} instead."), name, kind + "_above_max_value");
+            }
+
+            return null;
         }
     }
 
@@ -124,4 +258,14 @@ internal static class RequestParser
             _ => [],
         };
     }
+}
+
+/// <summary>Why the real API would refuse a request (an HTTP 400), in the OpenAI error shape's terms.</summary>
+/// <param name="Message">The error message.</param>
+/// <param name="Param">The offending parameter, if one.</param>
+/// <param name="Code">The error code, if one.</param>
+internal sealed record RequestRejection(string Message, string? Param, string? Code)
+{
+    /// <summary>The OpenAI-shaped 400 body.</summary>
+    public string ToOpenAIJson() => ResponseWriter.ErrorJson(400, Message, "invalid_request_error", Code, Param);
 }

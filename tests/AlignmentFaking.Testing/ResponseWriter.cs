@@ -108,7 +108,7 @@ internal static class ResponseWriter
         _ => ErrorJson(status, "Scripted error " + status.ToString(CultureInfo.InvariantCulture) + ".", "invalid_request_error", null),
     };
 
-    public static string ErrorJson(int status, string message, string type, string? code)
+    public static string ErrorJson(int status, string message, string type, string? code, string? param = null)
     {
         _ = status;
         var buffer = new ArrayBufferWriter<byte>();
@@ -118,7 +118,15 @@ internal static class ResponseWriter
             json.WriteStartObject("error");
             json.WriteString("message", message);
             json.WriteString("type", type);
-            json.WriteNull("param");
+            if (param is null)
+            {
+                json.WriteNull("param");
+            }
+            else
+            {
+                json.WriteString("param", param);
+            }
+
             if (code is null)
             {
                 json.WriteNull("code");

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -43,12 +44,14 @@ public sealed class TestFile
 /// (<see cref="OpenAICompatibleTestServer.HoldBatches"/>) and until it has been retrieved
 /// <see cref="TestServerOptions.BatchRetrievalsBeforeCompletion"/> times; the retrieval after that runs every request
 /// through the server's responder and completes it (or expires it, see <see cref="TestServerOptions.ExpireBatchNumbers"/>).
+/// An OpenAI batch whose input file breaks the Batch API's rules turns <c>failed</c> on its first retrieval, with the
+/// reasons in <see cref="Errors"/>, as the real API reports them after validation.
 /// </summary>
 public sealed class TestBatch
 {
     private readonly Lock _gate = new();
 
-    internal TestBatch(int number, string id, string inputFileId, string endpoint, IReadOnlyList<string> customIds, IReadOnlyDictionary<string, string> metadata, long createdAt)
+    internal TestBatch(int number, string id, string inputFileId, string endpoint, IReadOnlyList<string> customIds, IReadOnlyDictionary<string, string> metadata, DateTimeOffset createdAt, IReadOnlyList<TestBatchError> validationErrors)
     {
         Number = number;
         Id = id;
@@ -56,7 +59,8 @@ public sealed class TestBatch
         Endpoint = endpoint;
         CustomIds = customIds;
         Metadata = metadata;
-        CreatedAt = createdAt;
+        CreatedAtTime = createdAt;
+        ValidationErrors = validationErrors;
     }
 
     /// <summary>1-based order of creation.</summary>
@@ -78,10 +82,16 @@ public sealed class TestBatch
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
     /// <summary>Unix seconds.</summary>
-    public long CreatedAt { get; }
+    public long CreatedAt => CreatedAtTime.ToUnixTimeSeconds();
+
+    /// <summary>When the batch was created (millisecond precision).</summary>
+    public DateTimeOffset CreatedAtTime { get; }
 
     /// <summary>The status (<c>validating</c>, <c>in_progress</c>, <c>completed</c>, <c>expired</c>, <c>cancelling</c>, <c>cancelled</c>, <c>failed</c>).</summary>
     public string Status { get { lock (_gate) { return _status; } } }
+
+    /// <summary>Why the batch failed validation (empty until it did).</summary>
+    public IReadOnlyList<TestBatchError> Errors { get { lock (_gate) { return _status == "failed" ? ValidationErrors : []; } } }
 
     /// <summary>How many times the batch was retrieved.</summary>
     public int Retrievals { get { lock (_gate) { return _retrievals; } } }
@@ -101,6 +111,8 @@ public sealed class TestBatch
     /// <summary>Requests never run because the batch expired or was cancelled.</summary>
     public int Unrun { get; internal set; }
 
+    internal IReadOnlyList<TestBatchError> ValidationErrors { get; }
+
     internal Lock Gate => _gate;
 
     private string _status = "validating";
@@ -111,10 +123,40 @@ public sealed class TestBatch
     internal int IncrementRetrievals() => ++_retrievals;
 }
 
-/// <summary>The OpenAI Files and Batch endpoints, and the Anthropic Message Batches endpoints, of the test server.</summary>
-internal sealed class TestBatchService
+/// <summary>One reason an OpenAI batch failed validation (an item of the batch's <c>errors.data</c>).</summary>
+/// <param name="Code">The error code (<c>invalid_json_line</c>, <c>duplicate_custom_id</c>, <c>url_mismatch</c>, <c>model_mismatch</c>, <c>empty_file</c>, <c>too_many_tasks</c>, ...).</param>
+/// <param name="Message">The message.</param>
+/// <param name="Line">The 1-based line of the input file, when one line is at fault.</param>
+public sealed record TestBatchError(string Code, string Message, int? Line);
+
+/// <summary>
+/// The OpenAI Files and Batch endpoints, and the Anthropic Message Batches endpoints, of the test server. Each
+/// enforces the provider's documented request rules (cited where they are checked), so a client that breaks one fails
+/// here as it would against the real API.
+/// </summary>
+internal sealed partial class TestBatchService
 {
     public const string AnthropicEndpoint = "anthropic:/v1/messages";
+
+    /// <summary>
+    /// The endpoints a batch can target. Source: OpenAI API reference, "Create batch", <c>endpoint</c>
+    /// (https://platform.openai.com/docs/api-reference/batch/create).
+    /// </summary>
+    private static readonly string[] OpenAIBatchEndpoints = ["/v1/responses", "/v1/chat/completions", "/v1/embeddings", "/v1/completions", "/v1/moderations"];
+
+    /// <summary>The purposes the Files API accepts (https://platform.openai.com/docs/api-reference/files/create).</summary>
+    private static readonly string[] FilePurposes = ["assistants", "batch", "fine-tune", "vision", "user_data", "evals"];
+
+    /// <summary>
+    /// The top-level fields of a Messages API request; any other is refused ("Extra inputs are not permitted").
+    /// Source: Anthropic API reference, "Create a Message" (https://docs.anthropic.com/en/api/messages).
+    /// </summary>
+    private static readonly string[] AnthropicParams =
+    [
+        "model", "messages", "max_tokens", "system", "temperature", "top_p", "top_k", "stop_sequences", "metadata", "tools",
+        "tool_choice", "thinking", "service_tier", "container", "mcp_servers", "context_management", "output_config",
+        "output_format", "inference_geo", "cache_control", "speed", "diagnostics",
+    ];
 
     private readonly Func<ChatCompletionCall, CancellationToken, ValueTask<ScriptedReply>> _responder;
     private readonly TestServerOptions _options;
@@ -162,40 +204,65 @@ internal sealed class TestBatchService
         }
     }
 
+    /// <summary>
+    /// The custom id alphabet of Message Batches. Source: Anthropic API reference, "Create a Message Batch",
+    /// <c>requests[].custom_id</c>: "minLength: 1, maxLength: 64, pattern: ^[a-zA-Z0-9_-]{1,64}$"
+    /// (https://docs.anthropic.com/en/api/creating-message-batches).
+    /// </summary>
+    [GeneratedRegex("^[a-zA-Z0-9_-]{1,64}$")]
+    private static partial Regex AnthropicCustomId();
+
     public void Map(WebApplication app)
     {
         foreach (var prefix in new[] { "/v1", string.Empty })
         {
-            app.MapPost(prefix + "/files", Authorized(UploadAsync));
-            app.MapGet(prefix + "/files/{id}", Authorized(GetFileAsync));
-            app.MapGet(prefix + "/files/{id}/content", Authorized(GetContentAsync));
-            app.MapPost(prefix + "/batches", Authorized(CreateAsync));
-            app.MapGet(prefix + "/batches", Authorized(ListAsync));
-            app.MapGet(prefix + "/batches/{id}", Authorized(RetrieveAsync));
-            app.MapPost(prefix + "/batches/{id}/cancel", Authorized(CancelAsync));
+            app.MapPost(prefix + "/files", OpenAI(UploadAsync));
+            app.MapGet(prefix + "/files/{id}", OpenAI(GetFileAsync));
+            app.MapGet(prefix + "/files/{id}/content", OpenAI(GetContentAsync));
+            app.MapPost(prefix + "/batches", OpenAI(CreateAsync));
+            app.MapGet(prefix + "/batches", OpenAI(ListAsync));
+            app.MapGet(prefix + "/batches/{id}", OpenAI(RetrieveAsync));
+            app.MapPost(prefix + "/batches/{id}/cancel", OpenAI(CancelAsync));
         }
 
-        app.MapPost("/v1/messages/batches", Authorized(CreateAnthropicAsync, anthropic: true));
-        app.MapGet("/v1/messages/batches/{id}", Authorized(RetrieveAnthropicAsync, anthropic: true));
-        app.MapGet("/v1/messages/batches/{id}/results", Authorized(AnthropicResultsAsync, anthropic: true));
-        app.MapPost("/v1/messages/batches/{id}/cancel", Authorized(CancelAnthropicAsync, anthropic: true));
+        app.MapPost("/v1/messages/batches", Anthropic(CreateAnthropicAsync));
+        app.MapGet("/v1/messages/batches", Anthropic(ListAnthropicAsync));
+        app.MapGet("/v1/messages/batches/{id}", Anthropic(RetrieveAnthropicAsync));
+        app.MapGet("/v1/messages/batches/{id}/results", Anthropic(AnthropicResultsAsync));
+        app.MapPost("/v1/messages/batches/{id}/cancel", Anthropic(CancelAnthropicAsync));
     }
 
-    /// <summary>
-    /// As the real APIs: with <see cref="TestServerOptions.RequiredApiKey"/> set, a request without that key
-    /// (<c>Authorization: Bearer KEY</c> for OpenAI, <c>x-api-key: KEY</c> for Anthropic) gets a 401 and nothing happens.
-    /// </summary>
-    private RequestDelegate Authorized(RequestDelegate handler, bool anthropic = false) => context =>
+    /// <summary>An OpenAI endpoint: <c>Authorization: Bearer KEY</c> is checked first, as the real API does.</summary>
+    private RequestDelegate OpenAI(Func<HttpContext, Task> handler) => async context =>
     {
-        if (_options.RequiredApiKey is not { } key)
+        if (_options.RequiredApiKey is { } key && !OpenAICompatibleTestServer.IsAuthorized(context.Request.Headers.Authorization.ToString(), key))
         {
-            return handler(context);
+            await WriteJsonAsync(context, 401, ResponseWriter.ErrorJson(401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key")).ConfigureAwait(false);
+            return;
         }
 
-        bool ok = anthropic
-            ? string.Equals(context.Request.Headers["x-api-key"].ToString(), key, StringComparison.Ordinal)
-            : string.Equals(context.Request.Headers.Authorization.ToString(), "Bearer " + key, StringComparison.Ordinal);
-        return ok ? handler(context) : ErrorAsync(context, 401, "Incorrect API key provided.");
+        await handler(context).ConfigureAwait(false);
+    };
+
+    /// <summary>
+    /// An Anthropic endpoint: the key comes in <c>x-api-key</c> and every request names its <c>anthropic-version</c>
+    /// (https://docs.anthropic.com/en/api/versioning); errors have Anthropic's shape (https://docs.anthropic.com/en/api/errors).
+    /// </summary>
+    private RequestDelegate Anthropic(Func<HttpContext, Task> handler) => async context =>
+    {
+        if (_options.RequiredApiKey is { } key && !string.Equals(context.Request.Headers["x-api-key"].ToString(), key, StringComparison.Ordinal))
+        {
+            await AnthropicErrorAsync(context, 401, "authentication_error", "invalid x-api-key").ConfigureAwait(false);
+            return;
+        }
+
+        if (string.IsNullOrEmpty(context.Request.Headers["anthropic-version"].ToString()))
+        {
+            await AnthropicErrorAsync(context, 400, "invalid_request_error", "anthropic-version: header is required").ConfigureAwait(false);
+            return;
+        }
+
+        await handler(context).ConfigureAwait(false);
     };
 
     private async Task UploadAsync(HttpContext context)
@@ -209,9 +276,21 @@ internal sealed class TestBatchService
         var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
         var purpose = form["purpose"].ToString();
         var file = form.Files.GetFile("file");
-        if (file is null || string.IsNullOrEmpty(purpose))
+        if (file is null)
         {
-            await ErrorAsync(context, 400, "file and purpose are required").ConfigureAwait(false);
+            await ErrorAsync(context, 400, "Missing required parameter: 'file'.", "file", "missing_required_parameter").ConfigureAwait(false);
+            return;
+        }
+
+        if (string.IsNullOrEmpty(purpose))
+        {
+            await ErrorAsync(context, 400, "Missing required parameter: 'purpose'.", "purpose", "missing_required_parameter").ConfigureAwait(false);
+            return;
+        }
+
+        if (!FilePurposes.Contains(purpose, StringComparer.Ordinal))
+        {
+            await ErrorAsync(context, 400, $"Invalid value: '{purpose}'. Supported values are: 'assistants', 'batch', 'fine-tune', 'vision', 'user_data', and 'evals'.", "purpose", "invalid_value").ConfigureAwait(false);
             return;
         }
 
@@ -226,7 +305,7 @@ internal sealed class TestBatchService
         var file = FindFile(context);
         if (file is null)
         {
-            await ErrorAsync(context, 404, "no such file").ConfigureAwait(false);
+            await ErrorAsync(context, 404, "No such File object: " + context.Request.RouteValues["id"]).ConfigureAwait(false);
             return;
         }
 
@@ -238,7 +317,7 @@ internal sealed class TestBatchService
         var file = FindFile(context);
         if (file is null)
         {
-            await ErrorAsync(context, 404, "no such file").ConfigureAwait(false);
+            await ErrorAsync(context, 404, "No such File object: " + context.Request.RouteValues["id"]).ConfigureAwait(false);
             return;
         }
 
@@ -248,6 +327,14 @@ internal sealed class TestBatchService
         await context.Response.Body.WriteAsync(file.Content, context.RequestAborted).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// <c>POST /v1/batches</c>. Refused with a 400 (source: https://platform.openai.com/docs/api-reference/batch/create):
+    /// no <c>input_file_id</c> naming an uploaded file of purpose <c>batch</c>, an <c>endpoint</c> the Batch API does
+    /// not serve, a <c>completion_window</c> other than <c>24h</c>, more than 16 metadata pairs (keys up to 64, values up
+    /// to 512 characters), or an input file over 200 MB (<see cref="TestServerOptions.OpenAIMaxBatchFileBytes"/>). The
+    /// lines of the input file are checked as the real API validates them after creation (see
+    /// <see cref="ValidateOpenAIInput"/>): the batch is created, then fails on its first retrieval.
+    /// </summary>
     private async Task CreateAsync(HttpContext context)
     {
         JsonElement body;
@@ -258,34 +345,28 @@ internal sealed class TestBatchService
         }
         catch (JsonException e)
         {
-            await ErrorAsync(context, 400, "invalid JSON: " + e.Message).ConfigureAwait(false);
+            await ErrorAsync(context, 400, "We could not parse the JSON body of your request. " + e.Message).ConfigureAwait(false);
             return;
         }
 
-        var inputFileId = body.TryGetProperty("input_file_id", out var f) ? f.GetString() : null;
-        var endpoint = body.TryGetProperty("endpoint", out var e2) ? e2.GetString() : null;
-        TestFile? input;
-        lock (_gate)
+        var inputFileId = body.TryGetProperty("input_file_id", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
+        var endpoint = body.TryGetProperty("endpoint", out var e2) && e2.ValueKind == JsonValueKind.String ? e2.GetString() : null;
+        var window = body.TryGetProperty("completion_window", out var w) && w.ValueKind == JsonValueKind.String ? w.GetString() : null;
+        if (inputFileId is null)
         {
-            input = inputFileId is null ? null : _files.GetValueOrDefault(inputFileId);
-        }
-
-        if (input is null || endpoint is null)
-        {
-            await ErrorAsync(context, 400, "input_file_id must name an uploaded file and endpoint is required").ConfigureAwait(false);
+            await ErrorAsync(context, 400, "Missing required parameter: 'input_file_id'.", "input_file_id", "missing_required_parameter").ConfigureAwait(false);
             return;
         }
 
-        var customIds = new List<string>();
-        foreach (var line in Lines(input.Content))
+        if (endpoint is null || !OpenAIBatchEndpoints.Contains(endpoint, StringComparer.Ordinal))
         {
-            using var document = JsonDocument.Parse(line);
-            customIds.Add(document.RootElement.GetProperty("custom_id").GetString() ?? string.Empty);
+            await ErrorAsync(context, 400, endpoint is null ? "Missing required parameter: 'endpoint'." : $"Invalid value: '{endpoint}'. Supported values are: '/v1/responses', '/v1/chat/completions', '/v1/embeddings', '/v1/completions', and '/v1/moderations'.", "endpoint", endpoint is null ? "missing_required_parameter" : "invalid_value").ConfigureAwait(false);
+            return;
         }
 
-        if (customIds.Distinct(StringComparer.Ordinal).Count() != customIds.Count)
+        if (window != "24h")
         {
-            await ErrorAsync(context, 400, "custom_id values must be unique within a batch").ConfigureAwait(false);
+            await ErrorAsync(context, 400, window is null ? "Missing required parameter: 'completion_window'." : $"Invalid value: '{window}'. Supported values are: '24h'.", "completion_window", window is null ? "missing_required_parameter" : "invalid_value").ConfigureAwait(false);
             return;
         }
 
@@ -294,49 +375,226 @@ internal sealed class TestBatchService
         {
             foreach (var p in m.EnumerateObject())
             {
-                metadata[p.Name] = p.Value.GetString() ?? string.Empty;
+                if (p.Value.ValueKind != JsonValueKind.String || p.Name.Length > 64 || p.Value.GetString()!.Length > 512)
+                {
+                    await ErrorAsync(context, 400, $"Invalid 'metadata.{p.Name}': metadata keys are strings of at most 64 characters and values strings of at most 512.", "metadata", "invalid_value").ConfigureAwait(false);
+                    return;
+                }
+
+                metadata[p.Name] = p.Value.GetString()!;
             }
         }
 
+        if (metadata.Count > 16)
+        {
+            await ErrorAsync(context, 400, $"Invalid 'metadata': too many properties. Expected an object with at most 16 properties, but got {metadata.Count} instead.", "metadata", "object_above_max_properties").ConfigureAwait(false);
+            return;
+        }
+
+        TestFile? input;
+        lock (_gate)
+        {
+            input = _files.GetValueOrDefault(inputFileId);
+        }
+
+        if (input is null)
+        {
+            await ErrorAsync(context, 404, "No such File object: " + inputFileId, "input_file_id").ConfigureAwait(false);
+            return;
+        }
+
+        if (input.Purpose != "batch")
+        {
+            await ErrorAsync(context, 400, $"The input file {input.Id} has purpose '{input.Purpose}'; a batch input file must be uploaded with purpose 'batch'.", "input_file_id", "invalid_value").ConfigureAwait(false);
+            return;
+        }
+
+        if (input.Content.LongLength > _options.OpenAIMaxBatchFileBytes)
+        {
+            await ErrorAsync(context, 400, string.Create(CultureInfo.InvariantCulture, $"The input file {input.Id} has {input.Content.LongLength} bytes; a batch input file can be at most {_options.OpenAIMaxBatchFileBytes} bytes."), "input_file_id", "file_too_large").ConfigureAwait(false);
+            return;
+        }
+
+        var (customIds, errors) = ValidateOpenAIInput(input.Content, endpoint);
         TestBatch batch;
         lock (_gate)
         {
             int number = _batches.Count + 1;
-            batch = new TestBatch(number, "batch_test" + number.ToString("D4", CultureInfo.InvariantCulture), input.Id, endpoint, customIds, metadata, Now());
+            batch = new TestBatch(number, "batch_test" + number.ToString("D4", CultureInfo.InvariantCulture), input.Id, endpoint, customIds, metadata, DateTimeOffset.UtcNow, errors);
             _batches.Add(batch);
         }
 
         await WriteJsonAsync(context, 200, BatchJson(batch)).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The checks of a batch input file (source: https://platform.openai.com/docs/guides/batch and the request input
+    /// object, https://platform.openai.com/docs/api-reference/batch/request-input): not empty, at most 50,000 lines
+    /// (<see cref="TestServerOptions.OpenAIMaxRequestsPerBatch"/>), each a JSON object with a <c>custom_id</c> unique
+    /// within the file, <c>method</c> <c>POST</c>, the batch's endpoint as <c>url</c>, and a <c>body</c> naming a
+    /// model, the same model on every line ("each input file can only include requests to a single model").
+    /// </summary>
+    private (List<string> CustomIds, List<TestBatchError> Errors) ValidateOpenAIInput(byte[] content, string endpoint)
+    {
+        var customIds = new List<string>();
+        var errors = new List<TestBatchError>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        string? model = null;
+        var lines = Encoding.UTF8.GetString(content).Split('\n');
+        int count = 0;
+        for (int i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i];
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                continue;
+            }
+
+            count++;
+            int number = i + 1;
+            JsonElement root;
+            try
+            {
+                using var document = JsonDocument.Parse(line);
+                root = document.RootElement.Clone();
+            }
+            catch (JsonException)
+            {
+                errors.Add(new TestBatchError("invalid_json_line", "This line is not parseable as valid JSON.", number));
+                continue;
+            }
+
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                errors.Add(new TestBatchError("invalid_json_line", "This line is not a JSON object.", number));
+                continue;
+            }
+
+            var customId = root.TryGetProperty("custom_id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString()! : null;
+            if (string.IsNullOrEmpty(customId))
+            {
+                errors.Add(new TestBatchError("missing_required_parameter", "Missing required parameter: 'custom_id'.", number));
+            }
+            else
+            {
+                customIds.Add(customId);
+                if (!seen.Add(customId))
+                {
+                    errors.Add(new TestBatchError("duplicate_custom_id", $"The custom_id for this request is a duplicate of another request. The custom_id parameter must be unique for each request in a batch: '{customId}'.", number));
+                }
+            }
+
+            if (!root.TryGetProperty("method", out var method) || method.ValueKind != JsonValueKind.String || method.GetString() != "POST")
+            {
+                errors.Add(new TestBatchError("invalid_request", "The request method must be POST.", number));
+            }
+
+            var url = root.TryGetProperty("url", out var u) && u.ValueKind == JsonValueKind.String ? u.GetString() : null;
+            if (url != endpoint)
+            {
+                errors.Add(new TestBatchError("url_mismatch", $"The url for this request does not match the endpoint of the batch ('{url}' vs '{endpoint}').", number));
+            }
+
+            var lineModel = root.TryGetProperty("body", out var body) && body.ValueKind == JsonValueKind.Object
+                && body.TryGetProperty("model", out var bm) && bm.ValueKind == JsonValueKind.String ? bm.GetString() : null;
+            if (lineModel is null)
+            {
+                errors.Add(new TestBatchError("missing_required_parameter", "Missing required parameter: 'body.model'.", number));
+            }
+            else if (model is null)
+            {
+                model = lineModel;
+            }
+            else if (lineModel != model)
+            {
+                errors.Add(new TestBatchError("model_mismatch", $"The model for this request ('{lineModel}') differs from the model of the batch ('{model}'): each input file can only include requests to a single model.", number));
+            }
+        }
+
+        if (count == 0)
+        {
+            errors.Add(new TestBatchError("empty_file", "The input file is empty.", null));
+        }
+        else if (count > _options.OpenAIMaxRequestsPerBatch)
+        {
+            errors.Add(new TestBatchError("too_many_tasks", string.Create(CultureInfo.InvariantCulture, $"The input file has {count} requests; a batch can have at most {_options.OpenAIMaxRequestsPerBatch}."), null));
+        }
+
+        return (customIds, errors);
+    }
+
+    /// <summary><c>GET /v1/batches?after=&amp;limit=</c>: newest first, <c>limit</c> 1..100 (default 20), cursor <c>after</c>.</summary>
     private async Task ListAsync(HttpContext context)
     {
+        if (!TryLimit(context, "limit", 20, 100, out int limit))
+        {
+            await ErrorAsync(context, 400, "Invalid 'limit': expected an integer from 1 to 100.", "limit", "invalid_value").ConfigureAwait(false);
+            return;
+        }
+
+        var page = Page(context.Request.Query["after"].ToString(), null, limit, out bool hasMore);
         var buffer = new ArrayBufferWriter<byte>();
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
             json.WriteString("object", "list");
             json.WriteStartArray("data");
-            foreach (var batch in Batches.Reverse())
+            foreach (var batch in page)
             {
                 using var document = JsonDocument.Parse(BatchJson(batch));
                 document.RootElement.WriteTo(json);
             }
 
             json.WriteEndArray();
-            json.WriteBoolean("has_more", false);
+            WriteNullable(json, "first_id", page.Count > 0 ? page[0].Id : null);
+            WriteNullable(json, "last_id", page.Count > 0 ? page[^1].Id : null);
+            json.WriteBoolean("has_more", hasMore);
             json.WriteEndObject();
         }
 
         await WriteJsonAsync(context, 200, Encoding.UTF8.GetString(buffer.WrittenSpan)).ConfigureAwait(false);
     }
 
+    /// <summary>One page of the batches, newest first: after the cursor <paramref name="after"/>, or before <paramref name="before"/>.</summary>
+    private List<TestBatch> Page(string? after, string? before, int limit, out bool hasMore)
+    {
+        var newestFirst = Batches.Reverse().ToList();
+        int start = 0, end = newestFirst.Count;
+        if (!string.IsNullOrEmpty(after))
+        {
+            int at = newestFirst.FindIndex(b => b.Id == after);
+            start = at < 0 ? newestFirst.Count : at + 1;
+        }
+        else if (!string.IsNullOrEmpty(before))
+        {
+            int at = newestFirst.FindIndex(b => b.Id == before);
+            end = at < 0 ? 0 : at;
+            start = Math.Max(0, end - limit);
+        }
+
+        var page = newestFirst.Skip(start).Take(Math.Min(limit, end - start)).ToList();
+        hasMore = !string.IsNullOrEmpty(before) ? start > 0 : start + page.Count < newestFirst.Count;
+        return page;
+    }
+
+    private static bool TryLimit(HttpContext context, string name, int defaultValue, int max, out int limit)
+    {
+        var text = context.Request.Query[name].ToString();
+        if (string.IsNullOrEmpty(text))
+        {
+            limit = defaultValue;
+            return true;
+        }
+
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit) && limit is >= 1 && limit <= max;
+    }
+
     private async Task RetrieveAsync(HttpContext context)
     {
-        var batch = FindBatch(context);
+        var batch = FindBatch(context, anthropic: false);
         if (batch is null)
         {
-            await ErrorAsync(context, 404, "no such batch").ConfigureAwait(false);
+            await ErrorAsync(context, 404, "No such Batch object: " + context.Request.RouteValues["id"]).ConfigureAwait(false);
             return;
         }
 
@@ -344,14 +602,18 @@ internal sealed class TestBatchService
         await WriteJsonAsync(context, 200, BatchJson(batch)).ConfigureAwait(false);
     }
 
-    /// <summary>One retrieval: counts it, and finishes the batch when it is due (or being cancelled).</summary>
+    /// <summary>One retrieval: counts it, fails a batch whose input did not validate, and finishes it when it is due (or being cancelled).</summary>
     private async Task AdvanceAsync(TestBatch batch, CancellationToken ct)
     {
         bool finish = false;
         lock (batch.Gate)
         {
             int retrievals = batch.IncrementRetrievals();
-            if (batch.StatusUnlocked is "validating" or "in_progress")
+            if (batch.StatusUnlocked == "validating" && batch.ValidationErrors.Count > 0)
+            {
+                batch.StatusUnlocked = "failed";
+            }
+            else if (batch.StatusUnlocked is "validating" or "in_progress")
             {
                 if (Hold || retrievals <= _options.BatchRetrievalsBeforeCompletion)
                 {
@@ -376,22 +638,30 @@ internal sealed class TestBatchService
 
     private async Task CancelAsync(HttpContext context)
     {
-        var batch = FindBatch(context);
+        var batch = FindBatch(context, anthropic: false);
         if (batch is null)
         {
-            await ErrorAsync(context, 404, "no such batch").ConfigureAwait(false);
+            await ErrorAsync(context, 404, "No such Batch object: " + context.Request.RouteValues["id"]).ConfigureAwait(false);
             return;
         }
 
+        Cancel(batch);
+        await WriteJsonAsync(context, 200, BatchJson(batch)).ConfigureAwait(false);
+    }
+
+    private static void Cancel(TestBatch batch)
+    {
         lock (batch.Gate)
         {
-            if (batch.StatusUnlocked is "validating" or "in_progress")
+            if (batch.StatusUnlocked == "validating" && batch.ValidationErrors.Count > 0)
+            {
+                batch.StatusUnlocked = "failed";
+            }
+            else if (batch.StatusUnlocked is "validating" or "in_progress")
             {
                 batch.StatusUnlocked = "cancelling";
             }
         }
-
-        await WriteJsonAsync(context, 200, BatchJson(batch)).ConfigureAwait(false);
     }
 
     /// <summary>Runs the requests through the responder (or not, for cancelled and expired ones) and writes the result files.</summary>
@@ -440,26 +710,37 @@ internal sealed class TestBatchService
                     }
                     else
                     {
-                        errors.Append(ErrorLine(requestId, customId, null, cancelled ? "batch_cancelled" : "batch_expired", cancelled ? "This request was not executed because the batch was cancelled." : "This request could not be executed before the completion window expired.")).Append('\n');
+                        errors.Append(ErrorLine(requestId, customId, cancelled ? "batch_cancelled" : "batch_expired", cancelled ? "This request was not executed because the batch was cancelled." : "This request could not be executed before the completion window expired.")).Append('\n');
                     }
 
                     continue;
                 }
 
-                var bodyBytes = anthropic ? AnthropicToChatBody(root.GetProperty("params")) : Encoding.UTF8.GetBytes(root.GetProperty("body").GetRawText());
+                var parameters = anthropic ? root.GetProperty("params") : default;
+                var bodyBytes = anthropic ? AnthropicToChatBody(parameters) : Encoding.UTF8.GetBytes(root.GetProperty("body").GetRawText());
                 var call = new ChatCompletionCall(_nextSequence(), DateTimeOffset.UtcNow, Encoding.UTF8.GetString(bodyBytes), hasAuthorization: true, new Dictionary<string, string> { ["x-test-batch-id"] = batch.Id, ["x-test-custom-id"] = customId });
                 _record(call);
                 RequestParser.Fill(call, bodyBytes);
+
+                // A request the real endpoint would refuse fails on its own, like any other 400, and never reaches the responder.
+                var rejection = anthropic ? ValidateAnthropicParams(parameters) : call.Body is { } body ? RequestParser.Validate(body) : new RequestRejection("The body is not a JSON object.", "body", null);
                 ScriptedReply reply;
-                try
+                if (rejection is not null)
                 {
-                    reply = await _responder(call, ct).ConfigureAwait(false);
+                    reply = ScriptedReply.Error(400, anthropic ? AnthropicErrorJson("invalid_request_error", rejection.Message) : rejection.ToOpenAIJson());
                 }
-#pragma warning disable CA1031 // a responder bug becomes a failed item the test can see
-                catch (Exception e) when (e is not OperationCanceledException)
-#pragma warning restore CA1031
+                else
                 {
-                    reply = ScriptedReply.Error(500, ResponseWriter.ErrorJson(500, "The test responder threw " + e.GetType().Name + ": " + e.Message, "server_error", null));
+                    try
+                    {
+                        reply = await _responder(call, ct).ConfigureAwait(false);
+                    }
+#pragma warning disable CA1031 // a responder bug becomes a failed item the test can see
+                    catch (Exception e) when (e is not OperationCanceledException)
+#pragma warning restore CA1031
+                    {
+                        reply = ScriptedReply.Error(500, ResponseWriter.ErrorJson(500, "The test responder threw " + e.GetType().Name + ": " + e.Message, "server_error", null));
+                    }
                 }
 
                 call.SetReply(reply);
@@ -478,7 +759,7 @@ internal sealed class TestBatchService
                     failed++;
                     if (anthropic)
                     {
-                        output.Append(AnthropicOutcomeLine(customId, "errored", null, code)).Append('\n');
+                        output.Append(AnthropicOutcomeLine(customId, "errored", null, code, rejection?.Message)).Append('\n');
                     }
                     else
                     {
@@ -487,7 +768,13 @@ internal sealed class TestBatchService
                 }
             }
 
-            var outputFile = completed > 0 || (anthropic && output.Length > 0) ? AddFile(batch.Id + "_output.jsonl", "batch_output", Encoding.UTF8.GetBytes(output.ToString())) : null;
+            var outputText = output.ToString();
+            if (_options.RewriteBatchOutput is { } rewrite && outputText.Length > 0)
+            {
+                outputText = rewrite(batch, outputText);
+            }
+
+            var outputFile = completed > 0 || (anthropic && output.Length > 0) ? AddFile(batch.Id + "_output.jsonl", "batch_output", Encoding.UTF8.GetBytes(outputText)) : null;
             var errorFile = failed > 0 && !anthropic ? AddFile(batch.Id + "_error.jsonl", "batch_output", Encoding.UTF8.GetBytes(errors.ToString())) : null;
             lock (batch.Gate)
             {
@@ -505,38 +792,92 @@ internal sealed class TestBatchService
         }
     }
 
+    /// <summary>
+    /// <c>POST /v1/messages/batches</c>, refused at once (source: Anthropic API reference, "Create a Message Batch",
+    /// https://docs.anthropic.com/en/api/creating-message-batches, and the batch processing guide,
+    /// https://docs.anthropic.com/en/docs/build-with-claude/batch-processing#batch-limitations): <c>requests</c> holds
+    /// 1 to 100,000 items (<see cref="TestServerOptions.AnthropicMaxRequestsPerBatch"/>), each with a
+    /// <c>custom_id</c> matching <c>^[a-zA-Z0-9_-]{1,64}$</c>, unique within the batch, and a <c>params</c> object; the
+    /// batch is at most 256 MB (<see cref="TestServerOptions.AnthropicMaxBatchBytes"/>, a 413). The params of each
+    /// request are validated asynchronously, as the guide says: a bad one becomes an <c>errored</c> result (see
+    /// <see cref="ValidateAnthropicParams"/>).
+    /// </summary>
     private async Task CreateAnthropicAsync(HttpContext context)
     {
+        byte[] raw;
+        using (var buffer = new MemoryStream())
+        {
+            await context.Request.Body.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
+            raw = buffer.ToArray();
+        }
+
+        if (raw.LongLength > _options.AnthropicMaxBatchBytes)
+        {
+            await AnthropicErrorAsync(context, 413, "request_too_large", string.Create(CultureInfo.InvariantCulture, $"Request exceeds the maximum allowed number of bytes ({raw.LongLength} > {_options.AnthropicMaxBatchBytes}).")).ConfigureAwait(false);
+            return;
+        }
+
         JsonElement body;
         try
         {
-            using var document = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
+            using var document = JsonDocument.Parse(raw);
             body = document.RootElement.Clone();
         }
         catch (JsonException e)
         {
-            await ErrorAsync(context, 400, "invalid JSON: " + e.Message).ConfigureAwait(false);
+            await AnthropicErrorAsync(context, 400, "invalid_request_error", "There was an issue with the JSON body of the request: " + e.Message).ConfigureAwait(false);
             return;
         }
 
-        if (!body.TryGetProperty("requests", out var requests) || requests.ValueKind != JsonValueKind.Array)
+        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("requests", out var requests) || requests.ValueKind != JsonValueKind.Array)
         {
-            await ErrorAsync(context, 400, "requests is required").ConfigureAwait(false);
+            await AnthropicErrorAsync(context, 400, "invalid_request_error", "requests: Field required").ConfigureAwait(false);
+            return;
+        }
+
+        int count = requests.GetArrayLength();
+        if (count < 1 || count > _options.AnthropicMaxRequestsPerBatch)
+        {
+            await AnthropicErrorAsync(context, 400, "invalid_request_error", count < 1
+                ? "requests: List should have at least 1 item after validation, not 0"
+                : string.Create(CultureInfo.InvariantCulture, $"requests: List should have at most {_options.AnthropicMaxRequestsPerBatch} items after validation, not {count}")).ConfigureAwait(false);
             return;
         }
 
         var lines = new StringBuilder();
         var customIds = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        int index = 0;
         foreach (var request in requests.EnumerateArray())
         {
-            customIds.Add(request.GetProperty("custom_id").GetString() ?? string.Empty);
-            lines.Append(request.GetRawText()).Append('\n');
-        }
+            string? problem = null;
+            var customId = request.ValueKind == JsonValueKind.Object && request.TryGetProperty("custom_id", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : null;
+            if (customId is null)
+            {
+                problem = "custom_id: Field required";
+            }
+            else if (!AnthropicCustomId().IsMatch(customId))
+            {
+                problem = "custom_id: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'";
+            }
+            else if (!seen.Add(customId))
+            {
+                problem = $"custom_id: Duplicate custom_id '{customId}': each request in a Message Batch must have a unique custom_id";
+            }
+            else if (!request.TryGetProperty("params", out var p) || p.ValueKind != JsonValueKind.Object)
+            {
+                problem = "params: Field required";
+            }
 
-        if (customIds.Distinct(StringComparer.Ordinal).Count() != customIds.Count)
-        {
-            await ErrorAsync(context, 400, "custom_id values must be unique within a batch").ConfigureAwait(false);
-            return;
+            if (problem is not null)
+            {
+                await AnthropicErrorAsync(context, 400, "invalid_request_error", string.Create(CultureInfo.InvariantCulture, $"requests.{index}.{problem}")).ConfigureAwait(false);
+                return;
+            }
+
+            customIds.Add(customId!);
+            lines.Append(request.GetRawText()).Append('\n');
+            index++;
         }
 
         var input = AddFile("message-batch-requests.jsonl", "anthropic-inline", Encoding.UTF8.GetBytes(lines.ToString()));
@@ -544,19 +885,138 @@ internal sealed class TestBatchService
         lock (_gate)
         {
             int number = _batches.Count + 1;
-            batch = new TestBatch(number, "msgbatch_test" + number.ToString("D4", CultureInfo.InvariantCulture), input.Id, AnthropicEndpoint, customIds, new Dictionary<string, string>(), Now());
+            batch = new TestBatch(number, "msgbatch_test" + number.ToString("D4", CultureInfo.InvariantCulture), input.Id, AnthropicEndpoint, customIds, new Dictionary<string, string>(), DateTimeOffset.UtcNow, []);
             _batches.Add(batch);
         }
 
         await WriteJsonAsync(context, 200, AnthropicBatchJson(batch, context)).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The checks of one request's <c>params</c> (source: Anthropic API reference, "Create a Message",
+    /// https://docs.anthropic.com/en/api/messages): <c>model</c> (string), <c>max_tokens</c> (integer, at least 1 in a
+    /// batch) and <c>messages</c> (a non-empty array of <c>user</c>/<c>assistant</c> turns whose content is a string or
+    /// an array of blocks) are required; <c>temperature</c> and <c>top_p</c> are 0..1, <c>top_k</c> at least 0,
+    /// <c>system</c> a string or an array; other fields are refused. Null when the params are acceptable.
+    /// </summary>
+    private static RequestRejection? ValidateAnthropicParams(JsonElement parameters)
+    {
+        foreach (var property in parameters.EnumerateObject())
+        {
+            if (!AnthropicParams.Contains(property.Name, StringComparer.Ordinal))
+            {
+                return Reject(property.Name + ": Extra inputs are not permitted");
+            }
+        }
+
+        if (!parameters.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.String || model.GetString()!.Length == 0)
+        {
+            return Reject("model: Field required");
+        }
+
+        if (!parameters.TryGetProperty("max_tokens", out var max) || max.ValueKind != JsonValueKind.Number || !max.TryGetInt64(out var maxTokens))
+        {
+            return Reject("max_tokens: Field required");
+        }
+
+        if (maxTokens < 1)
+        {
+            return Reject("max_tokens: Input should be greater than or equal to 1");
+        }
+
+        if (!parameters.TryGetProperty("messages", out var messages) || messages.ValueKind != JsonValueKind.Array)
+        {
+            return Reject("messages: Field required");
+        }
+
+        if (messages.GetArrayLength() == 0)
+        {
+            return Reject("messages: at least one message is required");
+        }
+
+        int index = 0;
+        foreach (var message in messages.EnumerateArray())
+        {
+            var role = message.ValueKind == JsonValueKind.Object && message.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString() : null;
+            if (role is not ("user" or "assistant"))
+            {
+                return Reject(string.Create(CultureInfo.InvariantCulture, $"messages.{index}.role: Input should be 'user' or 'assistant'"));
+            }
+
+            if (!message.TryGetProperty("content", out var content) || content.ValueKind is not (JsonValueKind.String or JsonValueKind.Array))
+            {
+                return Reject(string.Create(CultureInfo.InvariantCulture, $"messages.{index}.content: Field required"));
+            }
+
+            index++;
+        }
+
+        if (parameters.TryGetProperty("system", out var system) && system.ValueKind is not (JsonValueKind.String or JsonValueKind.Array))
+        {
+            return Reject("system: Input should be a valid string or list");
+        }
+
+        return Range("temperature", 0, 1) ?? Range("top_p", 0, 1) ?? Range("top_k", 0, null);
+
+        RequestRejection? Range(string name, double min, double? maxValue)
+        {
+            if (!parameters.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+            {
+                return null;
+            }
+
+            if (value.ValueKind != JsonValueKind.Number)
+            {
+                return Reject(name + ": Input should be a valid number");
+            }
+
+            var number = value.GetDouble();
+            return number < min ? Reject(string.Create(CultureInfo.InvariantCulture, $"{name}: Input should be greater than or equal to {min}"))
+                : maxValue is { } high && number > high ? Reject(string.Create(CultureInfo.InvariantCulture, $"{name}: Input should be less than or equal to {high}"))
+                : null;
+        }
+
+        static RequestRejection Reject(string message) => new(message, null, null);
+    }
+
+    /// <summary><c>GET /v1/messages/batches?limit=&amp;after_id=&amp;before_id=</c>: newest first, <c>limit</c> 1..1000 (default 20).</summary>
+    private async Task ListAnthropicAsync(HttpContext context)
+    {
+        if (!TryLimit(context, "limit", 20, 1000, out int limit))
+        {
+            await AnthropicErrorAsync(context, 400, "invalid_request_error", "limit: Input should be an integer from 1 to 1000").ConfigureAwait(false);
+            return;
+        }
+
+        var page = Page(context.Request.Query["after_id"].ToString(), context.Request.Query["before_id"].ToString(), limit, out bool hasMore)
+            .Where(b => b.Endpoint == AnthropicEndpoint).ToList();
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("data");
+            foreach (var batch in page)
+            {
+                using var document = JsonDocument.Parse(AnthropicBatchJson(batch, context));
+                document.RootElement.WriteTo(json);
+            }
+
+            json.WriteEndArray();
+            json.WriteBoolean("has_more", hasMore);
+            WriteNullable(json, "first_id", page.Count > 0 ? page[0].Id : null);
+            WriteNullable(json, "last_id", page.Count > 0 ? page[^1].Id : null);
+            json.WriteEndObject();
+        }
+
+        await WriteJsonAsync(context, 200, Encoding.UTF8.GetString(buffer.WrittenSpan)).ConfigureAwait(false);
+    }
+
     private async Task RetrieveAnthropicAsync(HttpContext context)
     {
-        var batch = FindBatch(context);
+        var batch = FindBatch(context, anthropic: true);
         if (batch is null)
         {
-            await ErrorAsync(context, 404, "no such batch").ConfigureAwait(false);
+            await AnthropicErrorAsync(context, 404, "not_found_error", "No message batch found with id " + context.Request.RouteValues["id"]).ConfigureAwait(false);
             return;
         }
 
@@ -566,7 +1026,7 @@ internal sealed class TestBatchService
 
     private async Task AnthropicResultsAsync(HttpContext context)
     {
-        var batch = FindBatch(context);
+        var batch = FindBatch(context, anthropic: true);
         TestFile? results = null;
         if (batch?.OutputFileId is { } id)
         {
@@ -578,7 +1038,7 @@ internal sealed class TestBatchService
 
         if (results is null)
         {
-            await ErrorAsync(context, 404, "no results (yet)").ConfigureAwait(false);
+            await AnthropicErrorAsync(context, 404, "not_found_error", batch is null ? "No message batch found with id " + context.Request.RouteValues["id"] : "The results of message batch " + batch.Id + " are not available until it has ended").ConfigureAwait(false);
             return;
         }
 
@@ -590,21 +1050,14 @@ internal sealed class TestBatchService
 
     private async Task CancelAnthropicAsync(HttpContext context)
     {
-        var batch = FindBatch(context);
+        var batch = FindBatch(context, anthropic: true);
         if (batch is null)
         {
-            await ErrorAsync(context, 404, "no such batch").ConfigureAwait(false);
+            await AnthropicErrorAsync(context, 404, "not_found_error", "No message batch found with id " + context.Request.RouteValues["id"]).ConfigureAwait(false);
             return;
         }
 
-        lock (batch.Gate)
-        {
-            if (batch.StatusUnlocked is "validating" or "in_progress")
-            {
-                batch.StatusUnlocked = "cancelling";
-            }
-        }
-
+        Cancel(batch);
         await WriteJsonAsync(context, 200, AnthropicBatchJson(batch, context)).ConfigureAwait(false);
     }
 
@@ -635,7 +1088,7 @@ internal sealed class TestBatchService
                 json.WriteEndObject();
             }
 
-            if (parameters.TryGetProperty("messages", out var messages))
+            if (parameters.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Array)
             {
                 foreach (var message in messages.EnumerateArray())
                 {
@@ -681,7 +1134,7 @@ internal sealed class TestBatchService
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    private static string AnthropicOutcomeLine(string customId, string type, string? message, int status = 0)
+    private static string AnthropicOutcomeLine(string customId, string type, string? message, int status = 0, string? errorMessage = null)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var json = new Utf8JsonWriter(buffer))
@@ -703,7 +1156,7 @@ internal sealed class TestBatchService
                 json.WriteString("type", "error");
                 json.WriteStartObject("error");
                 json.WriteString("type", status switch { 400 => "invalid_request_error", 429 => "rate_limit_error", 529 => "overloaded_error", _ => "api_error" });
-                json.WriteString("message", "scripted error " + status.ToString(CultureInfo.InvariantCulture));
+                json.WriteString("message", errorMessage ?? "scripted error " + status.ToString(CultureInfo.InvariantCulture));
                 json.WriteEndObject();
                 json.WriteEndObject();
             }
@@ -728,7 +1181,7 @@ internal sealed class TestBatchService
         }
 
         bool ended = status is "completed" or "expired" or "cancelled";
-        var created = DateTimeOffset.FromUnixTimeSeconds(batch.CreatedAt);
+        var created = batch.CreatedAtTime;
         var buffer = new ArrayBufferWriter<byte>();
         using (var json = new Utf8JsonWriter(buffer))
         {
@@ -797,9 +1250,8 @@ internal sealed class TestBatchService
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    private static string ErrorLine(string requestId, string customId, int? status, string code, string message)
+    private static string ErrorLine(string requestId, string customId, string code, string message)
     {
-        _ = status;
         var buffer = new ArrayBufferWriter<byte>();
         using (var json = new Utf8JsonWriter(buffer))
         {
@@ -837,12 +1289,13 @@ internal sealed class TestBatchService
         }
     }
 
-    private TestBatch? FindBatch(HttpContext context)
+    /// <summary>The batch the route names, of the API asking (an OpenAI batch is unknown to the Anthropic endpoints and back).</summary>
+    private TestBatch? FindBatch(HttpContext context, bool anthropic)
     {
         var id = context.Request.RouteValues["id"] as string;
         lock (_gate)
         {
-            return _batches.FirstOrDefault(b => b.Id == id);
+            return _batches.FirstOrDefault(b => b.Id == id && (b.Endpoint == AnthropicEndpoint) == anthropic);
         }
     }
 
@@ -874,6 +1327,7 @@ internal sealed class TestBatchService
         string status;
         string? output, error;
         int completed, failed;
+        IReadOnlyList<TestBatchError> problems;
         lock (batch.Gate)
         {
             status = batch.StatusUnlocked;
@@ -881,6 +1335,7 @@ internal sealed class TestBatchService
             error = batch.ErrorFileId;
             completed = batch.Completed;
             failed = batch.Failed;
+            problems = status == "failed" ? batch.ValidationErrors : [];
         }
 
         var buffer = new ArrayBufferWriter<byte>();
@@ -890,7 +1345,37 @@ internal sealed class TestBatchService
             json.WriteString("id", batch.Id);
             json.WriteString("object", "batch");
             json.WriteString("endpoint", batch.Endpoint);
-            json.WriteNull("errors");
+            if (problems.Count == 0)
+            {
+                json.WriteNull("errors");
+            }
+            else
+            {
+                json.WriteStartObject("errors");
+                json.WriteString("object", "list");
+                json.WriteStartArray("data");
+                foreach (var problem in problems)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("code", problem.Code);
+                    json.WriteString("message", problem.Message);
+                    json.WriteNull("param");
+                    if (problem.Line is { } line)
+                    {
+                        json.WriteNumber("line", line);
+                    }
+                    else
+                    {
+                        json.WriteNull("line");
+                    }
+
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+
             json.WriteString("input_file_id", batch.InputFileId);
             json.WriteString("completion_window", "24h");
             json.WriteString("status", status);
@@ -899,7 +1384,7 @@ internal sealed class TestBatchService
             json.WriteNumber("created_at", batch.CreatedAt);
             json.WriteNumber("expires_at", batch.CreatedAt + 86400);
             json.WriteStartObject("request_counts");
-            json.WriteNumber("total", batch.CustomIds.Count);
+            json.WriteNumber("total", status == "failed" ? 0 : batch.CustomIds.Count);
             json.WriteNumber("completed", completed);
             json.WriteNumber("failed", failed);
             json.WriteEndObject();
@@ -928,8 +1413,29 @@ internal sealed class TestBatchService
         }
     }
 
-    private static Task ErrorAsync(HttpContext context, int status, string message) =>
-        WriteJsonAsync(context, status, ResponseWriter.ErrorJson(status, message, "invalid_request_error", null));
+    private static Task ErrorAsync(HttpContext context, int status, string message, string? param = null, string? code = null) =>
+        WriteJsonAsync(context, status, ResponseWriter.ErrorJson(status, message, "invalid_request_error", code, param));
+
+    private static string AnthropicErrorJson(string type, string message)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("type", "error");
+            json.WriteStartObject("error");
+            json.WriteString("type", type);
+            json.WriteString("message", message);
+            json.WriteEndObject();
+            json.WriteString("request_id", "req_test_" + Guid.NewGuid().ToString("N")[..12]);
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static Task AnthropicErrorAsync(HttpContext context, int status, string type, string message) =>
+        WriteJsonAsync(context, status, AnthropicErrorJson(type, message));
 
     private static async Task WriteJsonAsync(HttpContext context, int status, string body)
     {

@@ -26,4 +26,35 @@ public sealed class TestServerOptions
     /// is run, the rest go to the error file with code <c>batch_expired</c>. Default: none.
     /// </summary>
     public IReadOnlyCollection<int> ExpireBatchNumbers { get; init; } = [];
+
+    /// <summary>
+    /// Requests per OpenAI batch input file; more fail the batch's validation (<c>too_many_tasks</c>). Default: 50,000,
+    /// the Batch API's documented limit. Lower it only to test how a client handles the refusal.
+    /// </summary>
+    public int OpenAIMaxRequestsPerBatch { get; init; } = 50_000;
+
+    /// <summary>
+    /// Bytes per OpenAI batch input file; a larger file is refused when the batch is created (HTTP 400). Default:
+    /// 200 MB, the Batch API's documented limit. Lower it only to test how a client handles the refusal.
+    /// </summary>
+    public long OpenAIMaxBatchFileBytes { get; init; } = 200L * 1024 * 1024;
+
+    /// <summary>
+    /// Requests per Anthropic Message Batch; more are refused (HTTP 400). Default: 100,000, the documented limit.
+    /// Lower it only to test how a client handles the refusal.
+    /// </summary>
+    public int AnthropicMaxRequestsPerBatch { get; init; } = 100_000;
+
+    /// <summary>
+    /// Bytes per Anthropic Message Batch request; a larger one is refused (HTTP 413). Default: 256 MB, the documented
+    /// limit. Lower it only to test how a client handles the refusal.
+    /// </summary>
+    public long AnthropicMaxBatchBytes { get; init; } = 256L * 1024 * 1024;
+
+    /// <summary>
+    /// Rewrites the output file of a finished batch (the OpenAI output file, the Anthropic results) before it is
+    /// stored: given the batch and the JSONL text, returns what the results endpoint will serve (e.g. a corrupt or
+    /// non-JSONL file). Null serves the output as it is. Default: null.
+    /// </summary>
+    public Func<TestBatch, string, string>? RewriteBatchOutput { get; init; }
 }

@@ -106,14 +106,9 @@ internal static class BatchCommandPath
                 {
                     more = await enumerator.MoveNextAsync().ConfigureAwait(false);
                 }
-                catch (ClientResultException ex)
+                catch (Exception ex) when (BatchApiErrors.Describe(ex, keyVariable) is { } reason)
                 {
-                    var failure = OpenAICompatibleSubject.Classify(ex, keyVariable);
-                    throw new FatalCallException("the batch API failed: " + SecretRedactor.Redact(failure.Message ?? ex.Message).Split('\n')[0]);
-                }
-                catch (Anthropic.Exceptions.AnthropicException ex)
-                {
-                    throw new FatalCallException("the batch API failed: " + SecretRedactor.Redact(ex.Message).Split('\n')[0] + (ex is Anthropic.Exceptions.AnthropicUnauthorizedException ? $" (check the key in environment variable {keyVariable})" : string.Empty));
+                    throw new FatalCallException("the batch API failed: " + reason);
                 }
 
                 if (!more)

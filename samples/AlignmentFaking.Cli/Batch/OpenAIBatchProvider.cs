@@ -94,26 +94,47 @@ internal sealed class OpenAIBatchProvider : IBatchProvider
 
         using var content = BinaryContent.Create(BinaryData.FromBytes(body.ToArray()));
         var operation = await _batches.CreateBatchAsync(content, waitUntilCompleted: false, new RequestOptions { CancellationToken = cancellationToken }).ConfigureAwait(false);
-        return ParseJob(operation.GetRawResponse().Content);
+        var job = ParseJob(operation.GetRawResponse().Content);
+        await BatchTestHooks.AfterCreateAsync(job.Id).ConfigureAwait(false);
+        return job;
     }
 
-    /// <summary>The number of pages of recent batches (100 each) searched by <see cref="FindByInputFileAsync"/>.</summary>
-    internal const int FindPages = 5;
+    /// <summary>The number of pages of recent batches (100 each) searched at most by <see cref="FindCreatedAsync"/>.</summary>
+    internal const int FindPages = 50;
+
+    /// <summary>How far a batch's <c>created_at</c> may lie before the recorded intent and still be searched: clock skew.</summary>
+    internal static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(10);
 
     /// <inheritdoc />
-    public async Task<BatchJob?> FindByInputFileAsync(string inputFileId, CancellationToken cancellationToken)
+    public Task<BatchJob?> FindByInputFileAsync(string inputFileId, CancellationToken cancellationToken) =>
+        FindCreatedAsync(new BatchSearch(inputFileId, [], DateTimeOffset.MinValue, []), cancellationToken);
+
+    /// <summary>
+    /// Lists the batches, newest first (https://platform.openai.com/docs/api-reference/batch/list), back to the
+    /// recorded intent (less <see cref="ClockSkew"/>; at most <see cref="FindPages"/> pages), and returns the one over
+    /// the input file: an uploaded file's id is unique, so the match is certain.
+    /// </summary>
+    public async Task<BatchJob?> FindCreatedAsync(BatchSearch search, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(search);
+        long notBefore = search.NotBefore == DateTimeOffset.MinValue ? long.MinValue : (search.NotBefore - ClockSkew).ToUnixTimeSeconds();
         int pages = 0;
         await foreach (var page in _batches.GetBatchesAsync(after: null, limit: 100, new RequestOptions { CancellationToken = cancellationToken }).GetRawPagesAsync().ConfigureAwait(false))
         {
             using var document = JsonDocument.Parse(page.GetRawResponse().Content);
-            if (document.RootElement.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Array)
+            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.Array)
             {
                 foreach (var batch in data.EnumerateArray())
                 {
-                    if (batch.TryGetProperty("input_file_id", out var input) && input.ValueKind == JsonValueKind.String && input.GetString() == inputFileId)
+                    if (batch.TryGetProperty("created_at", out var created) && created.TryGetInt64(out var at) && at < notBefore)
                     {
-                        return ParseJob(BinaryData.FromString(batch.GetRawText()));
+                        return null; // newest first: every batch from here on is older than the intent
+                    }
+
+                    if (batch.TryGetProperty("input_file_id", out var input) && input.ValueKind == JsonValueKind.String && input.GetString() == search.InputFileId
+                        && ParseJob(BinaryData.FromString(batch.GetRawText())) is { } job && !search.KnownBatchIds.Contains(job.Id))
+                    {
+                        return job;
                     }
                 }
             }
@@ -148,11 +169,13 @@ internal sealed class OpenAIBatchProvider : IBatchProvider
 
             var data = await _files.DownloadFileAsync(fileId, cancellationToken).ConfigureAwait(false);
             using var reader = new StreamReader(data.Value.ToStream(), Encoding.UTF8);
+            int number = 0;
             while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
             {
+                number++;
                 if (!string.IsNullOrWhiteSpace(line))
                 {
-                    results.Add(ParseResult(line));
+                    results.Add(ParseResult(line, fileId == job.OutputFileId ? "output" : "error", number));
                 }
             }
         }
@@ -211,11 +234,29 @@ internal sealed class OpenAIBatchProvider : IBatchProvider
         return buffer.ToArray();
     }
 
-    internal static BatchItemResult ParseResult(string line)
+    /// <summary>
+    /// One line of an output or error file (https://platform.openai.com/docs/api-reference/batch/request-output):
+    /// <c>{"custom_id", "response": {"status_code", "body"}, "error"}</c>. Never throws: a line that is not such an
+    /// object is a failed item, attributed to its request when its custom id can still be read, else with an empty id
+    /// (see <see cref="BatchItemResult"/>), so a corrupt file costs a retry of its requests, not the run.
+    /// </summary>
+    /// <param name="line">The line.</param>
+    /// <param name="file">Which file (<c>output</c> or <c>error</c>), for the reason.</param>
+    /// <param name="number">The 1-based line number, for the reason.</param>
+    internal static BatchItemResult ParseResult(string line, string file = "output", int number = 1)
     {
-        using var document = JsonDocument.Parse(line);
-        var root = document.RootElement;
-        var customId = root.TryGetProperty("custom_id", out var id) ? id.GetString() ?? string.Empty : string.Empty;
+        var where = string.Create(CultureInfo.InvariantCulture, $"line {number} of the {file} file");
+        if (!BatchResultLine.TryRead(line, where, id => id, out var root, out var failure))
+        {
+            return failure;
+        }
+
+        var customId = root.TryGetProperty("custom_id", out var cid) && cid.ValueKind == JsonValueKind.String ? cid.GetString() : null;
+        if (string.IsNullOrEmpty(customId))
+        {
+            return BatchResultLine.Unreadable(null, where, "has no custom_id");
+        }
+
         if (root.TryGetProperty("response", out var response) && response.ValueKind == JsonValueKind.Object)
         {
             int status = response.TryGetProperty("status_code", out var s) && s.TryGetInt32(out var code) ? code : 0;
@@ -239,7 +280,7 @@ internal sealed class OpenAIBatchProvider : IBatchProvider
         if (root.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
         {
             var code = error.TryGetProperty("code", out var c) ? c.ToString() : "error";
-            var message = error.TryGetProperty("message", out var m) ? m.GetString() : null;
+            var message = error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : m.ToString();
             return new BatchItemResult(customId, null, $"{code}: {message}");
         }
 
@@ -251,10 +292,17 @@ internal sealed class OpenAIBatchProvider : IBatchProvider
             ? m.GetString() ?? string.Empty
             : body.ValueKind == JsonValueKind.Undefined ? string.Empty : body.GetRawText();
 
+    /// <exception cref="JsonException">The body is not JSON.</exception>
+    /// <exception cref="InvalidDataException">The body is not a batch object (it has no id).</exception>
     internal static BatchJob ParseJob(BinaryData data)
     {
         using var document = JsonDocument.Parse(data);
         var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String)
+        {
+            throw new InvalidDataException("the Batch API answered something that is not a batch object: " + Shorten(data.ToString()));
+        }
+
         string Text(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : string.Empty;
         int Count(string name) => root.TryGetProperty("request_counts", out var counts) && counts.ValueKind == JsonValueKind.Object
             && counts.TryGetProperty(name, out var v) && v.TryGetInt32(out var n) ? n : 0;
@@ -280,5 +328,7 @@ internal sealed class OpenAIBatchProvider : IBatchProvider
 
         return new BatchJob(Text("id"), mapped, status, output.Length == 0 ? null : output, error.Length == 0 ? null : error, Count("total"), Count("completed"), Count("failed"), problem);
     }
+
+    private static string Shorten(string text) => text.Length <= 200 ? text : text[..200] + "...";
 }
 #pragma warning restore OPENAI001

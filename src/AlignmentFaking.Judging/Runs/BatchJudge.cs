@@ -124,9 +124,11 @@ public sealed class BatchJudge
         stats.Reattached = inFlight.Count;
         var plan = await PlanAsync().ConfigureAwait(false);
 
-        // An input uploaded whose batch was never recorded (a crash in between): find its batch, or create it now.
+        // An input recorded whose batch was not (a crash between the create call and its journal line, or before the
+        // call): adopt the batch if the provider has it, else create it now.
         var batchedFiles = batches.Values.Select(b => b.FileId).ToHashSet(StringComparer.Ordinal);
         var needed = plan.Calls.Select(c => c.CacheKey).ToHashSet(StringComparer.Ordinal);
+        var knownBatches = BatchRecovery.KnownBatchIds(journal.Entries);
         foreach (var orphan in files.Values.Where(f => !batchedFiles.Contains(f.FileId!)))
         {
             var ids = orphan.CustomIds ?? [];
@@ -135,8 +137,9 @@ public sealed class BatchJudge
                 continue;
             }
 
-            if (await _provider.FindByInputFileAsync(orphan.FileId!, cancellationToken).ConfigureAwait(false) is { } existing)
+            if (await _provider.FindCreatedAsync(BatchRecovery.SearchFor(orphan, knownBatches), cancellationToken).ConfigureAwait(false) is { } existing)
             {
+                knownBatches.Add(existing.Id);
                 await journal.AppendAsync(new BatchJournalEntry { Kind = "batch", At = _time.GetUtcNow(), Provider = _provider.Name, Round = orphan.Round, Part = orphan.Part, FileId = orphan.FileId, BatchId = existing.Id }, CancellationToken.None).ConfigureAwait(false);
                 inFlight.Add(new InFlight(existing.Id, orphan.FileId!, ids));
                 stats.Reattached++;
@@ -279,9 +282,10 @@ public sealed class BatchJudge
                 }
             }
 
+            var missingReason = BatchRecovery.MissingReason(job, results);
             foreach (var missing in batch.CustomIds.Where(id => !seen.Contains(id)))
             {
-                await FailAsync(missing, job.Error is null ? $"no result (batch {job.ProviderStatus})" : $"no result (batch {job.ProviderStatus}: {SecretRedactor.Redact(job.Error)})").ConfigureAwait(false);
+                await FailAsync(missing, missingReason).ConfigureAwait(false);
             }
 
             await journal.AppendAsync(new BatchJournalEntry { Kind = "consumed", At = _time.GetUtcNow(), BatchId = batch.BatchId, Status = job.ProviderStatus }, CancellationToken.None).ConfigureAwait(false);

@@ -29,14 +29,14 @@ public class AfRunBatchTests
         return (exit, stdout.ToString(), stderr.ToString());
     }
 
-    private string[] InputArgs()
+    internal static string[] InputArgs(string dir)
     {
         var (cot, noCot, requests) = ProtocolFidelityTests.Inputs();
-        var cotPath = Path.Combine(_dir, "cot-prompt.txt");
-        var noCotPath = Path.Combine(_dir, "no-cot-prompt.txt");
+        var cotPath = Path.Combine(dir, "cot-prompt.txt");
+        var noCotPath = Path.Combine(dir, "no-cot-prompt.txt");
         File.WriteAllText(cotPath, cot.Text);
         File.WriteAllText(noCotPath, noCot.Text);
-        var datasetPath = Path.Combine(_dir, "requests.jsonl");
+        var datasetPath = Path.Combine(dir, "requests.jsonl");
         File.WriteAllLines(datasetPath, requests.Select(r => JsonSerializer.Serialize(new Dictionary<string, string> { ["goal"] = r.Text })));
         return ["--dataset", datasetPath, "--system-prompt", "cot=" + cotPath, "--system-prompt", "no-cot=" + noCotPath, "--no-cache", "--mode", "both", "--seed", "3"];
     }
@@ -49,9 +49,9 @@ public class AfRunBatchTests
         var onlineDir = Path.Combine(_dir, "online");
         var batchDir = Path.Combine(_dir, "batch");
 
-        var (onlineExit, _, onlineErr) = await Af(["run", "--endpoint", online.BaseAddress.ToString(), "--model", BatchKit.Model, .. InputArgs(), "--out", onlineDir]);
+        var (onlineExit, _, onlineErr) = await Af(["run", "--endpoint", online.BaseAddress.ToString(), "--model", BatchKit.Model, .. InputArgs(_dir), "--out", onlineDir]);
         Assert.That(onlineExit, Is.Zero, onlineErr);
-        var (exit, stdout, stderr) = await Af(["run", "--batch", "--batch-poll-seconds", "0", "--endpoint", server.BaseAddress.ToString(), "--model", BatchKit.Model, .. InputArgs(), "--out", batchDir, "--json"]);
+        var (exit, stdout, stderr) = await Af(["run", "--batch", "--batch-poll-seconds", "0", "--endpoint", server.BaseAddress.ToString(), "--model", BatchKit.Model, .. InputArgs(_dir), "--out", batchDir, "--json"]);
         Assert.That(exit, Is.Zero, stderr);
 
         Assert.That(BatchKit.Comparable(RunDirectory.ReadSamples(batchDir)), Is.EqualTo(BatchKit.Comparable(RunDirectory.ReadSamples(onlineDir))));
@@ -83,7 +83,7 @@ public class AfRunBatchTests
         await using var server = await BatchKit.StartAsync();
         server.HoldBatches = true;
         var outDir = Path.Combine(_dir, "run");
-        string[] args = ["run", "--endpoint", server.BaseAddress.ToString(), "--model", BatchKit.Model, .. InputArgs(), "--out", outDir];
+        string[] args = ["run", "--endpoint", server.BaseAddress.ToString(), "--model", BatchKit.Model, .. InputArgs(_dir), "--out", outDir];
         using (var cts = new CancellationTokenSource())
         {
             var running = Af([.. args, "--batch", "--batch-poll-seconds", "0.01"], cts.Token);
@@ -115,7 +115,7 @@ public class AfRunBatchTests
         await using var server = await BatchKit.StartAsync();
         server.HoldBatches = true;
         var outDir = Path.Combine(_dir, "run");
-        string[] args = ["run", "--batch", "--batch-poll-seconds", "0.05", "--endpoint", server.BaseAddress.ToString(), "--model", BatchKit.Model, .. InputArgs(), "--out", outDir];
+        string[] args = ["run", "--batch", "--batch-poll-seconds", "0.05", "--endpoint", server.BaseAddress.ToString(), "--model", BatchKit.Model, .. InputArgs(_dir), "--out", outDir];
         var journal = Path.Combine(outDir, BatchExperimentRunner.JournalFile);
 
         using (var first = Start(args))
@@ -173,9 +173,14 @@ public class AfRunBatchTests
         }
     }
 
-    internal static Process Start(string[] args)
+    internal static Process Start(string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         info.ArgumentList.Add(AfDll());
         foreach (var a in args)
         {

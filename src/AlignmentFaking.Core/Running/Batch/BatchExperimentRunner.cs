@@ -163,8 +163,10 @@ public sealed class BatchExperimentRunner
 
         var inFlight = batches.Values.Where(b => !consumed.Contains(b.BatchId)).ToList();
 
-        // A file uploaded whose batch was never recorded (a crash in between): create its batch now, reusing the upload.
+        // A file recorded whose batch was not (a crash between the create call and its journal line, or before the
+        // call): adopt the batch if the provider has it, else create it now, reusing the upload.
         var batchedFiles = batches.Values.Select(b => b.FileId).ToHashSet(StringComparer.Ordinal);
+        var knownBatches = BatchRecovery.KnownBatchIds(journal.Entries);
         foreach (var orphan in files.Values.Where(f => !batchedFiles.Contains(f.FileId!)))
         {
             if (!(orphan.CustomIds ?? []).Any(id => TryParse(id, out var s, out var t) && conversations.TryGetValue(s, out var c) && c.Expects(t)))
@@ -172,10 +174,11 @@ public sealed class BatchExperimentRunner
                 continue; // nothing in it is still needed
             }
 
-            if (await _provider.FindByInputFileAsync(orphan.FileId!, cancellationToken).ConfigureAwait(false) is { } existing)
+            if (await _provider.FindCreatedAsync(BatchRecovery.SearchFor(orphan, knownBatches), cancellationToken).ConfigureAwait(false) is { } existing)
             {
                 // Created before the crash but never recorded: record it now and re-attach.
                 var at = time.GetUtcNow();
+                knownBatches.Add(existing.Id);
                 await journal.AppendAsync(new BatchJournalEntry { Kind = "batch", At = at, Provider = _provider.Name, Round = orphan.Round, Part = orphan.Part, FileId = orphan.FileId, BatchId = existing.Id }, CancellationToken.None).ConfigureAwait(false);
                 inFlight.Add(new InFlight(existing.Id, orphan.FileId!, orphan.Round ?? round, orphan.Part ?? 0, orphan.CustomIds ?? [], at));
                 continue;
@@ -379,11 +382,12 @@ public sealed class BatchExperimentRunner
             }
         }
 
+        string? missingReason = null;
         foreach (var missing in batch.CustomIds.Where(id => !seen.Contains(id)))
         {
             if (TryParse(missing, out var sampleId, out var turn) && conversations.TryGetValue(sampleId, out var conversation) && conversation.Expects(turn))
             {
-                await FailAsync(missing, sampleId, turn, conversation, job.Error is null ? $"no result (batch {job.ProviderStatus})" : $"no result (batch {job.ProviderStatus}: {SecretRedactor.Redact(job.Error)})").ConfigureAwait(false);
+                await FailAsync(missing, sampleId, turn, conversation, missingReason ??= BatchRecovery.MissingReason(job, results)).ConfigureAwait(false);
                 if (conversation.IsDone)
                 {
                     finished.Add(conversation.ToSample());

@@ -41,6 +41,23 @@ public interface IBatchProvider
     /// <param name="cancellationToken">Cancels the request.</param>
     Task<BatchJob?> FindByInputFileAsync(string inputFileId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Looks for the batch an earlier process created over <see cref="BatchSearch.InputFileId"/> but did not record
+    /// (it was killed between the create call and the journal line). The runners record every input, with its custom
+    /// ids, before they create its batch, and on resume call this for an input without a recorded batch, adopting what
+    /// it returns instead of creating a second batch. An implementation compares what the provider lets it list (the
+    /// input file, the creation time, the request count, the custom ids of the results) and never returns one of
+    /// <see cref="BatchSearch.KnownBatchIds"/>. Returns <see langword="null"/> when there is none (or the provider
+    /// cannot tell). Default: <see cref="FindByInputFileAsync"/>.
+    /// </summary>
+    /// <param name="search">What the run recorded of the input before the create call.</param>
+    /// <param name="cancellationToken">Cancels the requests.</param>
+    Task<BatchJob?> FindCreatedAsync(BatchSearch search, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(search);
+        return FindByInputFileAsync(search.InputFileId, cancellationToken);
+    }
+
     /// <summary>Retrieves the current state of a batch.</summary>
     /// <param name="batchId">The batch id.</param>
     /// <param name="cancellationToken">Cancels the request.</param>
@@ -60,6 +77,13 @@ public interface IBatchProvider
     Task CancelAsync(string batchId, CancellationToken cancellationToken);
 }
 
+/// <summary>What a run recorded of an input before it asked the provider to create its batch (see <see cref="IBatchProvider.FindCreatedAsync"/>).</summary>
+/// <param name="InputFileId">The id <see cref="IBatchProvider.UploadAsync"/> returned.</param>
+/// <param name="CustomIds">The custom ids of the requests in the input, as the runner gave them.</param>
+/// <param name="NotBefore">When the input was recorded, before any create call: the batch was created after it (allow for clock skew).</param>
+/// <param name="KnownBatchIds">The batches the run has recorded already: never one of these.</param>
+public sealed record BatchSearch(string InputFileId, IReadOnlyList<string> CustomIds, DateTimeOffset NotBefore, IReadOnlyCollection<string> KnownBatchIds);
+
 /// <summary>One model call inside a batch.</summary>
 /// <param name="CustomId">The id that ties the result back to its conversation turn (unique within the run).</param>
 /// <param name="Messages">The messages, exactly as the online runner would send them (prefill included).</param>
@@ -67,7 +91,7 @@ public interface IBatchProvider
 public sealed record BatchRequest(string CustomId, IReadOnlyList<ChatMessage> Messages, ChatOptions Options);
 
 /// <summary>The result of one request of a finished batch.</summary>
-/// <param name="CustomId">The request's custom id.</param>
+/// <param name="CustomId">The request's custom id; empty for a line of the results that names no request af sent (its <see cref="Error"/> says why it could not be read).</param>
 /// <param name="Response">The reply, when the request succeeded.</param>
 /// <param name="Error">Why it failed (status, code, message; credentials removed), when it did.</param>
 public sealed record BatchItemResult(string CustomId, ChatResponse? Response, string? Error);
