@@ -139,6 +139,52 @@ public class ExperimentRunnerTests
     }
 
     [Test]
+    public async Task Leaving_the_stream_early_cancels_the_calls_in_flight_and_launches_nothing_more()
+    {
+        // The first 5 calls answer at once; every later call waits until it is cancelled.
+        var client = new HoldingClient(answerAtOnce: 5);
+        var runner = new ExperimentRunner(client, options: new ExperimentOptions { MaxConcurrency = 4 });
+        var requests = Enumerable.Range(0, 500).Select(i => new ExperimentRequest(i, "r" + i)).ToArray();
+        int read = 0;
+        await foreach (var sample in runner.StreamAsync(runner.Plan(requests)))
+        {
+            if (++read == 3)
+            {
+                break;
+            }
+        }
+
+        // Leaving the loop returns only once the calls in flight have ended (cancelled), and nothing more is launched.
+        Assert.That(client.InFlight, Is.Zero, "no call is left running after the caller stopped reading");
+        Assert.That(client.Cancelled, Is.EqualTo(client.Calls - 5), "every held call was cancelled");
+        int callsAtExit = client.Calls;
+        Assert.That(callsAtExit, Is.LessThanOrEqualTo(5 + 4), "at most the answered calls and one round of the concurrency");
+        await Task.Yield();
+        Assert.That(client.Calls, Is.EqualTo(callsAtExit));
+    }
+
+    [Test]
+    public async Task A_failure_in_the_callers_loop_body_stops_the_run()
+    {
+        var client = new HoldingClient(answerAtOnce: 5);
+        var runner = new ExperimentRunner(client, options: new ExperimentOptions { MaxConcurrency = 4 });
+        var requests = Enumerable.Range(0, 500).Select(i => new ExperimentRequest(i, "r" + i)).ToArray();
+
+        async Task ConsumeAsync()
+        {
+            await foreach (var sample in runner.StreamAsync(runner.Plan(requests)))
+            {
+                throw new IOException("No space left on device"); // e.g. appending the sample failed
+            }
+        }
+
+        Assert.That(async () => await ConsumeAsync(), Throws.TypeOf<IOException>());
+        Assert.That(client.InFlight, Is.Zero);
+        Assert.That(client.Calls, Is.LessThanOrEqualTo(5 + 4));
+        Assert.That(client.Cancelled, Is.EqualTo(client.Calls - 5));
+    }
+
+    [Test]
     public void Invalid_options_are_rejected_with_the_option_name()
     {
         var client = new ScriptedChatClient("x");
@@ -158,6 +204,52 @@ public class ExperimentRunnerTests
     private sealed class SyncProgress(Action<RunProgress> report) : IProgress<RunProgress>
     {
         public void Report(RunProgress value) => report(value);
+    }
+
+    /// <summary>Answers the first calls at once; holds every later call until it is cancelled.</summary>
+    private sealed class HoldingClient(int answerAtOnce) : IChatClient
+    {
+        private int _calls;
+        private int _inFlight;
+        private int _cancelled;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public int InFlight => Volatile.Read(ref _inFlight);
+
+        public int Cancelled => Volatile.Read(ref _cancelled);
+
+        public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            if (Interlocked.Increment(ref _calls) <= answerAtOnce)
+            {
+                return ScriptedChatClient.Reply("OUTPUT>x</OUTPUT>");
+            }
+
+            Interlocked.Increment(ref _inFlight);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+                throw new InvalidOperationException("unreachable");
+            }
+            catch (OperationCanceledException)
+            {
+                Interlocked.Increment(ref _cancelled);
+                throw;
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+        }
+
+        public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
+        }
     }
 
     private sealed class GatedClient(Func<Task> gate) : IChatClient
