@@ -8,7 +8,12 @@ public sealed class EndpointLimitOptions
     /// <summary>Client-side limit of requests per minute; <see langword="null"/> (default) for none.</summary>
     public int? RequestsPerMinute { get; set; }
 
-    /// <summary>Client-side limit of tokens per minute (input estimate plus max output tokens); <see langword="null"/> (default) for none.</summary>
+    /// <summary>
+    /// Client-side limit of tokens per minute (each call counts its input estimate, chars/4, plus its max output tokens,
+    /// 1,000 when none is set); <see langword="null"/> (default) for none. The bucket holds 10 s worth; a call larger
+    /// than that waits for a full bucket and is charged in full (the bucket goes into debt, which later calls wait out),
+    /// so large calls are held to the rate too.
+    /// </summary>
     public int? TokensPerMinute { get; set; }
 
     /// <summary>Calls in flight at most; the adaptive limit starts here. Default: 64.</summary>
@@ -151,7 +156,8 @@ public sealed class EndpointLimits : IDisposable
 
             if (_tokens is not null)
             {
-                await _tokens.AcquireAsync(Math.Clamp(estimatedTokens, 1, _tokens.Capacity), cancellationToken).ConfigureAwait(false);
+                // Charged in full even when larger than the bucket (see TokenBucket.AcquireAsync).
+                await _tokens.AcquireAsync(Math.Max(1, estimatedTokens), cancellationToken).ConfigureAwait(false);
             }
         }
         catch
@@ -338,7 +344,11 @@ public sealed class EndpointLimits : IDisposable
         }
     }
 
-    /// <summary>A token bucket on a <see cref="TimeProvider"/>: continuous refill, waiters sleep until enough has accrued.</summary>
+    /// <summary>
+    /// A token bucket on a <see cref="TimeProvider"/>: continuous refill, waiters sleep until enough has accrued. A request
+    /// larger than the bucket waits for a full bucket and is then charged in full: the balance goes negative and later
+    /// requests wait until the debt is repaid, so the long-run rate holds whatever the request sizes.
+    /// </summary>
     private sealed class TokenBucket
     {
         private readonly Lock _gate = new();
@@ -356,8 +366,6 @@ public sealed class EndpointLimits : IDisposable
             _tokens = capacity;
             _last = time.GetTimestamp();
         }
-
-        public int Capacity => (int)Math.Floor(_capacity);
 
         public double PerSecond
         {
@@ -396,13 +404,14 @@ public sealed class EndpointLimits : IDisposable
                 lock (_gate)
                 {
                     Refill();
-                    if (_tokens >= count - 1e-9)
+                    double needed = Math.Min(count, _capacity);
+                    if (_tokens >= needed - 1e-9)
                     {
                         _tokens -= count;
                         return;
                     }
 
-                    wait = TimeSpan.FromSeconds((count - _tokens) / _perSecond);
+                    wait = TimeSpan.FromSeconds((needed - _tokens) / _perSecond);
                 }
 
                 await Task.Delay(wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait, _time, cancellationToken).ConfigureAwait(false);
