@@ -60,7 +60,7 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            k.Listen(IPAddress.Loopback, 0);
+            k.Listen(IPAddress.Loopback, options.Port);
         });
 
         _app = builder.Build();
@@ -371,7 +371,7 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
             {
                 var body = reply.Body ?? ResponseWriter.DefaultErrorJson(reply.StatusCode);
                 ApplyHeaders(context.Response, reply);
-                await WriteAsync(context, reply.StatusCode, "application/json", body, ct).ConfigureAwait(false);
+                await WriteAsync(context, reply.StatusCode, reply.ContentType ?? "application/json", body, ct).ConfigureAwait(false);
                 call.Complete(CallOutcome.Answered, reply.StatusCode, body);
                 return;
             }
@@ -387,7 +387,7 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
                 }
                 else
                 {
-                    await WriteAsync(context, 200, "application/json", body, ct).ConfigureAwait(false);
+                    await WriteAsync(context, 200, reply.ContentType ?? "application/json", body, ct).ConfigureAwait(false);
                 }
 
                 call.Complete(CallOutcome.Answered, 200, body);

@@ -100,6 +100,7 @@ public sealed class ExperimentRunner
         long calls = 0, inputTokens = 0, outputTokens = 0;
         int completed = 0;
         string? modelId = ModelId;
+        var recent = new CompletionRate(time);
 
         // Cancelled when the caller cancels, and when the caller stops reading (see the finally below).
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -125,6 +126,7 @@ public sealed class ExperimentRunner
                                 return; // stopped by the budget: not a sample, resumable
                             }
 
+                            recent.Record();
                             Interlocked.Add(ref calls, sample.Turns);
                             Interlocked.Add(ref inputTokens, sample.Usage.InputTokens);
                             Interlocked.Add(ref outputTokens, sample.Usage.OutputTokens);
@@ -144,7 +146,10 @@ public sealed class ExperimentRunner
             await foreach (var sample in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
             {
                 completed++;
-                progress?.Report(new RunProgress(completed, work.Count, Interlocked.Read(ref calls), Interlocked.Read(ref inputTokens), Interlocked.Read(ref outputTokens), time.GetElapsedTime(started)));
+                progress?.Report(new RunProgress(completed, work.Count, Interlocked.Read(ref calls), Interlocked.Read(ref inputTokens), Interlocked.Read(ref outputTokens), time.GetElapsedTime(started))
+                {
+                    RecentSamplesPerSecond = recent.PerSecond(),
+                });
                 yield return sample;
             }
         }
