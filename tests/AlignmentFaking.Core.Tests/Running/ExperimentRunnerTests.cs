@@ -3,6 +3,7 @@ using AlignmentFaking.Datasets;
 using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Time.Testing;
 using NUnit.Framework;
 
 namespace AlignmentFaking.Tests.Running;
@@ -185,6 +186,44 @@ public class ExperimentRunnerTests
     }
 
     [Test]
+    public async Task The_ETA_follows_the_recent_rate_when_the_rate_changes()
+    {
+        // 600 samples, one call each: the first 300 take 0.1 s, the rest 0.5 s (fake time). Each call waits until the
+        // previous sample was reported, so reports and calls alternate as in a slow real run.
+        var time = new FakeTimeProvider();
+        var reported = new SemaphoreSlim(0);
+        int call = 0;
+        var client = new DelegateClient(async () =>
+        {
+            if (Interlocked.Increment(ref call) > 1)
+            {
+                await reported.WaitAsync().ConfigureAwait(false);
+            }
+
+            time.Advance(TimeSpan.FromSeconds(Volatile.Read(ref call) <= 300 ? 0.1 : 0.5));
+        });
+        var runner = new ExperimentRunner(client, options: new ExperimentOptions { Modes = [ReasoningMode.NoCot], Tiers = [Tier.Training], MaxConcurrency = 1, TimeProvider = time });
+        var requests = Enumerable.Range(0, 600).Select(i => new ExperimentRequest(i, "r" + i)).ToArray();
+        var reports = new List<RunProgress>();
+        await foreach (var sample in runner.StreamAsync(runner.Plan(requests), new SyncProgress(p =>
+        {
+            reports.Add(p);
+            reported.Release();
+        })))
+        {
+        }
+
+        var end = reports[^1].Elapsed;
+        Assert.That(end.TotalSeconds, Is.EqualTo(180).Within(1));
+
+        // Once the new rate has been seen for a window (30 s = 60 samples), the ETA is within 25% of the real time left.
+        var errors = reports.Where(p => p.Completed >= 360 && end - p.Elapsed >= TimeSpan.FromSeconds(10))
+            .Select(p => Math.Abs((p.EstimatedRemaining!.Value - (end - p.Elapsed)) / (end - p.Elapsed))).ToArray();
+        Assert.That(errors, Is.Not.Empty);
+        Assert.That(errors.Max(), Is.LessThanOrEqualTo(0.25), $"worst ETA error {errors.Max():P0}");
+    }
+
+    [Test]
     public void Invalid_options_are_rejected_with_the_option_name()
     {
         var client = new ScriptedChatClient("x");
@@ -241,6 +280,23 @@ public class ExperimentRunnerTests
             {
                 Interlocked.Decrement(ref _inFlight);
             }
+        }
+
+        public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
+        }
+    }
+
+    private sealed class DelegateClient(Func<Task> before) : IChatClient
+    {
+        public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            await before().ConfigureAwait(false);
+            return ScriptedChatClient.Reply("<rejected/></OUTPUT>");
         }
 
         public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
