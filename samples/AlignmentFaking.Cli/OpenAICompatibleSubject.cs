@@ -87,6 +87,13 @@ internal static class OpenAICompatibleSubject
         {
             case AggregateException aggregate when aggregate.InnerExceptions.Count > 0:
                 return Classify(aggregate.InnerExceptions[^1], keyVariable);
+            case ClientResultException { Status: 405 or 501 } notAllowed:
+                // The URL does not take a POST: a web server or a UI, not the API.
+                var media = notAllowed.GetRawResponse()?.Headers.TryGetValue("Content-Type", out var type) == true ? type?.Split(';')[0].Trim() : null;
+                return new CallFailure(CallFailureKind.Transient, null, string.Create(CultureInfo.InvariantCulture, $"the endpoint answered {notAllowed.Status}{(media is null ? string.Empty : " (" + media + ")")} to a chat completion request, not an OpenAI-compatible reply: check --endpoint (usually ends in /v1)"))
+                {
+                    Endpoint = EndpointFault.NotTheApi,
+                };
             case ClientResultException result when result.Status > 0:
                 var raw = result.GetRawResponse();
                 var failure = CallFailure.FromStatus(result.Status, RetryAfter(raw));

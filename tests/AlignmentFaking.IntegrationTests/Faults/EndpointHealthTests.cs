@@ -67,14 +67,17 @@ public class EndpointHealthTests
         Assert.That(RunDirectory.ReadManifest(Path.Combine(_dir, "run")).Complete, Is.False);
     }
 
-    [Test]
-    public async Task An_endpoint_answering_an_html_page_stops_af_run_at_once_with_the_cause()
+    [TestCase(200, "answered text/html, not an OpenAI-compatible JSON body: check --endpoint (usually ends in /v1)")]
+    [TestCase(405, "answered 405 (text/html) to a chat completion request, not an OpenAI-compatible reply: check --endpoint (usually ends in /v1)")]
+    public async Task An_endpoint_answering_an_html_page_stops_af_run_at_once_with_the_cause(int status, string cause)
     {
-        await using var server = await OpenAICompatibleTestServer.StartAsync(ScriptedReply.Html(), new TestServerOptions { Models = [Model] });
+        const string Page = "<!DOCTYPE html><html><body>Welcome</body></html>";
+        var reply = status == 200 ? ScriptedReply.Html(Page) : ScriptedReply.Error(status, Page) with { ContentType = "text/html" };
+        await using var server = await OpenAICompatibleTestServer.StartAsync(reply, new TestServerOptions { Models = [Model] });
         var (exit, output) = await AfRunAsync(server.RootAddress);
 
         Assert.That(exit, Is.EqualTo(1), output);
-        Assert.That(output, Does.Contain("answered text/html, not an OpenAI-compatible JSON body: check --endpoint (usually ends in /v1)"));
+        Assert.That(output, Does.Contain(cause));
         Assert.That(server.CallCount, Is.LessThanOrEqualTo(4), "no call after the first replies showed it is not the API");
         Assert.That(RunDirectory.ReadManifest(Path.Combine(_dir, "run")).Complete, Is.False);
     }
