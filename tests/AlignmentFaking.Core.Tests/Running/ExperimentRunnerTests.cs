@@ -83,7 +83,7 @@ public class ExperimentRunnerTests
     {
         int inFlight = 0, peak = 0;
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var client = new GatedClient(async () =>
+        var client = new DelegateClient(async _ =>
         {
             int now = Interlocked.Increment(ref inFlight);
             InterlockedMax(ref peak, now);
@@ -144,7 +144,7 @@ public class ExperimentRunnerTests
     {
         // The first 5 calls answer at once; every later call waits until it is cancelled.
         var client = new HoldingClient(answerAtOnce: 5);
-        var runner = new ExperimentRunner(client, options: new ExperimentOptions { MaxConcurrency = 4 });
+        var runner = new ExperimentRunner(client.Client, options: new ExperimentOptions { MaxConcurrency = 4 });
         var requests = Enumerable.Range(0, 500).Select(i => new ExperimentRequest(i, "r" + i)).ToArray();
         int read = 0;
         await foreach (var sample in runner.StreamAsync(runner.Plan(requests)))
@@ -168,7 +168,7 @@ public class ExperimentRunnerTests
     public async Task A_failure_in_the_callers_loop_body_stops_the_run()
     {
         var client = new HoldingClient(answerAtOnce: 5);
-        var runner = new ExperimentRunner(client, options: new ExperimentOptions { MaxConcurrency = 4 });
+        var runner = new ExperimentRunner(client.Client, options: new ExperimentOptions { MaxConcurrency = 4 });
         var requests = Enumerable.Range(0, 500).Select(i => new ExperimentRequest(i, "r" + i)).ToArray();
 
         async Task ConsumeAsync()
@@ -193,7 +193,7 @@ public class ExperimentRunnerTests
         var time = new FakeTimeProvider();
         var reported = new SemaphoreSlim(0);
         int call = 0;
-        var client = new DelegateClient(async () =>
+        var client = new DelegateClient(async _ =>
         {
             if (Interlocked.Increment(ref call) > 1)
             {
@@ -246,7 +246,7 @@ public class ExperimentRunnerTests
     }
 
     /// <summary>Answers the first calls at once; holds every later call until it is cancelled.</summary>
-    private sealed class HoldingClient(int answerAtOnce) : IChatClient
+    private sealed class HoldingClient(int answerAtOnce)
     {
         private int _calls;
         private int _inFlight;
@@ -258,18 +258,19 @@ public class ExperimentRunnerTests
 
         public int Cancelled => Volatile.Read(ref _cancelled);
 
-        public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+        public IChatClient Client => new DelegateClient(HoldAsync);
+
+        private async Task HoldAsync(CancellationToken cancellationToken)
         {
             if (Interlocked.Increment(ref _calls) <= answerAtOnce)
             {
-                return ScriptedChatClient.Reply("OUTPUT>x</OUTPUT>");
+                return;
             }
 
             Interlocked.Increment(ref _inFlight);
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
-                throw new InvalidOperationException("unreachable");
             }
             catch (OperationCanceledException)
             {
@@ -281,39 +282,15 @@ public class ExperimentRunnerTests
                 Interlocked.Decrement(ref _inFlight);
             }
         }
-
-        public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-
-        public object? GetService(Type serviceType, object? serviceKey = null) => null;
-
-        public void Dispose()
-        {
-        }
     }
 
-    private sealed class DelegateClient(Func<Task> before) : IChatClient
+    /// <summary>Runs <paramref name="before"/> (which may wait or throw), then answers with a refusal.</summary>
+    private sealed class DelegateClient(Func<CancellationToken, Task> before) : IChatClient
     {
         public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
         {
-            await before().ConfigureAwait(false);
+            await before(cancellationToken).ConfigureAwait(false);
             return ScriptedChatClient.Reply("<rejected/></OUTPUT>");
-        }
-
-        public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-
-        public object? GetService(Type serviceType, object? serviceKey = null) => null;
-
-        public void Dispose()
-        {
-        }
-    }
-
-    private sealed class GatedClient(Func<Task> gate) : IChatClient
-    {
-        public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-        {
-            await gate().ConfigureAwait(false);
-            return ScriptedChatClient.Reply("OUTPUT>x</OUTPUT>");
         }
 
         public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
