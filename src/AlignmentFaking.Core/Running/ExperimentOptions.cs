@@ -114,8 +114,6 @@ public sealed class ExperimentOptions
 /// <param name="Elapsed">Time since the run started.</param>
 public sealed record RunProgress(int Completed, int Total, long Calls, long InputTokens, long OutputTokens, TimeSpan Elapsed)
 {
-    private readonly TimeSpan? _estimatedRemaining;
-
     /// <summary>Samples per second so far (since the start).</summary>
     public double SamplesPerSecond => Elapsed > TimeSpan.Zero ? Completed / Elapsed.TotalSeconds : 0;
 
@@ -125,46 +123,29 @@ public sealed record RunProgress(int Completed, int Total, long Calls, long Inpu
     /// </summary>
     public double? RecentSamplesPerSecond { get; init; }
 
-    /// <summary>
-    /// Estimated time left, or <see langword="null"/> before the first sample. <see cref="ExperimentRunner"/> reports the
-    /// remaining samples at the recent rate plus how much longer the slowest of them can be expected to take than the
-    /// average (from the durations of recent samples: the calls still retrying when the rest is done); without an estimate
-    /// from the reporter, the remaining samples at the recent rate.
-    /// </summary>
+    /// <summary>Estimated time left at the recent rate, or <see langword="null"/> before the first sample.</summary>
     public TimeSpan? EstimatedRemaining
     {
         get
         {
-            if (_estimatedRemaining is { } estimate)
-            {
-                return estimate;
-            }
-
             double rate = RecentSamplesPerSecond ?? SamplesPerSecond;
             return Completed > 0 && rate > 0 ? TimeSpan.FromSeconds(Math.Max(0, Total - Completed) / rate) : null;
         }
-
-        init => _estimatedRemaining = value;
     }
 }
 
 /// <summary>
-/// The recent pace of a run: completions over the last <see cref="Window"/>, but never fewer than the last
+/// The recent completion rate of a run: completions over the last <see cref="Window"/>, but never fewer than the last
 /// <see cref="MinCompletions"/> (nor less than since the start), so the ETA follows a rate that changes without jumping
-/// with each burst; and the durations of the last <see cref="DurationsKept"/> samples, for the stragglers at the end.
-/// Thread-safe.
+/// with each burst. Thread-safe.
 /// </summary>
 internal sealed class CompletionRate
 {
     internal static readonly TimeSpan Window = TimeSpan.FromSeconds(30);
     internal const int MinCompletions = 20;
-    internal const int DurationsKept = 256;
 
     private readonly TimeProvider _time;
     private readonly Queue<long> _times = new();
-    private readonly double[] _durations = new double[DurationsKept];
-    private int _durationCount;
-    private int _durationNext;
 
     /// <summary>Starts measuring now.</summary>
     public CompletionRate(TimeProvider time)
@@ -173,8 +154,8 @@ internal sealed class CompletionRate
         _times.Enqueue(time.GetTimestamp()); // the start counts as the first point
     }
 
-    /// <summary>Records one completion now, of a sample that took <paramref name="duration"/>.</summary>
-    public void Record(TimeSpan duration)
+    /// <summary>Records one completion now.</summary>
+    public void Record()
     {
         long now = _time.GetTimestamp();
         lock (_times)
@@ -184,10 +165,6 @@ internal sealed class CompletionRate
             {
                 _times.Dequeue();
             }
-
-            _durations[_durationNext] = duration.TotalSeconds;
-            _durationNext = (_durationNext + 1) % DurationsKept;
-            _durationCount = Math.Min(_durationCount + 1, DurationsKept);
         }
     }
 
@@ -200,32 +177,5 @@ internal sealed class CompletionRate
             var span = _time.GetElapsedTime(_times.Peek(), now).TotalSeconds;
             return _times.Count > 1 && span > 0 ? (_times.Count - 1) / span : null;
         }
-    }
-
-    /// <summary>
-    /// Time left for <paramref name="remaining"/> samples with <paramref name="concurrency"/> in flight: the remaining
-    /// samples at the recent rate, plus how much longer the slowest of them can be expected to take than the average (the
-    /// 1 - 1/(2 x concurrency) quantile of recent durations, less their mean: the slowest of the last two rounds in
-    /// flight): the run ends only when its slowest calls, still retrying, are done.
-    /// </summary>
-    public TimeSpan? Remaining(int remaining, int concurrency)
-    {
-        var rate = PerSecond();
-        if (rate is not > 0)
-        {
-            return null;
-        }
-
-        double tail;
-        lock (_times)
-        {
-            var recent = _durations.AsSpan(0, _durationCount).ToArray();
-            Array.Sort(recent);
-            double mean = recent.Average();
-            double slow = recent[Math.Min(recent.Length - 1, (int)(recent.Length * (1 - (1.0 / Math.Max(1, 2 * concurrency)))))];
-            tail = Math.Max(0, slow - mean);
-        }
-
-        return TimeSpan.FromSeconds((Math.Max(0, remaining) / rate.Value) + (remaining > 0 ? tail : 0));
     }
 }

@@ -120,14 +120,13 @@ public sealed class ExperimentRunner
                                 return;
                             }
 
-                            long began = time.GetTimestamp();
                             var sample = await RunConversationAsync(key, modelId, ct).ConfigureAwait(false);
                             if (sample is null)
                             {
                                 return; // stopped by the budget: not a sample, resumable
                             }
 
-                            recent.Record(time.GetElapsedTime(began));
+                            recent.Record();
                             Interlocked.Add(ref calls, sample.Turns);
                             Interlocked.Add(ref inputTokens, sample.Usage.InputTokens);
                             Interlocked.Add(ref outputTokens, sample.Usage.OutputTokens);
@@ -150,7 +149,6 @@ public sealed class ExperimentRunner
                 progress?.Report(new RunProgress(completed, work.Count, Interlocked.Read(ref calls), Interlocked.Read(ref inputTokens), Interlocked.Read(ref outputTokens), time.GetElapsedTime(started))
                 {
                     RecentSamplesPerSecond = recent.PerSecond(),
-                    EstimatedRemaining = recent.Remaining(work.Count - completed, _options.MaxConcurrency),
                 });
                 yield return sample;
             }
