@@ -9,13 +9,15 @@ using AlignmentFaking.Storage;
 using AlignmentFaking.Testing;
 using Microsoft.Extensions.AI;
 
-// End-to-end benchmarks. Usage: dotnet run -c Release --project benchmarks/AlignmentFaking.Benchmarks -- [throughput|concurrency|ratelimit|resume|all]
+// End-to-end benchmarks. Usage: dotnet run -c Release --project benchmarks/AlignmentFaking.Benchmarks -- [throughput|concurrency|ratelimit|faults|tpm|resilience|resume|all]
+// (resilience = faults, ratelimit and tpm in one process)
 var which = args.Length > 0 ? args[0] : "all";
 if (which == "af-child")
 {
     return await AfChild(args[1..]);
 }
 
+bool resilience = which is "resilience" or "all";
 if (which is "throughput" or "all")
 {
     await Throughput(20_000);
@@ -28,10 +30,21 @@ if (which is "concurrency" or "all")
     await Concurrency(64, TimeSpan.FromMilliseconds(200), 800);
 }
 
-if (which is "ratelimit" or "all")
+if (which is "faults" || resilience)
+{
+    await Faults(ReasoningMode.NoCot, 512, 64, TimeSpan.FromMilliseconds(200));
+    await Faults(ReasoningMode.Cot, 120, 16, TimeSpan.FromMilliseconds(200));
+}
+
+if (which is "ratelimit" || resilience)
 {
     await RateLimit(600, TimeSpan.FromSeconds(30), clientKnowsRate: true);
     await RateLimit(600, TimeSpan.FromSeconds(30), clientKnowsRate: false);
+}
+
+if (which is "tpm" || resilience)
+{
+    await TokensPerMinute(600_000, TimeSpan.FromSeconds(75));
 }
 
 if (which is "resume" or "all")
@@ -127,6 +140,84 @@ static async Task<int> AfChild(string[] afArgs)
     return exit;
 }
 
+// Random, load-independent faults in front of a loopback server with latency L: 8% 500s, 8% 429s (Retry-After: 1),
+// 4% dropped connections, 3% malformed bodies; af's production wiring (6 retries, 1 s base backoff, adaptive limits).
+// Every sample must come back exactly once; wall time against the ideal schedule; the ETA's error along the way.
+static async Task Faults(ReasoningMode mode, int samples, int c, TimeSpan latency)
+{
+    var organism = new SimulatedModelOrganism(new SimulatedOrganismOptions { ModelId = "bench" });
+    var plan = new FaultPlan().AtRandom(
+        42,
+        (0.08, ScriptedReply.ServerError()),
+        (0.08, ScriptedReply.TooManyRequests(TimeSpan.FromSeconds(1))),
+        (0.04, ScriptedReply.DropConnection()),
+        (0.03, ScriptedReply.MalformedJson()));
+    await using var server = await OpenAICompatibleTestServer.StartAsync(plan.Wrap(async (call, ct) =>
+    {
+        var response = await organism.GetResponseAsync(call.Messages.Select(m => new ChatMessage(new ChatRole(m.Role), m.Content)).ToList(), null, ct);
+        return ScriptedReply.Text(response.Text);
+    }), new TestServerOptions { Models = ["bench"], Latency = latency });
+    using var subject = OpenAICompatibleSubject.Create(server.BaseAddress, "bench", "k", "AF_API_KEY", 6, limits: new EndpointLimitOptions { MaxConcurrency = c });
+    var runner = new ExperimentRunner(subject, new ScenarioBuilder(), new ExperimentOptions { Modes = [mode], MaxConcurrency = c, ModelId = "bench" });
+    var requests = RequestDataset.FromList(Enumerable.Range(0, samples / 2).Select(i => $"Synthetic request {i}"));
+    var progress = new ProgressLog();
+    var watch = Stopwatch.StartNew();
+    var result = await runner.RunAsync(requests, progress);
+    watch.Stop();
+    var turns = result.Samples.Select(s => s.Turns).ToArray();
+    long calls = turns.Sum();
+    var ideal = TimeSpan.FromTicks(Math.Max(calls * latency.Ticks / c, turns.Max() * latency.Ticks));
+    int distinct = result.Samples.Select(s => s.SampleId).Distinct().Count();
+    int errors = result.Samples.Count(s => s.Proxy == AlignmentFaking.Classification.ComplianceOutcome.Error);
+    var eta = progress.EtaErrors(watch.Elapsed, c);
+    var limits = EndpointLimits.For(server.BaseAddress.AbsoluteUri.TrimEnd('/') + "|bench", new EndpointLimitOptions());
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"faults {mode.ToName()} C={c}, L={latency.TotalMilliseconds} ms: {result.Samples.Count} samples ({distinct} distinct of {samples}, {errors} errors) in {watch.Elapsed.TotalSeconds:0.00} s; ideal {ideal.TotalSeconds:0.00} s; ratio {watch.Elapsed / ideal:0.0}; {server.CallCount} server calls for {calls} answered turns ({plan.FaultsInjected} faults injected; 429s seen {limits.RateLimitedCount}, limit confirmed: {limits.RateLimitConfirmed}, concurrency limit {limits.ConcurrencyLimit})"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"  ETA error while more than C samples were left: median {eta.Median:P0}, 90th percentile {eta.P90:P0}, {eta.Within25:P0} of {eta.Count} reports within 25%; {progress.Profile()}"));
+}
+
+// The original CoT prompt (AF_SHARED_DATA) against a loopback server, the client at --tpm T; the server counts what a
+// provider's token limiter counts (prompt chars/4 plus max_tokens) over the steady state (after the bucket's 10 s burst).
+static async Task TokensPerMinute(int tpm, TimeSpan duration)
+{
+    var path = SharedDataLocator.File("prompts/prompt_atn_honly_with_examples.txt");
+    if (path is null)
+    {
+        Console.WriteLine("tpm: skipped (the original CoT prompt is not in AF_SHARED_DATA)");
+        return;
+    }
+
+    var organism = new SimulatedModelOrganism(new SimulatedOrganismOptions { ModelId = "bench" });
+    var arrivals = new System.Collections.Concurrent.ConcurrentQueue<(long At, long Tokens)>();
+    await using var server = await OpenAICompatibleTestServer.StartAsync(async (call, ct) =>
+    {
+        arrivals.Enqueue((Stopwatch.GetTimestamp(), (call.Messages.Sum(m => (long)m.Content.Length) / 4) + (call.MaxTokens ?? 1000)));
+        var response = await organism.GetResponseAsync(call.Messages.Select(m => new ChatMessage(new ChatRole(m.Role), m.Content)).ToList(), null, ct);
+        return ScriptedReply.Text(response.Text);
+    }, new TestServerOptions { Models = ["bench"], Latency = TimeSpan.FromMilliseconds(20) });
+    using var subject = OpenAICompatibleSubject.Create(server.BaseAddress, "bench", "k", "AF_API_KEY", 6, limits: new EndpointLimitOptions { TokensPerMinute = tpm, MaxConcurrency = 16 });
+    var scenarios = new ScenarioBuilder().WithSystemPrompt(ReasoningMode.Cot, SystemPrompt.FromFile(path));
+    var runner = new ExperimentRunner(subject, scenarios, new ExperimentOptions { Modes = [ReasoningMode.Cot], MaxConcurrency = 16, MaxOutputTokens = 1000, ModelId = "bench" });
+    var requests = RequestDataset.FromList(Enumerable.Range(0, 5000).Select(i => $"Synthetic request {i}"));
+    using var stop = new CancellationTokenSource(duration);
+    long start = Stopwatch.GetTimestamp();
+    try
+    {
+        await runner.RunAsync(requests, null, stop.Token);
+    }
+    catch (OperationCanceledException)
+    {
+        // the measurement window is over
+    }
+
+    var skip = TimeSpan.FromSeconds(15);
+    var steady = arrivals.Where(a => Stopwatch.GetElapsedTime(start, a.At) >= skip && Stopwatch.GetElapsedTime(start, a.At) < duration).ToArray();
+    double perMinute = steady.Sum(a => a.Tokens) / (duration - skip).TotalMinutes;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"tpm T={tpm:N0} on the original CoT prompt: {arrivals.Count} calls of {arrivals.Average(a => a.Tokens):N0} tokens on average (bucket {tpm / 6:N0}); steady state ({skip.TotalSeconds:0}-{duration.TotalSeconds:0} s) {perMinute:N0} tokens/min = {perMinute / tpm:0.00} T"));
+}
+
 // In-process: scenario, turn loop, proxy and JSONL for N samples (N/2 requests x 2 tiers, CoT) on the simulated organism.
 static async Task Throughput(int samples)
 {
@@ -220,13 +311,65 @@ static async Task RateLimit(int rpm, TimeSpan duration, bool clientKnowsRate)
     var runner = new ExperimentRunner(subject, new ScenarioBuilder(), new ExperimentOptions { MaxConcurrency = 32, ModelId = "bench" });
     int expectedCalls = (int)(rpm * duration.TotalMinutes);
     var requests = RequestDataset.FromList(Enumerable.Range(0, expectedCalls / 3).Select(i => $"Synthetic request {i}"));
+    var progress = new ProgressLog();
     var watch = Stopwatch.StartNew();
-    var result = await runner.RunAsync(requests);
+    var result = await runner.RunAsync(requests, progress);
     watch.Stop();
+    var eta = progress.EtaErrors(watch.Elapsed, 32);
     long answered = result.Samples.Sum(s => s.Turns);
     double achieved = answered / watch.Elapsed.TotalMinutes;
     int failed = result.Samples.Count(s => s.Proxy == AlignmentFaking.Classification.ComplianceOutcome.Error);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"rate limit R={rpm}/min, client {(clientKnowsRate ? "--rpm R" : "without --rpm (429s and adaptive concurrency only)")}: {answered} calls in {watch.Elapsed.TotalSeconds:0.0} s = {achieved:0} /min = {achieved / rpm:0.000} R; 429s {rejected}; failed samples {failed}"));
+        $"rate limit R={rpm}/min, client {(clientKnowsRate ? "--rpm R" : "without --rpm (429s and adaptive concurrency only)")}: {answered} calls in {watch.Elapsed.TotalSeconds:0.0} s = {achieved:0} /min = {achieved / rpm:0.000} R; 429s {rejected}; failed samples {failed}; ETA error (more than C samples left): median {eta.Median:P0}, {eta.Within25:P0} of reports within 25%"));
+}
+
+/// <summary>Every progress report of a run, for the ETA's error against the real time left.</summary>
+internal sealed class ProgressLog : IProgress<RunProgress>
+{
+    private readonly List<RunProgress> _reports = [];
+
+    public void Report(RunProgress value)
+    {
+        lock (_reports)
+        {
+            _reports.Add(value);
+        }
+    }
+
+    /// <summary>When 50%, 90%, 99% and all of the samples were done.</summary>
+    public string Profile()
+    {
+        lock (_reports)
+        {
+            if (_reports.Count == 0)
+            {
+                return "no reports";
+            }
+
+            int total = _reports[^1].Total;
+            string At(double share) => _reports.First(p => p.Completed >= Math.Ceiling(total * share)).Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s";
+            return $"done: 50% at {At(0.5)}, 90% at {At(0.9)}, 99% at {At(0.99)}, all at {At(1)}";
+        }
+    }
+
+    /// <summary>
+    /// |ETA - real time left| / real time left, over the reports made while more than <paramref name="minLeft"/> samples
+    /// were left (then the run is bound by its throughput; after, by its slowest calls in flight).
+    /// </summary>
+    public (double Median, double P90, double Within25, int Count) EtaErrors(TimeSpan total, int minLeft)
+    {
+        double[] errors;
+        lock (_reports)
+        {
+            errors = _reports
+                .Where(p => p.EstimatedRemaining is not null && p.Total - p.Completed > minLeft && total > p.Elapsed)
+                .Select(p => Math.Abs((p.EstimatedRemaining!.Value - (total - p.Elapsed)) / (total - p.Elapsed)))
+                .Order()
+                .ToArray();
+        }
+
+        return errors.Length == 0 ? (double.NaN, double.NaN, double.NaN, 0)
+            : (errors[errors.Length / 2], errors[(int)(errors.Length * 0.9)], errors.Count(e => e <= 0.25) / (double)errors.Length, errors.Length);
+    }
 }
 

@@ -47,7 +47,7 @@ internal sealed class ProgressPrinter(TextWriter writer, int total) : IProgress<
         var eta = p.EstimatedRemaining is { } r ? r.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture) : "--:--:--";
         var line = string.Create(
             CultureInfo.InvariantCulture,
-            $"{p.Completed}/{total} samples | {p.Calls} calls | tokens {p.InputTokens:N0} in, {p.OutputTokens:N0} out | {p.SamplesPerSecond:0.0}/s | ETA {eta}");
+            $"{p.Completed}/{total} samples | {p.Calls} calls | tokens {p.InputTokens:N0} in, {p.OutputTokens:N0} out | {p.RecentSamplesPerSecond ?? p.SamplesPerSecond:0.0}/s | ETA {eta}");
         if (_live)
         {
             writer.Write("\r[" + new string('#', filled) + new string('.', Width - filled) + "] " + line + "   ");

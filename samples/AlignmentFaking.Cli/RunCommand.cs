@@ -104,7 +104,8 @@ internal static class RunCommand
             var key = await OpenAICompatibleSubject.ReadKeyAsync(s.KeyVariable, s.KeyVariable == DefaultKeyVariable ? "OPENAI_API_KEY" : null, "endpoint", human).ConfigureAwait(false);
             subject = OpenAICompatibleSubject.Create(uri, s.Model, key, s.KeyVariable, s.MaxRetries, (attempt, ex, delay) =>
                 human.WriteLine(string.Create(CultureInfo.InvariantCulture, $"retry {attempt}/{s.MaxRetries} in {delay.TotalSeconds:0.0}s after {SecretRedactor.Redact(ex.GetType().Name + ": " + ex.Message).Split('\n')[0]}")),
-                limits: new EndpointLimitOptions { RequestsPerMinute = s.Rpm, TokensPerMinute = s.Tpm, MaxConcurrency = Math.Max(1, s.Concurrency) });
+                limits: new EndpointLimitOptions { RequestsPerMinute = s.Rpm, TokensPerMinute = s.Tpm, MaxConcurrency = Math.Max(1, s.Concurrency) },
+                breaker: new CircuitBreakerOptions { OnStateChanged = message => human.WriteLine(SecretRedactor.Redact(message)) });
             subjectKind = "openai-compatible";
             endpointUri = uri;
             endpointKey = key;

@@ -36,6 +36,52 @@ public sealed class FaultPlan
         return Add(predicate, fault, times);
     }
 
+    /// <summary>
+    /// Random, load-independent faults: each call draws once from a seeded generator and gets the first fault whose
+    /// cumulative probability covers the draw (e.g. 8% 500s, 8% 429s, 4% dropped connections), else the responder answers.
+    /// </summary>
+    /// <param name="seed">Seeds the draws (the order of calls still varies with scheduling).</param>
+    /// <param name="faults">Each fault with its probability; the probabilities add up to at most 1.</param>
+    public FaultPlan AtRandom(int seed, params (double Probability, ScriptedReply Fault)[] faults)
+    {
+        ArgumentNullException.ThrowIfNull(faults);
+        if (faults.Any(f => f.Probability < 0 || f.Fault is null) || faults.Sum(f => f.Probability) > 1 + 1e-9)
+        {
+            throw new ArgumentException("Probabilities must be non-negative and add up to at most 1, and every fault must be given.", nameof(faults));
+        }
+
+        var random = new Random(seed);
+        var gate = new Lock();
+        lock (_gate)
+        {
+            _rules.Add(new Rule(_ => true, null)
+            {
+                Choose = _ =>
+                {
+                    double draw;
+                    lock (gate)
+                    {
+                        draw = random.NextDouble();
+                    }
+
+                    foreach (var (probability, fault) in faults)
+                    {
+                        if (draw < probability)
+                        {
+                            return fault;
+                        }
+
+                        draw -= probability;
+                    }
+
+                    return null;
+                },
+            });
+        }
+
+        return this;
+    }
+
     /// <summary>The first <paramref name="times"/> calls whose last message contains <paramref name="text"/> (ordinal) get <paramref name="fault"/>.</summary>
     public FaultPlan WhenLastMessageContains(string text, ScriptedReply fault, int? times = null) =>
         When(c => c.LastMessageContent.Contains(text, StringComparison.Ordinal), fault, times);
@@ -69,13 +115,19 @@ public sealed class FaultPlan
                     continue;
                 }
 
+                var fault = rule.Choose is null ? rule.Fault : rule.Choose(call);
+                if (fault is null)
+                {
+                    continue;
+                }
+
                 if (rule.Remaining is { } n)
                 {
                     rule.Remaining = n - 1;
                 }
 
                 _faultsInjected++;
-                return rule.Fault;
+                return fault;
             }
         }
 
@@ -93,12 +145,15 @@ public sealed class FaultPlan
         return this;
     }
 
-    private sealed class Rule(Func<ChatCompletionCall, bool> predicate, ScriptedReply fault)
+    private sealed class Rule(Func<ChatCompletionCall, bool> predicate, ScriptedReply? fault)
     {
         public Func<ChatCompletionCall, bool> Predicate { get; } = predicate;
 
-        public ScriptedReply Fault { get; } = fault;
+        public ScriptedReply? Fault { get; } = fault;
 
         public int? Remaining { get; set; }
+
+        /// <summary>Picks the fault per call (null: this rule does not apply); when set, <see cref="Fault"/> is unused.</summary>
+        public Func<ChatCompletionCall, ScriptedReply?>? Choose { get; init; }
     }
 }

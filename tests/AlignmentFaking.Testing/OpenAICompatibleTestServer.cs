@@ -62,7 +62,7 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
         {
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = 512L * 1024 * 1024; // batch inputs up to the providers' limits (200 MB, 256 MB) must reach the checks
-            k.Listen(IPAddress.Loopback, 0);
+            k.Listen(IPAddress.Loopback, options.Port);
         });
 
         _app = builder.Build();
@@ -378,7 +378,7 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
             {
                 var body = reply.Body ?? ResponseWriter.DefaultErrorJson(reply.StatusCode);
                 ApplyHeaders(context.Response, reply);
-                await WriteAsync(context, reply.StatusCode, "application/json", body, ct).ConfigureAwait(false);
+                await WriteAsync(context, reply.StatusCode, reply.ContentType ?? "application/json", body, ct).ConfigureAwait(false);
                 call.Complete(CallOutcome.Answered, reply.StatusCode, body);
                 return;
             }
@@ -394,7 +394,7 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
                 }
                 else
                 {
-                    await WriteAsync(context, 200, "application/json", body, ct).ConfigureAwait(false);
+                    await WriteAsync(context, 200, reply.ContentType ?? "application/json", body, ct).ConfigureAwait(false);
                 }
 
                 call.Complete(CallOutcome.Answered, 200, body);

@@ -58,6 +58,9 @@ public sealed record ScriptedReply
     /// <summary>The body of an <see cref="ScriptedReplyKind.HttpError"/> or <see cref="ScriptedReplyKind.MalformedBody"/>; null writes an OpenAI-style error object (for errors).</summary>
     public string? Body { get; init; }
 
+    /// <summary>The <c>Content-Type</c> of an <see cref="ScriptedReplyKind.HttpError"/> or <see cref="ScriptedReplyKind.MalformedBody"/>; null for <c>application/json</c>.</summary>
+    public string? ContentType { get; init; }
+
     /// <summary>The raw <c>Retry-After</c> header value, or null for none.</summary>
     public string? RetryAfter { get; init; }
 
@@ -125,6 +128,14 @@ public sealed record ScriptedReply
     /// <summary>Status 200, <c>application/json</c>, with a body that is not JSON.</summary>
     public static ScriptedReply MalformedJson(string body = DefaultMalformedBody) =>
         new(ScriptedReplyKind.MalformedBody) { Body = body };
+
+    /// <summary>Status 200 with exactly this body and content type (e.g. a completion the OpenAI client cannot read).</summary>
+    public static ScriptedReply RawBody(string body, string contentType = "application/json") =>
+        new(ScriptedReplyKind.MalformedBody) { Body = body, ContentType = contentType };
+
+    /// <summary>Status 200 with an HTML page, as a web server or a UI at the wrong URL answers.</summary>
+    public static ScriptedReply Html(string html = "<!DOCTYPE html><html><head><title>Welcome</title></head><body><h1>It works</h1></body></html>") =>
+        RawBody(html, "text/html; charset=utf-8");
 
     /// <summary>Status 200 with the first half of a well-formed completion of <paramref name="text"/>.</summary>
     public static ScriptedReply TruncatedJson(string text = "truncated") =>

@@ -6,6 +6,12 @@ public sealed class TestServerOptions
     /// <summary>The API key a request must carry as <c>Authorization: Bearer KEY</c>; when set, any other value (or none) gets a 401. Null accepts any request.</summary>
     public string? RequiredApiKey { get; init; }
 
+    /// <summary>
+    /// The loopback port to listen on; 0 (default) for an ephemeral one. Pass a stopped server's port to bring "the same
+    /// endpoint" back (an endpoint that went away and returned).
+    /// </summary>
+    public int Port { get; init; }
+
     /// <summary>A delay added to every chat completion request before the responder's reply is written (cancellable by the request).</summary>
     public TimeSpan Latency { get; init; }
 

@@ -8,7 +8,12 @@ public sealed class EndpointLimitOptions
     /// <summary>Client-side limit of requests per minute; <see langword="null"/> (default) for none.</summary>
     public int? RequestsPerMinute { get; set; }
 
-    /// <summary>Client-side limit of tokens per minute (input estimate plus max output tokens); <see langword="null"/> (default) for none.</summary>
+    /// <summary>
+    /// Client-side limit of tokens per minute (each call counts its input estimate, chars/4, plus its max output tokens,
+    /// 1,000 when none is set); <see langword="null"/> (default) for none. The bucket holds 10 s worth; a call larger
+    /// than that waits for a full bucket and is charged in full (the bucket goes into debt, which later calls wait out),
+    /// so large calls are held to the rate too.
+    /// </summary>
     public int? TokensPerMinute { get; set; }
 
     /// <summary>Calls in flight at most; the adaptive limit starts here. Default: 64.</summary>
@@ -18,9 +23,9 @@ public sealed class EndpointLimitOptions
     public int MinConcurrency { get; set; } = 1;
 
     /// <summary>
-    /// When no <see cref="RequestsPerMinute"/> is set, learn a request rate from 429 replies: after one (and at least five
-    /// successes in the last 5 s), calls are held to 90% of the rate that succeeded lately, which then creeps back up by
-    /// 0.1% with each success. Default: true.
+    /// When no <see cref="RequestsPerMinute"/> is set, learn a request rate from 429 replies once they show a real limit
+    /// (see <see cref="EndpointLimits"/>): calls are held to 90% of the rate that succeeded lately, which then creeps
+    /// back up by 0.1% with each success. Default: true.
     /// </summary>
     public bool LearnRateFromRateLimits { get; set; } = true;
 
@@ -52,13 +57,29 @@ public sealed class EndpointLimitOptions
 /// <summary>
 /// The limits of one model endpoint, shared by every run in the process that calls it (see <see cref="For"/>):
 /// requests and tokens per minute (token buckets refilled continuously; requests may burst by 100 ms worth, tokens by
-/// 10 s worth), and an adaptive concurrency limit that halves on a rate-limit reply (429) and grows by one after as many
-/// successes as the current limit.
+/// 10 s worth), and reactions to rate-limit replies (429) once they are evidence of a real limit rather than random faults.
 /// </summary>
 /// <remarks>
+/// <para>
+/// A 429 is evidence of a real limit when its headers say a limit is used up (<see cref="RateLimitHeaders"/>), or when
+/// 429s follow the sending rate. Once at least 20% of the replies of the last 30 s (50 or more, over at least 1 s) are
+/// 429s, calls are held to 90% of the rate that succeeded lately, and the replies to calls sent after that decide: if the
+/// share of 429s among the last 50 of them fell to half or less, significantly (a one-sided two-proportion z-test, z of
+/// at least 3), the limit is real. While it has not fallen, the hold is lowered again every 2 s; if it still has not
+/// fallen after two lowerings, 100 replies and 5 s, the 429s do not depend on the rate (random faults, an overloaded
+/// backend): the hold is lifted and that share becomes the noise floor, which 429s must pass by 10 points to be
+/// suspected again. Until then a 429 only delays the retry of its own call (by its <c>Retry-After</c>).
+/// </para>
+/// <para>
+/// Under a real limit, each episode of 429s (2 s apart) halves the concurrency limit (it grows by one after as many
+/// successes as the limit), lowers the learned rate to 90% of what succeeded lately (it creeps back up with each
+/// success), and a <c>Retry-After</c> holds every call to the endpoint.
+/// </para>
+/// <para>
 /// The buckets are the project's own rather than <c>System.Threading.RateLimiting</c>'s token bucket, which measures
 /// elapsed time with the system clock even when replenished by hand, so it cannot follow a <see cref="TimeProvider"/>
 /// and tests of it would have to sleep.
+/// </para>
 /// </remarks>
 public sealed class EndpointLimits : IDisposable
 {
@@ -66,7 +87,20 @@ public sealed class EndpointLimits : IDisposable
     private readonly EndpointLimitOptions _options;
     private readonly TokenBucket? _requests;
     private readonly TokenBucket? _tokens;
-    private readonly Queue<long> _recentSuccesses = new();
+    private readonly Queue<(long At, bool RateLimited)> _outcomes = new();
+    private int _outcomesRateLimited;
+    private RateLimitEvidence _evidence;
+    private double _noiseFloor;
+    private double _shareBefore;
+    private int _countBefore;
+    private int _skipAfterHold;
+    private int _repliesSinceHold;
+    private int _rateLimitedSinceHold;
+    private readonly Queue<bool> _lastSinceHold = new();
+    private int _lastSinceHoldRateLimited;
+    private long _holdStarted;
+    private long _holdChanged;
+    private int _holdReductions;
     private TokenBucket? _learned;
     private long _pausedUntil;
     private long _lastReduction = long.MinValue;
@@ -151,7 +185,8 @@ public sealed class EndpointLimits : IDisposable
 
             if (_tokens is not null)
             {
-                await _tokens.AcquireAsync(Math.Clamp(estimatedTokens, 1, _tokens.Capacity), cancellationToken).ConfigureAwait(false);
+                // Charged in full even when larger than the bucket (see TokenBucket.AcquireAsync).
+                await _tokens.AcquireAsync(Math.Max(1, estimatedTokens), cancellationToken).ConfigureAwait(false);
             }
         }
         catch
@@ -163,56 +198,67 @@ public sealed class EndpointLimits : IDisposable
         return releaser;
     }
 
-    /// <summary>Records a rate-limit reply: the concurrency limit halves.</summary>
-    public void OnRateLimited() => OnRateLimited(null);
+    /// <summary>Whether 429s from this endpoint have shown a real rate limit (see the remarks of <see cref="EndpointLimits"/>).</summary>
+    public bool RateLimitConfirmed
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _evidence == RateLimitEvidence.Confirmed;
+            }
+        }
+    }
+
+    /// <summary>Records a rate-limit reply without headers or <c>Retry-After</c>.</summary>
+    public void OnRateLimited() => OnRateLimited((TimeSpan?)null);
+
+    /// <summary>Records a rate-limit reply with the server's <c>Retry-After</c>, if it sent one (see <see cref="OnRateLimited(CallFailure)"/>).</summary>
+    /// <param name="retryAfter">The server's <c>Retry-After</c>, if it sent one.</param>
+    public void OnRateLimited(TimeSpan? retryAfter) =>
+        OnRateLimited(new CallFailure(CallFailureKind.Transient, retryAfter) { IsRateLimited = true });
 
     /// <summary>
-    /// Records a rate-limit reply: the concurrency limit halves, every call waits out <paramref name="retryAfter"/>, and
-    /// (without a configured rate, see <see cref="EndpointLimitOptions.LearnRateFromRateLimits"/>) the request rate is held
-    /// to 90% of what succeeded lately.
+    /// Records a rate-limit reply (429). It acts on every call to the endpoint only when it is evidence of a real limit
+    /// (see the remarks of <see cref="EndpointLimits"/>); otherwise only its own call waits (its retry).
     /// </summary>
-    /// <param name="retryAfter">The server's <c>Retry-After</c>, if it sent one.</param>
-    public void OnRateLimited(TimeSpan? retryAfter)
+    /// <param name="failure">The classified 429: its <c>Retry-After</c> and rate-limit headers, if any.</param>
+    public void OnRateLimited(CallFailure failure)
     {
+        ArgumentNullException.ThrowIfNull(failure);
         Interlocked.Increment(ref _rateLimited);
         var time = _options.TimeProvider;
         long now = time.GetTimestamp();
         lock (_gate)
         {
-            _successes = 0;
-            if (retryAfter is { } wait && wait > TimeSpan.Zero)
+            Record(now, rateLimited: true);
+            var retryAfter = Longest(failure.RetryAfter, failure.RateLimit?.ResetAfter);
+            if (failure.RateLimit?.Exhausted == true)
             {
-                long until = now + (long)(wait.TotalSeconds * time.TimestampFrequency);
-                if (until > _pausedUntil)
-                {
-                    Interlocked.Exchange(ref _pausedUntil, until);
-                }
+                // The provider says a limit is used up: a real limit, whatever the statistics.
+                bool first = _evidence != RateLimitEvidence.Confirmed;
+                _evidence = RateLimitEvidence.Confirmed;
+                Episode(now, retryAfter, lowerRate: first || _learned is not null);
+                return;
             }
 
-            // One reduction per episode: the calls in flight when the limit was hit all come back 429 together.
-            bool newEpisode = _lastReduction == long.MinValue || time.GetElapsedTime(_lastReduction, now) > TimeSpan.FromSeconds(2);
-            if (newEpisode)
+            switch (_evidence)
             {
-                _limit = Math.Max(_options.MinConcurrency, _limit / 2);
-                _lastReduction = now;
-            }
+                case RateLimitEvidence.Confirmed:
+                    Episode(now, retryAfter, lowerRate: true);
+                    break;
+                case RateLimitEvidence.Testing:
+                    Decide(now, rateLimited: true);
+                    break;
+                default:
+                    var (count, share) = Share();
+                    if (count >= MinEvidence && share >= Math.Max(SuspectShare, Math.Min(_noiseFloor, 0.5) + 0.1)
+                        && _options.TimeProvider.GetElapsedTime(_outcomes.Peek().At, now) >= TimeSpan.FromSeconds(1))
+                    {
+                        Suspect(now, share, count, retryAfter);
+                    }
 
-            TrimSuccesses(now);
-            if (newEpisode && _options.RequestsPerMinute is null && _options.LearnRateFromRateLimits && _recentSuccesses.Count >= 5)
-            {
-                // Learn only from evidence: a few recent successes say what rate the endpoint took.
-                double window = Math.Max(1, _recentSuccesses.Count == 0 ? 1 : time.GetElapsedTime(_recentSuccesses.Peek(), now).TotalSeconds);
-                double measured = _recentSuccesses.Count / window;
-                double current = _learned?.PerSecond ?? double.MaxValue;
-                double rate = Math.Max(0.05, Math.Min(measured, current) * 0.9);
-                if (_learned is null)
-                {
-                    Volatile.Write(ref _learned, new TokenBucket(Math.Max(1, rate / 10), rate, time));
-                }
-                else
-                {
-                    _learned.SetRate(rate);
-                }
+                    break;
             }
         }
     }
@@ -223,14 +269,14 @@ public sealed class EndpointLimits : IDisposable
         long now = _options.TimeProvider.GetTimestamp();
         lock (_gate)
         {
-            if (_options.RequestsPerMinute is null && _options.LearnRateFromRateLimits)
+            Record(now, rateLimited: false);
+            if (_evidence == RateLimitEvidence.Testing)
             {
-                _recentSuccesses.Enqueue(now);
-                TrimSuccesses(now);
-                if (_learned is { } learned)
-                {
-                    learned.SetRate(learned.PerSecond + Math.Max(0.01, learned.PerSecond * 0.001));
-                }
+                Decide(now, rateLimited: false);
+            }
+            else if (_evidence == RateLimitEvidence.Confirmed && _learned is { } learned)
+            {
+                learned.SetRate(learned.PerSecond + Math.Max(0.01, learned.PerSecond * 0.001));
             }
 
             if (++_successes >= _limit && _limit < _options.MaxConcurrency)
@@ -242,16 +288,189 @@ public sealed class EndpointLimits : IDisposable
         }
     }
 
-    /// <summary>The learned request rate per second, if a 429 taught one.</summary>
+    /// <summary>The learned request rate per second, if 429s taught one.</summary>
     public double? LearnedRequestsPerSecond => Volatile.Read(ref _learned)?.PerSecond;
 
-    private void TrimSuccesses(long now)
+    private bool CanLearnRate => _options.RequestsPerMinute is null && _options.LearnRateFromRateLimits;
+
+    /// <summary>A share of 429s worth testing: hold calls to 90% of what succeeded lately and see whether the share falls.</summary>
+    private void Suspect(long now, double share, int count, TimeSpan? retryAfter)
+    {
+        if (!CanLearnRate)
+        {
+            // Nothing to test with (the rate is configured): take the share itself as the evidence.
+            _evidence = RateLimitEvidence.Confirmed;
+            Episode(now, retryAfter, lowerRate: false);
+            return;
+        }
+
+        _evidence = RateLimitEvidence.Testing;
+        _shareBefore = share;
+        _countBefore = count;
+        _skipAfterHold = _inFlight; // their replies come from calls sent before the hold
+        _repliesSinceHold = 0;
+        _rateLimitedSinceHold = 0;
+        _lastSinceHold.Clear();
+        _lastSinceHoldRateLimited = 0;
+        _holdStarted = now;
+        _holdChanged = now;
+        _holdReductions = 0;
+        SetLearnedRate(AcceptedRate(now) * 0.9);
+    }
+
+    /// <summary>
+    /// During a test hold: the limit is real when the share of 429s among the last (up to 50, at least 30) replies to
+    /// calls sent since the hold fell to half or less, and significantly (a one-sided two-proportion z-test, z of at least
+    /// 3). While it has not fallen, the hold is lowered again every 2 s; when it still has not fallen after two lowerings,
+    /// 100 replies and 5 s, the 429s are random.
+    /// </summary>
+    private void Decide(long now, bool rateLimited)
+    {
+        if (_skipAfterHold > 0)
+        {
+            _skipAfterHold--;
+            return;
+        }
+
+        var time = _options.TimeProvider;
+        _repliesSinceHold++;
+        _rateLimitedSinceHold += rateLimited ? 1 : 0;
+        _lastSinceHold.Enqueue(rateLimited);
+        _lastSinceHoldRateLimited += rateLimited ? 1 : 0;
+        if (_lastSinceHold.Count > TestWindow && _lastSinceHold.Dequeue())
+        {
+            _lastSinceHoldRateLimited--;
+        }
+
+        int n = _lastSinceHold.Count;
+        double after = (double)_lastSinceHoldRateLimited / n;
+        if (n >= 30)
+        {
+            double pooled = ((_shareBefore * _countBefore) + _lastSinceHoldRateLimited) / (_countBefore + n);
+            double sigma = Math.Sqrt(pooled * (1 - pooled) * ((1.0 / _countBefore) + (1.0 / n)));
+            if (after <= _shareBefore / 2 && (sigma > 0 ? (_shareBefore - after) / sigma >= 3 : _shareBefore > after))
+            {
+                // Fewer 429s at a lower rate: a real limit. Keep the learned rate; from now on 429s act on every call.
+                _evidence = RateLimitEvidence.Confirmed;
+                Episode(now, null, lowerRate: false);
+                return;
+            }
+        }
+
+        if (rateLimited && after > _shareBefore / 2 && time.GetElapsedTime(_holdChanged, now) >= TimeSpan.FromSeconds(2) && _learned is { } learned)
+        {
+            // Still as many 429s: perhaps the hold is above the limit. Lower it to 90% of what succeeded lately.
+            SetLearnedRate(Math.Min(AcceptedRate(now), learned.PerSecond) * 0.9);
+            _holdChanged = now;
+            _holdReductions++;
+        }
+
+        if (_holdReductions >= 2 && _repliesSinceHold >= 2 * TestWindow && time.GetElapsedTime(_holdStarted, now) >= TimeSpan.FromSeconds(5))
+        {
+            // The share did not follow the rate: random faults. Lift the hold; this share is the noise floor.
+            _evidence = RateLimitEvidence.None;
+            _noiseFloor = (double)_rateLimitedSinceHold / _repliesSinceHold;
+            Volatile.Write(ref _learned, null);
+            _outcomes.Clear(); // fresh evidence from here on
+            _outcomesRateLimited = 0;
+        }
+    }
+
+    /// <summary>One episode of a real limit: concurrency halves and the rate is lowered (once per 2 s); Retry-After holds every call.</summary>
+    private void Episode(long now, TimeSpan? retryAfter, bool lowerRate)
     {
         var time = _options.TimeProvider;
-        while (_recentSuccesses.Count > 0 && time.GetElapsedTime(_recentSuccesses.Peek(), now) > TimeSpan.FromSeconds(5))
+        _successes = 0;
+        if (retryAfter is { } wait && wait > TimeSpan.Zero)
         {
-            _recentSuccesses.Dequeue();
+            long until = now + (long)(wait.TotalSeconds * time.TimestampFrequency);
+            if (until > _pausedUntil)
+            {
+                Interlocked.Exchange(ref _pausedUntil, until);
+            }
         }
+
+        // One reduction per episode: the calls in flight when the limit was hit all come back 429 together.
+        bool newEpisode = _lastReduction == long.MinValue || time.GetElapsedTime(_lastReduction, now) > TimeSpan.FromSeconds(2);
+        if (!newEpisode)
+        {
+            return;
+        }
+
+        _limit = Math.Max(_options.MinConcurrency, _limit / 2);
+        _lastReduction = now;
+        if (lowerRate && CanLearnRate && SuccessesWithin(now, TimeSpan.FromSeconds(5)) >= 5)
+        {
+            // Learn only from evidence: a few recent successes say what rate the endpoint took.
+            double current = _learned?.PerSecond ?? double.MaxValue;
+            SetLearnedRate(Math.Min(AcceptedRate(now), current) * 0.9);
+        }
+    }
+
+    private void SetLearnedRate(double perSecond)
+    {
+        double rate = Math.Max(0.05, perSecond);
+        if (_learned is null)
+        {
+            Volatile.Write(ref _learned, new TokenBucket(Math.Max(1, rate / 10), rate, _options.TimeProvider));
+        }
+        else
+        {
+            _learned.SetRate(rate);
+        }
+    }
+
+    /// <summary>Successes per second over the last 5 s (at least 1 s, so a burst is not mistaken for a rate).</summary>
+    private double AcceptedRate(long now)
+    {
+        var time = _options.TimeProvider;
+        int count = 0;
+        long oldest = now;
+        foreach (var (at, rateLimited) in _outcomes)
+        {
+            if (!rateLimited && time.GetElapsedTime(at, now) <= TimeSpan.FromSeconds(5))
+            {
+                count++;
+                oldest = Math.Min(oldest, at);
+            }
+        }
+
+        return Math.Max(1, count) / Math.Max(1, time.GetElapsedTime(oldest, now).TotalSeconds);
+    }
+
+    private int SuccessesWithin(long now, TimeSpan window)
+    {
+        var time = _options.TimeProvider;
+        return _outcomes.Count(o => !o.RateLimited && time.GetElapsedTime(o.At, now) <= window);
+    }
+
+    /// <summary>Replies of the last 30 s, and the share of them that were 429s.</summary>
+    private (int Count, double Share) Share() =>
+        (_outcomes.Count, _outcomes.Count == 0 ? 0 : (double)_outcomesRateLimited / _outcomes.Count);
+
+    private void Record(long now, bool rateLimited)
+    {
+        var time = _options.TimeProvider;
+        _outcomes.Enqueue((now, rateLimited));
+        _outcomesRateLimited += rateLimited ? 1 : 0;
+        while (_outcomes.Count > 0 && time.GetElapsedTime(_outcomes.Peek().At, now) > EvidenceWindow)
+        {
+            _outcomesRateLimited -= _outcomes.Dequeue().RateLimited ? 1 : 0;
+        }
+    }
+
+    private static readonly TimeSpan EvidenceWindow = TimeSpan.FromSeconds(30);
+    private const int MinEvidence = 50;
+    private const double SuspectShare = 0.2;
+    private const int TestWindow = 50;
+
+    private static TimeSpan? Longest(TimeSpan? a, TimeSpan? b) => a is null ? b : b is null ? a : a > b ? a : b;
+
+    private enum RateLimitEvidence
+    {
+        None,
+        Testing,
+        Confirmed,
     }
 
     /// <inheritdoc />
@@ -338,7 +557,11 @@ public sealed class EndpointLimits : IDisposable
         }
     }
 
-    /// <summary>A token bucket on a <see cref="TimeProvider"/>: continuous refill, waiters sleep until enough has accrued.</summary>
+    /// <summary>
+    /// A token bucket on a <see cref="TimeProvider"/>: continuous refill, waiters sleep until enough has accrued. A request
+    /// larger than the bucket waits for a full bucket and is then charged in full: the balance goes negative and later
+    /// requests wait until the debt is repaid, so the long-run rate holds whatever the request sizes.
+    /// </summary>
     private sealed class TokenBucket
     {
         private readonly Lock _gate = new();
@@ -356,8 +579,6 @@ public sealed class EndpointLimits : IDisposable
             _tokens = capacity;
             _last = time.GetTimestamp();
         }
-
-        public int Capacity => (int)Math.Floor(_capacity);
 
         public double PerSecond
         {
@@ -396,13 +617,14 @@ public sealed class EndpointLimits : IDisposable
                 lock (_gate)
                 {
                     Refill();
-                    if (_tokens >= count - 1e-9)
+                    double needed = Math.Min(count, _capacity);
+                    if (_tokens >= needed - 1e-9)
                     {
                         _tokens -= count;
                         return;
                     }
 
-                    wait = TimeSpan.FromSeconds((count - _tokens) / _perSecond);
+                    wait = TimeSpan.FromSeconds((needed - _tokens) / _perSecond);
                 }
 
                 await Task.Delay(wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait, _time, cancellationToken).ConfigureAwait(false);

@@ -125,11 +125,68 @@ public sealed class ExperimentOptions
 /// <param name="Elapsed">Time since the run started.</param>
 public sealed record RunProgress(int Completed, int Total, long Calls, long InputTokens, long OutputTokens, TimeSpan Elapsed)
 {
-    /// <summary>Samples per second so far.</summary>
+    /// <summary>Samples per second so far (since the start).</summary>
     public double SamplesPerSecond => Elapsed > TimeSpan.Zero ? Completed / Elapsed.TotalSeconds : 0;
 
-    /// <summary>Estimated time left at the current rate, or <see langword="null"/> before the first sample.</summary>
-    public TimeSpan? EstimatedRemaining => Completed > 0 && Elapsed > TimeSpan.Zero
-        ? TimeSpan.FromSeconds((Total - Completed) / SamplesPerSecond)
-        : null;
+    /// <summary>
+    /// Samples per second lately (the last 30 s, at least the last 20 samples), which follows a rate that changes during
+    /// the run; <see langword="null"/> when the reporter does not measure it (then <see cref="SamplesPerSecond"/> is used).
+    /// </summary>
+    public double? RecentSamplesPerSecond { get; init; }
+
+    /// <summary>Estimated time left at the recent rate, or <see langword="null"/> before the first sample.</summary>
+    public TimeSpan? EstimatedRemaining
+    {
+        get
+        {
+            double rate = RecentSamplesPerSecond ?? SamplesPerSecond;
+            return Completed > 0 && rate > 0 ? TimeSpan.FromSeconds(Math.Max(0, Total - Completed) / rate) : null;
+        }
+    }
+}
+
+/// <summary>
+/// The recent completion rate of a run: completions over the last <see cref="Window"/>, but never fewer than the last
+/// <see cref="MinCompletions"/> (nor less than since the start), so the ETA follows a rate that changes without jumping
+/// with each burst. Thread-safe.
+/// </summary>
+internal sealed class CompletionRate
+{
+    internal static readonly TimeSpan Window = TimeSpan.FromSeconds(30);
+    internal const int MinCompletions = 20;
+
+    private readonly TimeProvider _time;
+    private readonly Queue<long> _times = new();
+
+    /// <summary>Starts measuring now.</summary>
+    public CompletionRate(TimeProvider time)
+    {
+        _time = time;
+        _times.Enqueue(time.GetTimestamp()); // the start counts as the first point
+    }
+
+    /// <summary>Records one completion now.</summary>
+    public void Record()
+    {
+        long now = _time.GetTimestamp();
+        lock (_times)
+        {
+            _times.Enqueue(now);
+            while (_times.Count > MinCompletions + 1 && _time.GetElapsedTime(_times.Peek(), now) > Window)
+            {
+                _times.Dequeue();
+            }
+        }
+    }
+
+    /// <summary>Completions per second over the window, measured up to now; <see langword="null"/> before the first.</summary>
+    public double? PerSecond()
+    {
+        long now = _time.GetTimestamp();
+        lock (_times)
+        {
+            var span = _time.GetElapsedTime(_times.Peek(), now).TotalSeconds;
+            return _times.Count > 1 && span > 0 ? (_times.Count - 1) / span : null;
+        }
+    }
 }

@@ -79,7 +79,9 @@ public sealed class ExperimentRunner
     /// Runs the given work and yields each sample as soon as it finishes (completion order, not plan order). Cancelling
     /// stops launching, cancels calls in flight and ends the sequence; finished samples have all been yielded. A
     /// <see cref="FatalCallException"/> from the subject (wrong key, model or URL) stops the run the same way and is
-    /// rethrown; any other failed call becomes an <c>error</c> sample.
+    /// rethrown; any other failed call becomes an <c>error</c> sample. A caller that stops reading (leaves its
+    /// <c>await foreach</c>, or its loop body throws, e.g. a failed append) stops the run too: nothing more is
+    /// launched, the calls in flight are cancelled, and disposing the enumerator returns once they have ended.
     /// </summary>
     /// <param name="work">The samples to produce (see <see cref="Plan"/>).</param>
     /// <param name="progress">Receives progress after each sample.</param>
@@ -100,7 +102,11 @@ public sealed class ExperimentRunner
         long calls = 0, inputTokens = 0, outputTokens = 0;
         int completed = 0;
         string? modelId = ModelId;
+        var recent = new CompletionRate(time);
 
+        // Cancelled when the caller cancels, and when the caller stops reading (see the finally below).
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var runToken = stop.Token;
         var producer = Task.Run(
             async () =>
             {
@@ -108,7 +114,7 @@ public sealed class ExperimentRunner
                 {
                     await Parallel.ForEachAsync(
                         work,
-                        new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = cancellationToken },
+                        new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = runToken },
                         async (key, ct) =>
                         {
                             if (_options.Budget?.Exhausted == true)
@@ -122,6 +128,7 @@ public sealed class ExperimentRunner
                                 return; // stopped by the budget: not a sample, resumable
                             }
 
+                            recent.Record();
                             Interlocked.Add(ref calls, sample.Turns);
                             Interlocked.Add(ref inputTokens, sample.Usage.InputTokens);
                             Interlocked.Add(ref outputTokens, sample.Usage.OutputTokens);
@@ -136,14 +143,26 @@ public sealed class ExperimentRunner
             },
             CancellationToken.None);
 
-        await foreach (var sample in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+        try
         {
-            completed++;
-            progress?.Report(new RunProgress(completed, work.Count, Interlocked.Read(ref calls), Interlocked.Read(ref inputTokens), Interlocked.Read(ref outputTokens), time.GetElapsedTime(started)));
-            yield return sample;
+            await foreach (var sample in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+            {
+                completed++;
+                progress?.Report(new RunProgress(completed, work.Count, Interlocked.Read(ref calls), Interlocked.Read(ref inputTokens), Interlocked.Read(ref outputTokens), time.GetElapsedTime(started))
+                {
+                    RecentSamplesPerSecond = recent.PerSecond(),
+                });
+                yield return sample;
+            }
         }
-
-        await producer.ConfigureAwait(false);
+        finally
+        {
+            // Reached when the run ended, and when the caller stopped reading early (left its loop, or its loop body
+            // threw): launch nothing more, cancel what is in flight, and return only once it has ended. The producer
+            // never throws (it completes the channel with its failure instead).
+            await stop.CancelAsync().ConfigureAwait(false);
+            await producer.ConfigureAwait(false);
+        }
         if (_options.Budget is { Exhausted: true } budget)
         {
             throw new BudgetExhaustedException($"the budget of ${budget.LimitUsd} would be passed (spent ${decimal.Round(budget.Spent, 4)}): stopped launching calls; {completed} samples finished in this session")

@@ -6,8 +6,25 @@ public sealed class RetryOptions
     /// <summary>Retries after the first attempt (so at most <c>MaxRetries + 1</c> attempts). Default: 6.</summary>
     public int MaxRetries { get; set; } = 6;
 
-    /// <summary>Delay before the first retry; doubled on each retry, with full jitter. Default: 1 second.</summary>
+    /// <summary>
+    /// Delay before the first retry; doubled on each retry, with full jitter (see <see cref="AdaptiveBackoff"/>).
+    /// Default: 1 second.
+    /// </summary>
     public TimeSpan BaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Doubles the backoff only while most recent attempts through this client fail (an endpoint in trouble). While most
+    /// succeed, failures are random faults of a healthy endpoint, and a retry waits at most <c>2 x BaseDelay</c> (plus any
+    /// <c>Retry-After</c>), so a few unlucky calls do not hold up the end of a run. Default: true; false doubles always.
+    /// </summary>
+    public bool AdaptiveBackoff { get; set; } = true;
+
+    /// <summary>
+    /// The endpoint's circuit breaker, shared by every client of the endpoint: a call waits while it is open, waiting does
+    /// not count as a retry, and an endpoint that never answered stops the run at once. Default: <see langword="null"/>
+    /// (none).
+    /// </summary>
+    public EndpointCircuitBreaker? CircuitBreaker { get; set; }
 
     /// <summary>Upper bound of one backoff delay (a longer <c>Retry-After</c> is still honoured). Default: 60 seconds.</summary>
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(60);

@@ -3,9 +3,11 @@ using Microsoft.Extensions.AI;
 namespace AlignmentFaking.Running;
 
 /// <summary>
-/// Retries failed calls, bounded: exponential backoff with full jitter, the server's <c>Retry-After</c> honoured,
-/// per-attempt and total timeouts. Fatal failures (wrong key, model or URL) become <see cref="FatalCallException"/>;
-/// permanent ones are rethrown at once. Put it outermost, and turn the provider client's own retries off.
+/// Retries failed calls, bounded: exponential backoff with full jitter (adaptive, see <see cref="RetryOptions.AdaptiveBackoff"/>),
+/// the server's <c>Retry-After</c> honoured, per-attempt and total timeouts, and an optional circuit breaker
+/// (<see cref="RetryOptions.CircuitBreaker"/>). Fatal failures (wrong key, model or URL) become
+/// <see cref="FatalCallException"/>; permanent ones are rethrown at once. Put it outermost, and turn the provider
+/// client's own retries off.
 /// </summary>
 public sealed class RetryingChatClient : DelegatingChatClient
 {
@@ -34,9 +36,23 @@ public sealed class RetryingChatClient : DelegatingChatClient
         using var total = _options.TotalTimeout == Timeout.InfiniteTimeSpan ? null : new CancellationTokenSource(_options.TotalTimeout, time);
         using var linkedTotal = total is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, total.Token);
         var totalToken = linkedTotal?.Token ?? cancellationToken;
+        var breaker = _options.CircuitBreaker;
 
         for (int attempt = 0; ; attempt++)
         {
+            if (breaker is not null)
+            {
+                try
+                {
+                    // While the endpoint is away, calls wait here instead of failing; waiting is not a retry.
+                    await breaker.WaitAsync(totalToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new TimeoutException($"the call did not finish within the total timeout of {_options.TotalTimeout}", ex);
+                }
+            }
+
             using var perAttempt = _options.AttemptTimeout == Timeout.InfiniteTimeSpan ? null : new CancellationTokenSource(_options.AttemptTimeout, time);
             using var linked = perAttempt is null ? null : CancellationTokenSource.CreateLinkedTokenSource(totalToken, perAttempt.Token);
             Exception failure;
@@ -48,14 +64,18 @@ public sealed class RetryingChatClient : DelegatingChatClient
                     throw new InvalidDataException("the response has no choices");
                 }
 
+                breaker?.RecordSuccess();
+                RecordOutcome(failed: false);
                 return response;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
+                breaker?.ReleaseProbe();
                 throw;
             }
             catch (OperationCanceledException ex) when (total?.IsCancellationRequested == true)
             {
+                breaker?.ReleaseProbe();
                 throw new TimeoutException($"the call did not finish within the total timeout of {_options.TotalTimeout}", ex);
             }
             catch (OperationCanceledException ex) when (perAttempt?.IsCancellationRequested == true)
@@ -79,6 +99,17 @@ public sealed class RetryingChatClient : DelegatingChatClient
                 throw new FatalCallException(decision.Message ?? failure.Message, failure);
             }
 
+            RecordOutcome(failed: true);
+            if (failure is TimeoutException)
+            {
+                breaker?.ReleaseProbe(); // a slow attempt says nothing about whether the endpoint is there
+            }
+            else if (breaker is not null && breaker.RecordFailure(decision, lastAttempt: decision.Kind == CallFailureKind.Transient && attempt >= _options.MaxRetries))
+            {
+                attempt--; // the endpoint is away: wait for it (above) and call again, without spending a retry
+                continue;
+            }
+
             if (decision.Kind == CallFailureKind.Permanent || attempt >= _options.MaxRetries)
             {
                 if (failure is TimeoutException or InvalidDataException)
@@ -89,7 +120,7 @@ public sealed class RetryingChatClient : DelegatingChatClient
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
             }
 
-            var backoff = Backoff(attempt);
+            var backoff = Backoff(_options.AdaptiveBackoff && EndpointLooksHealthy ? Math.Min(attempt, 1) : attempt);
             var delay = decision.RetryAfter is { } after && after > backoff ? after : backoff;
             Interlocked.Increment(ref _retries);
             _options.OnRetry?.Invoke(attempt + 1, failure, delay);
@@ -100,6 +131,45 @@ public sealed class RetryingChatClient : DelegatingChatClient
             catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
             {
                 throw new TimeoutException($"the call did not finish within the total timeout of {_options.TotalTimeout}", ex);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether most of the recent attempts through this client succeeded (at least 8 seen): its failures are then random
+    /// faults, not an endpoint in trouble.
+    /// </summary>
+    internal bool EndpointLooksHealthy
+    {
+        get
+        {
+            lock (_recent)
+            {
+                return _recentCount >= 8 && _recentFailures * 2 < _recentCount;
+            }
+        }
+    }
+
+    private readonly bool[] _recent = new bool[32];
+    private int _recentNext;
+    private int _recentCount;
+    private int _recentFailures;
+
+    private void RecordOutcome(bool failed)
+    {
+        lock (_recent)
+        {
+            if (_recentCount == _recent.Length && _recent[_recentNext])
+            {
+                _recentFailures--;
+            }
+
+            _recent[_recentNext] = failed;
+            _recentNext = (_recentNext + 1) % _recent.Length;
+            _recentCount = Math.Min(_recentCount + 1, _recent.Length);
+            if (failed)
+            {
+                _recentFailures++;
             }
         }
     }

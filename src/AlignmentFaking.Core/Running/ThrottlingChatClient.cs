@@ -3,8 +3,8 @@ using Microsoft.Extensions.AI;
 namespace AlignmentFaking.Running;
 
 /// <summary>
-/// Holds every call to the limits of its endpoint (<see cref="EndpointLimits"/>): requests and tokens per minute and an
-/// adaptive concurrency limit that backs off on 429 replies. Put it inside <see cref="RetryingChatClient"/> so that each
+/// Holds every call to the limits of its endpoint (<see cref="EndpointLimits"/>): requests and tokens per minute, and
+/// the reactions to 429 replies that show a real rate limit. Put it inside <see cref="RetryingChatClient"/> so that each
 /// attempt is limited.
 /// </summary>
 public sealed class ThrottlingChatClient : DelegatingChatClient
@@ -46,7 +46,7 @@ public sealed class ThrottlingChatClient : DelegatingChatClient
         }
         catch (Exception ex) when (ex is not OperationCanceledException && _classify(ex) is { IsRateLimited: true } failure)
         {
-            _limits.OnRateLimited(failure.RetryAfter);
+            _limits.OnRateLimited(failure);
             throw;
         }
     }

@@ -3,6 +3,7 @@ using AlignmentFaking.Datasets;
 using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Time.Testing;
 using NUnit.Framework;
 
 namespace AlignmentFaking.Tests.Running;
@@ -82,7 +83,7 @@ public class ExperimentRunnerTests
     {
         int inFlight = 0, peak = 0;
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var client = new GatedClient(async () =>
+        var client = new DelegateClient(async _ =>
         {
             int now = Interlocked.Increment(ref inFlight);
             InterlockedMax(ref peak, now);
@@ -139,6 +140,90 @@ public class ExperimentRunnerTests
     }
 
     [Test]
+    public async Task Leaving_the_stream_early_cancels_the_calls_in_flight_and_launches_nothing_more()
+    {
+        // The first 5 calls answer at once; every later call waits until it is cancelled.
+        var client = new HoldingClient(answerAtOnce: 5);
+        var runner = new ExperimentRunner(client.Client, options: new ExperimentOptions { MaxConcurrency = 4 });
+        var requests = Enumerable.Range(0, 500).Select(i => new ExperimentRequest(i, "r" + i)).ToArray();
+        int read = 0;
+        await foreach (var sample in runner.StreamAsync(runner.Plan(requests)))
+        {
+            if (++read == 3)
+            {
+                break;
+            }
+        }
+
+        // Leaving the loop returns only once the calls in flight have ended (cancelled), and nothing more is launched.
+        Assert.That(client.InFlight, Is.Zero, "no call is left running after the caller stopped reading");
+        Assert.That(client.Cancelled, Is.EqualTo(client.Calls - 5), "every held call was cancelled");
+        int callsAtExit = client.Calls;
+        Assert.That(callsAtExit, Is.LessThanOrEqualTo(5 + 4), "at most the answered calls and one round of the concurrency");
+        await Task.Yield();
+        Assert.That(client.Calls, Is.EqualTo(callsAtExit));
+    }
+
+    [Test]
+    public async Task A_failure_in_the_callers_loop_body_stops_the_run()
+    {
+        var client = new HoldingClient(answerAtOnce: 5);
+        var runner = new ExperimentRunner(client.Client, options: new ExperimentOptions { MaxConcurrency = 4 });
+        var requests = Enumerable.Range(0, 500).Select(i => new ExperimentRequest(i, "r" + i)).ToArray();
+
+        async Task ConsumeAsync()
+        {
+            await foreach (var sample in runner.StreamAsync(runner.Plan(requests)))
+            {
+                throw new IOException("No space left on device"); // e.g. appending the sample failed
+            }
+        }
+
+        Assert.That(async () => await ConsumeAsync(), Throws.TypeOf<IOException>());
+        Assert.That(client.InFlight, Is.Zero);
+        Assert.That(client.Calls, Is.LessThanOrEqualTo(5 + 4));
+        Assert.That(client.Cancelled, Is.EqualTo(client.Calls - 5));
+    }
+
+    [Test]
+    public async Task The_ETA_follows_the_recent_rate_when_the_rate_changes()
+    {
+        // 600 samples, one call each: the first 300 take 0.1 s, the rest 0.5 s (fake time). Each call waits until the
+        // previous sample was reported, so reports and calls alternate as in a slow real run.
+        var time = new FakeTimeProvider();
+        var reported = new SemaphoreSlim(0);
+        int call = 0;
+        var client = new DelegateClient(async _ =>
+        {
+            if (Interlocked.Increment(ref call) > 1)
+            {
+                await reported.WaitAsync().ConfigureAwait(false);
+            }
+
+            time.Advance(TimeSpan.FromSeconds(Volatile.Read(ref call) <= 300 ? 0.1 : 0.5));
+        });
+        var runner = new ExperimentRunner(client, options: new ExperimentOptions { Modes = [ReasoningMode.NoCot], Tiers = [Tier.Training], MaxConcurrency = 1, TimeProvider = time });
+        var requests = Enumerable.Range(0, 600).Select(i => new ExperimentRequest(i, "r" + i)).ToArray();
+        var reports = new List<RunProgress>();
+        await foreach (var sample in runner.StreamAsync(runner.Plan(requests), new SyncProgress(p =>
+        {
+            reports.Add(p);
+            reported.Release();
+        })))
+        {
+        }
+
+        var end = reports[^1].Elapsed;
+        Assert.That(end.TotalSeconds, Is.EqualTo(180).Within(1));
+
+        // Once the new rate has been seen for a window (30 s = 60 samples), the ETA is within 25% of the real time left.
+        var errors = reports.Where(p => p.Completed >= 360 && end - p.Elapsed >= TimeSpan.FromSeconds(10))
+            .Select(p => Math.Abs((p.EstimatedRemaining!.Value - (end - p.Elapsed)) / (end - p.Elapsed))).ToArray();
+        Assert.That(errors, Is.Not.Empty);
+        Assert.That(errors.Max(), Is.LessThanOrEqualTo(0.25), $"worst ETA error {errors.Max():P0}");
+    }
+
+    [Test]
     public void Invalid_options_are_rejected_with_the_option_name()
     {
         var client = new ScriptedChatClient("x");
@@ -160,12 +245,52 @@ public class ExperimentRunnerTests
         public void Report(RunProgress value) => report(value);
     }
 
-    private sealed class GatedClient(Func<Task> gate) : IChatClient
+    /// <summary>Answers the first calls at once; holds every later call until it is cancelled.</summary>
+    private sealed class HoldingClient(int answerAtOnce)
+    {
+        private int _calls;
+        private int _inFlight;
+        private int _cancelled;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public int InFlight => Volatile.Read(ref _inFlight);
+
+        public int Cancelled => Volatile.Read(ref _cancelled);
+
+        public IChatClient Client => new DelegateClient(HoldAsync);
+
+        private async Task HoldAsync(CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref _calls) <= answerAtOnce)
+            {
+                return;
+            }
+
+            Interlocked.Increment(ref _inFlight);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Interlocked.Increment(ref _cancelled);
+                throw;
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+        }
+    }
+
+    /// <summary>Runs <paramref name="before"/> (which may wait or throw), then answers with a refusal.</summary>
+    private sealed class DelegateClient(Func<CancellationToken, Task> before) : IChatClient
     {
         public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
         {
-            await gate().ConfigureAwait(false);
-            return ScriptedChatClient.Reply("OUTPUT>x</OUTPUT>");
+            await before(cancellationToken).ConfigureAwait(false);
+            return ScriptedChatClient.Reply("<rejected/></OUTPUT>");
         }
 
         public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();

@@ -81,6 +81,20 @@ public class RetryingChatClientTests
         Assert.That(delays, Is.EqualTo(new[] { TimeSpan.FromSeconds(30) }));
     }
 
+    [Test]
+    public async Task While_most_calls_succeed_a_failed_call_backs_off_at_most_twice_the_base_delay()
+    {
+        // 10 successes, then a call that fails 3 times: random faults of a healthy endpoint, not an endpoint in trouble.
+        var (client, time, delays) = Create(n => n is > 10 and <= 13 ? throw new HttpRequestException("boom", null, System.Net.HttpStatusCode.InternalServerError) : ScriptedChatClient.Reply("ok"));
+        for (int i = 0; i < 10; i++)
+        {
+            await Drive(time, client.GetResponseAsync(Messages));
+        }
+
+        Assert.That((await Drive(time, client.GetResponseAsync(Messages))).Text, Is.EqualTo("ok"));
+        Assert.That(delays, Is.EqualTo(new[] { TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(2) }));
+    }
+
     [TestCase(System.Net.HttpStatusCode.Unauthorized, "401")]
     [TestCase(System.Net.HttpStatusCode.NotFound, "404")]
     [TestCase(System.Net.HttpStatusCode.Forbidden, "403")]
