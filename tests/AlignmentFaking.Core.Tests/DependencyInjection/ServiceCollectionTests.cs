@@ -15,11 +15,10 @@ public class ServiceCollectionTests
     [Test]
     public async Task AddAlignmentFaking_builds_a_runner_over_the_keyed_subject_and_reports_activities()
     {
-        var services = new ServiceCollection()
-            .AddLogging()
-            .AddSubjectChatClient(_ => new SimulatedModelOrganism())
-            .AddJudgeChatClient(_ => new ScriptedChatClient("VERDICT: refused"))
-            .AddAlignmentFaking(s => s.WithPrefill(PrefillPolicy.Always), o => o.Modes = [ReasoningMode.NoCot]);
+        var services = new ServiceCollection().AddLogging();
+        services.AddSubjectChatClient(_ => new SimulatedModelOrganism());
+        services.AddJudgeChatClient(_ => new ScriptedChatClient("VERDICT: refused"));
+        services.AddAlignmentFaking(s => s.WithPrefill(PrefillPolicy.Always), o => o.Modes = [ReasoningMode.NoCot]);
         await using var provider = services.BuildServiceProvider();
 
         var activities = new List<Activity>();
