@@ -108,7 +108,11 @@ public class ServiceCollectionTests
             .UseCallTelemetry()
             .UseResponseCache()
             .UseRunBudget();
-        services.AddAlignmentFaking(configureOptions: o => o.Modes = [ReasoningMode.NoCot]);
+        services.AddAlignmentFaking(configureOptions: o =>
+        {
+            o.Modes = [ReasoningMode.NoCot];
+            o.MaxConcurrency = 1; // each call advances the shared fake clock: one at a time, so each latency is its own
+        });
         await using var provider = services.BuildServiceProvider();
         provider.GetRequiredService<IStartupValidator>().Validate();
 
