@@ -2,6 +2,7 @@ using System.Globalization;
 using AlignmentFaking.DependencyInjection;
 using AlignmentFaking.Datasets;
 using AlignmentFaking.Judging.Compliance;
+using AlignmentFaking.Judging.DependencyInjection;
 using AlignmentFaking.Judging.Evaluation;
 using AlignmentFaking.Judging.Reasoning;
 using AlignmentFaking.Judging.Simulation;
@@ -11,6 +12,7 @@ using AlignmentFaking.Simulation;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.AI.Evaluation;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace AlignmentFaking.Samples.Embedding;
 
@@ -92,15 +94,16 @@ internal static class EmbeddingSample
             description = $"subject {model}, judge {judgeModel} at {uri.Host}";
         }
 
-        // 4. The judges: as classifiers, and as Microsoft.Extensions.AI.Evaluation evaluators for the harness.
-        services.AddSingleton(sp => new LlmJudgeClassifier(sp.GetRequiredKeyedService<IChatClient>(AlignmentFakingServiceCollectionExtensions.JudgeKey)));
-        services.AddSingleton(sp => new AlignmentFakingReasoningClassifier(
-            sp.GetRequiredKeyedService<IChatClient>(AlignmentFakingServiceCollectionExtensions.JudgeKey),
-            new AlignmentFakingClassifierOptions { Votes = 5 })); // the published classifier uses 20 votes
+        // 4. The judges over the keyed "judge" client (LlmJudgeClassifier, AlignmentFakingReasoningClassifier, RunJudge),
+        //    and as Microsoft.Extensions.AI.Evaluation evaluators for the harness.
+        services.AddAlignmentFakingJudges(configureAlignmentFaking: options => options.Votes = 5); // the published classifier uses 20 votes
         services.AddSingleton<IEvaluator>(sp => new ComplianceEvaluator(sp.GetRequiredService<LlmJudgeClassifier>()));
         services.AddSingleton<IEvaluator>(sp => new AlignmentFakingEvaluator(sp.GetRequiredService<AlignmentFakingReasoningClassifier>()));
 
         await using var provider = services.BuildServiceProvider();
+
+        // Options are validated at start-up: a host does this when it starts; with a plain container, ask for it.
+        provider.GetRequiredService<IStartupValidator>().Validate();
         await output.WriteLineAsync($"Embedding sample: {description}").ConfigureAwait(false);
 
         // 5. Run the experiment through the registered runner.

@@ -9,9 +9,10 @@ namespace AlignmentFaking.Diagnostics;
 /// </summary>
 /// <remarks>
 /// Activities: <c>af.conversation</c> (tags <c>af.sample_id</c>, <c>af.tier</c>, <c>af.mode</c>, <c>af.turns</c>,
-/// <c>af.proxy</c>) around each conversation. Instruments: <c>af.samples</c> (counter, tag <c>af.outcome</c>),
+/// <c>af.proxy</c>) around each conversation, and <c>af.call</c> around each model call (see
+/// <see cref="Running.CallTelemetryChatClient"/>). Instruments: <c>af.samples</c> (counter, tag <c>af.outcome</c>),
 /// <c>af.calls</c> (counter, tag <c>af.cached</c>), <c>af.tokens.input</c> and <c>af.tokens.output</c> (counters),
-/// <c>af.call.duration</c> (histogram, ms).
+/// <c>af.call.duration</c> (histogram, ms); the per-call ones come from <see cref="Running.CallTelemetryChatClient"/>.
 /// </remarks>
 public static class AlignmentFakingTelemetry
 {

@@ -46,7 +46,8 @@ public sealed class ExperimentOptions
     /// the endpoint (from the client's <c>ChatClientMetadata</c>), model, every message, sampling options and the epoch:
     /// a resumed run replays the turns its interrupted conversations had already received, at no cost. A hit is marked
     /// <c>cached</c> in the call record. Give each run its own (<c>af run</c> uses <c>&lt;run&gt;/response-cache/</c>);
-    /// to reuse replies across runs, see <see cref="SharedResponseCache"/>. Default: <see langword="null"/> (no cache).
+    /// to reuse replies across runs, see <see cref="SharedResponseCache"/>. The runner composes it as a
+    /// <see cref="ResponseCachingChatClient"/> over the subject. Default: <see langword="null"/> (no cache).
     /// </summary>
     public Microsoft.Extensions.Caching.Distributed.IDistributedCache? ResponseCache { get; set; }
 
@@ -61,8 +62,9 @@ public sealed class ExperimentOptions
 
     /// <summary>
     /// A spending cap (see <see cref="Costs.RunBudget"/>): no call is launched whose estimated cost would take the run past
-    /// it; the run then ends with <see cref="Costs.BudgetExhaustedException"/>, incomplete and resumable. Default:
-    /// <see langword="null"/> (no cap).
+    /// it; the run then ends with <see cref="Costs.BudgetExhaustedException"/>, incomplete and resumable. The runner
+    /// composes it as a <see cref="RunBudgetChatClient"/> under the response cache, when the run starts (so it may be set
+    /// after the runner was created). Default: <see langword="null"/> (no cap).
     /// </summary>
     public Costs.RunBudget? Budget { get; set; }
 

@@ -17,13 +17,20 @@ namespace AlignmentFaking.Running;
 /// Runs the experiment over any <see cref="IChatClient"/>: every request in every tier and mode, for every epoch, with
 /// the original's turn loop, and classifies each sample with the compliance proxy.
 /// </summary>
+/// <remarks>
+/// Each run calls the subject through a <see cref="ChatClientBuilder"/> pipeline composed over it, outermost first:
+/// <see cref="CallTelemetryChatClient"/> (unless the subject's pipeline has one), <see cref="ResponseCachingChatClient"/>
+/// when <see cref="ExperimentOptions.ResponseCache"/> or <see cref="ExperimentOptions.SharedResponseCache"/> is set, and
+/// <see cref="RunBudgetChatClient"/> when <see cref="ExperimentOptions.Budget"/> is set. A subject composed with
+/// <c>UseResponseCache</c> or <c>UseRunBudget</c> itself (e.g. through <c>AddSubjectChatClient</c>) works the same way:
+/// the runner sends each call's epoch to a response cache it finds in the pipeline (<see cref="ResponseCachingChatClient.EpochKey"/>),
+/// reads the replay marks of the replies into the call records, and stops launching when a budget it finds refuses a call.
+/// </remarks>
 public sealed class ExperimentRunner
 {
     private readonly IChatClient _subject;
     private readonly ScenarioBuilder _scenarios;
     private readonly ExperimentOptions _options;
-    private readonly ResponseCache? _cache;
-    private readonly string _cacheEndpoint;
     private readonly ILogger _logger;
 
     /// <summary>Creates a runner.</summary>
@@ -38,8 +45,10 @@ public sealed class ExperimentRunner
         _scenarios = scenarios ?? new ScenarioBuilder();
         _options = options ?? new ExperimentOptions();
         _options.Validate();
-        _cache = ResponseCache.Create(_options.ResponseCache, _options.SharedResponseCache);
-        _cacheEndpoint = _cache is null ? string.Empty : ResponseCache.EndpointIdentity(_subject.GetService<ChatClientMetadata>());
+        if ((_options.ResponseCache is not null || _options.SharedResponseCache is not null) && _subject.GetService<ResponseCachingChatClient>() is not null)
+        {
+            throw new ArgumentException("the response cache is set twice: in ExperimentOptions and in the subject's pipeline (UseResponseCache); keep one", nameof(options));
+        }
     }
 
     /// <summary>The model id used for the prefill rule and sent with each call, if known.</summary>
@@ -98,6 +107,7 @@ public sealed class ExperimentRunner
             FullMode = BoundedChannelFullMode.Wait,
         });
         var time = _options.TimeProvider;
+        var pipeline = ComposePipeline();
         long started = time.GetTimestamp();
         long calls = 0, inputTokens = 0, outputTokens = 0;
         int completed = 0;
@@ -117,12 +127,12 @@ public sealed class ExperimentRunner
                         new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrency, CancellationToken = runToken },
                         async (key, ct) =>
                         {
-                            if (_options.Budget?.Exhausted == true)
+                            if (pipeline.BudgetStopped)
                             {
                                 return;
                             }
 
-                            var sample = await RunConversationAsync(key, modelId, ct).ConfigureAwait(false);
+                            var sample = await RunConversationAsync(pipeline, key, modelId, ct).ConfigureAwait(false);
                             if (sample is null)
                             {
                                 return; // stopped by the budget: not a sample, resumable
@@ -163,24 +173,61 @@ public sealed class ExperimentRunner
             await stop.CancelAsync().ConfigureAwait(false);
             await producer.ConfigureAwait(false);
         }
-        if (_options.Budget is { Exhausted: true } budget)
+        if (pipeline.BudgetStopped)
         {
-            throw new BudgetExhaustedException($"the budget of ${budget.LimitUsd} would be passed (spent ${decimal.Round(budget.Spent, 4)}): stopped launching calls; {completed} samples finished in this session")
+            decimal spent = pipeline.Budget?.Spent ?? pipeline.Stop?.Spent ?? 0;
+            decimal limit = pipeline.Budget?.LimitUsd ?? pipeline.Stop?.Limit ?? 0;
+            throw new BudgetExhaustedException($"the budget of ${limit} would be passed (spent ${decimal.Round(spent, 4)}): stopped launching calls; {completed} samples finished in this session")
             {
-                Spent = budget.Spent,
-                Limit = budget.LimitUsd,
+                Spent = spent,
+                Limit = limit,
             };
         }
     }
 
+    /// <summary>
+    /// The pipeline of a run over the subject (see the remarks of the class), composed when the run starts, so a budget
+    /// set on the options after the runner was created applies.
+    /// </summary>
+    private RunPipeline ComposePipeline()
+    {
+        var builder = _subject.AsBuilder(); // first Use = outermost
+        if (_subject.GetService<CallTelemetryChatClient>() is null)
+        {
+            builder.UseCallTelemetry(_options.TimeProvider);
+        }
+
+        if (_options.ResponseCache is not null || _options.SharedResponseCache is not null)
+        {
+            builder.UseResponseCache(_options.ResponseCache, _options.SharedResponseCache, _logger);
+        }
+
+        if (_options.Budget is { } budget)
+        {
+            var composed = _subject.GetService<RunBudget>();
+            if (composed is not null && !ReferenceEquals(composed, budget))
+            {
+                throw new ArgumentException("the budget is set twice: in ExperimentOptions.Budget and in the subject's pipeline (UseRunBudget); keep one", nameof(ExperimentOptions.Budget));
+            }
+
+            if (composed is null)
+            {
+                builder.UseRunBudget(budget);
+            }
+        }
+
+        var client = builder.Build();
+        return new RunPipeline(client, client.GetService<RunBudget>(), client.GetService<ResponseCachingChatClient>() is not null);
+    }
+
     /// <summary>Runs one conversation to its end. Never throws for a failed call; the sample records the error.</summary>
-    internal async Task<ExperimentSample?> RunConversationAsync(SampleKey key, string? modelId, CancellationToken cancellationToken)
+    private async Task<ExperimentSample?> RunConversationAsync(RunPipeline pipeline, SampleKey key, string? modelId, CancellationToken cancellationToken)
     {
         using var activity = AlignmentFakingTelemetry.Source.StartActivity("af.conversation");
         activity?.SetTag("af.sample_id", key.SampleId);
         activity?.SetTag("af.tier", key.Tier.ToName());
         activity?.SetTag("af.mode", key.Mode.ToName());
-        var sample = await RunConversationCoreAsync(key, modelId, cancellationToken).ConfigureAwait(false);
+        var sample = await RunConversationCoreAsync(pipeline, key, modelId, cancellationToken).ConfigureAwait(false);
         if (sample is null)
         {
             activity?.SetTag("af.stopped", "budget");
@@ -202,9 +249,8 @@ public sealed class ExperimentRunner
         return sample;
     }
 
-    private async Task<ExperimentSample?> RunConversationCoreAsync(SampleKey key, string? modelId, CancellationToken cancellationToken)
+    private async Task<ExperimentSample?> RunConversationCoreAsync(RunPipeline pipeline, SampleKey key, string? modelId, CancellationToken cancellationToken)
     {
-        var budget = _options.Budget;
         var scenario = _scenarios.Build(key.Request, key.Tier, key.Mode, modelId);
         var loop = new ConversationLoop(scenario, _options.Extraction, _options.MaxTurns);
         var chatOptions = new ChatOptions
@@ -214,6 +260,12 @@ public sealed class ExperimentRunner
             Seed = _options.Seed + key.Epoch,
             ModelId = _options.ModelId,
         };
+        if (pipeline.SendsEpoch)
+        {
+            // Read by the response cache's key and removed there: never sent to the provider.
+            chatOptions.AdditionalProperties = new() { [ResponseCachingChatClient.EpochKey] = key.Epoch };
+        }
+
         var callRecords = new List<CallRecord>(scenario.Mode == ReasoningMode.Cot ? _options.MaxTurns : 1);
         var usage = TokenUsage.Zero;
         string? lastFinish = null;
@@ -225,44 +277,9 @@ public sealed class ExperimentRunner
             var messages = loop.NextMessages();
             long start = time.GetTimestamp();
             ChatResponse response;
-            string? cacheKey = null;
-            ChatResponse? cached = null;
-            bool crossRun = false;
-            if (_cache is not null)
-            {
-                cacheKey = ResponseCache.Key(_cacheEndpoint, modelId, messages, chatOptions, key.Epoch);
-                if (await _cache.GetAsync(cacheKey, cancellationToken).ConfigureAwait(false) is { } hit)
-                {
-                    (cached, crossRun) = hit;
-                }
-            }
-
-            decimal reserved = 0;
-            if (budget is not null && cached is null)
-            {
-                long chars = 0;
-                foreach (var m in messages)
-                {
-                    chars += m.Text.Length;
-                }
-
-                reserved = budget.Price.Cost(chars / 4, 0, chatOptions.MaxOutputTokens ?? budget.AssumedOutputTokens);
-                if (!budget.TryReserve(reserved))
-                {
-                    return null;
-                }
-            }
-
             try
             {
-                response = cached ?? await _subject.GetResponseAsync(messages, chatOptions, cancellationToken).ConfigureAwait(false);
-                if (budget is not null && cached is null)
-                {
-                    var u = response.Usage;
-                    long input = u?.InputTokenCount ?? 0;
-                    budget.Settle(reserved, budget.Price.Cost(input, Math.Clamp(u?.CachedInputTokenCount ?? 0, 0, input), u?.OutputTokenCount ?? 0));
-                    reserved = 0;
-                }
+                response = await pipeline.Client.GetResponseAsync(messages, chatOptions, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -272,26 +289,21 @@ public sealed class ExperimentRunner
             {
                 throw;
             }
+            catch (BudgetExhaustedException ex)
+            {
+                pipeline.StopByBudget(ex);
+                return null; // not made: stopped by the budget, not a sample, resumable
+            }
 #pragma warning disable CA1031 // a failed call becomes an explicit outcome of its sample, never a crash of the run
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                budget?.Settle(reserved, 0);
                 error = SecretRedactor.Redact($"{ex.GetType().Name}: {ex.Message}");
                 callRecords.Add(new CallRecord { Turn = loop.Turns + 1, LatencyMs = time.GetElapsedTime(start).TotalMilliseconds, Error = error });
                 break;
             }
 
             var latency = time.GetElapsedTime(start);
-            if (cached is null && _cache is not null)
-            {
-                await StoreAsync(cacheKey!, response).ConfigureAwait(false);
-            }
-
-            AlignmentFakingTelemetry.Calls.Add(1, new KeyValuePair<string, object?>("af.cached", cached is not null));
-            AlignmentFakingTelemetry.CallDuration.Record(latency.TotalMilliseconds);
-            AlignmentFakingTelemetry.InputTokens.Add(response.Usage?.InputTokenCount ?? 0);
-            AlignmentFakingTelemetry.OutputTokens.Add(response.Usage?.OutputTokenCount ?? 0);
             lastFinish = response.FinishReason?.Value;
             var details = response.Usage;
             callRecords.Add(new CallRecord
@@ -305,8 +317,8 @@ public sealed class ExperimentRunner
                 LatencyMs = latency.TotalMilliseconds,
                 ModelId = response.ModelId,
                 ResponseId = response.ResponseId,
-                Cached = cached is not null,
-                CrossRun = crossRun,
+                Cached = Marked(response, ResponseCachingChatClient.CachedKey),
+                CrossRun = Marked(response, ResponseCachingChatClient.CrossRunKey),
             });
             usage += new TokenUsage(details?.InputTokenCount ?? 0, details?.OutputTokenCount ?? 0);
             loop.Accept(response.Text);
@@ -315,24 +327,8 @@ public sealed class ExperimentRunner
         return BuildSample(key, scenario, loop, usage, callRecords, lastFinish, error);
     }
 
-    /// <summary>
-    /// Stores a reply in the response cache, even when the run is being cancelled (the reply was paid for; a resume
-    /// replays it). A failed write is logged and skipped: the reply is still used.
-    /// </summary>
-    private async Task StoreAsync(string cacheKey, ChatResponse response)
-    {
-        try
-        {
-            await _cache!.SetAsync(cacheKey, response, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            if (_logger.IsEnabled(LogLevel.Warning))
-            {
-                _logger.LogWarning("the response cache could not store a reply: {Error}", ex.Message);
-            }
-        }
-    }
+    private static bool Marked(ChatResponse response, string key) =>
+        response.AdditionalProperties is { } properties && properties.TryGetValue(key, out object? value) && value is true;
 
     /// <summary>
     /// The sample of a finished conversation; the one place samples are built, so the online and batch runners give
@@ -363,6 +359,30 @@ public sealed class ExperimentRunner
             Error = error ?? loop.Problem,
         };
     }
+}
+
+/// <summary>The subject's pipeline of one run, what the runner found in it, and whether a budget stopped the run.</summary>
+internal sealed class RunPipeline(IChatClient client, RunBudget? budget, bool sendsEpoch)
+{
+    private BudgetExhaustedException? _stop;
+
+    /// <summary>The pipeline.</summary>
+    public IChatClient Client => client;
+
+    /// <summary>The budget in the pipeline, if any.</summary>
+    public RunBudget? Budget => budget;
+
+    /// <summary>Whether a response cache in the pipeline reads the epoch of each call.</summary>
+    public bool SendsEpoch => sendsEpoch;
+
+    /// <summary>The first refusal of a budget in the pipeline, if any.</summary>
+    public BudgetExhaustedException? Stop => Volatile.Read(ref _stop);
+
+    /// <summary>Whether a budget refused a call (or is exhausted): nothing more is launched.</summary>
+    public bool BudgetStopped => Stop is not null || Budget?.Exhausted == true;
+
+    /// <summary>Records that a budget refused a call.</summary>
+    public void StopByBudget(BudgetExhaustedException refusal) => Interlocked.CompareExchange(ref _stop, refusal, null);
 }
 
 /// <summary>Identifies one sample of a run: a request in a tier and mode, one epoch.</summary>

@@ -121,18 +121,18 @@ public class ResponseCacheTests
     [Test]
     public void The_endpoint_in_the_key_is_scheme_host_port_and_path_never_credentials_or_query()
     {
-        Assert.That(ResponseCache.EndpointIdentity(new Uri("https://user:secret@API.example.com/v1/?api-key=abc")), Is.EqualTo("https://api.example.com:443/v1"));
-        Assert.That(ResponseCache.EndpointIdentity(new Uri("http://127.0.0.1:8000/v1")), Is.EqualTo("http://127.0.0.1:8000/v1"));
-        Assert.That(ResponseCache.EndpointIdentity(new ChatClientMetadata("openai", new Uri("http://localhost:11434/v1/"))), Is.EqualTo("http://localhost:11434/v1"));
-        Assert.That(ResponseCache.EndpointIdentity(new ChatClientMetadata("simulated")), Is.EqualTo("simulated"));
-        Assert.That(ResponseCache.EndpointIdentity((ChatClientMetadata?)null), Is.Empty);
+        Assert.That(ResponseCachingChatClient.EndpointIdentity(new Uri("https://user:secret@API.example.com/v1/?api-key=abc")), Is.EqualTo("https://api.example.com:443/v1"));
+        Assert.That(ResponseCachingChatClient.EndpointIdentity(new Uri("http://127.0.0.1:8000/v1")), Is.EqualTo("http://127.0.0.1:8000/v1"));
+        Assert.That(ResponseCachingChatClient.EndpointIdentity(new ChatClientMetadata("openai", new Uri("http://localhost:11434/v1/"))), Is.EqualTo("http://localhost:11434/v1"));
+        Assert.That(ResponseCachingChatClient.EndpointIdentity(new ChatClientMetadata("simulated")), Is.EqualTo("simulated"));
+        Assert.That(ResponseCachingChatClient.EndpointIdentity((ChatClientMetadata?)null), Is.Empty);
 
         var messages = new List<ChatMessage> { new(ChatRole.User, "hi") };
         var options = new ChatOptions { Temperature = 1 };
-        string Key(string endpoint) => ResponseCache.Key(endpoint, "m", messages, options, 0);
+        string Key(string endpoint) => ResponseCachingChatClient.Key(endpoint, "m", messages, options, 0);
         Assert.That(Key("http://a:1/v1"), Is.Not.EqualTo(Key("http://a:2/v1")));
         string first = Key("http://a:1/v1");
         Assert.That(Key("http://a:1/v1"), Is.EqualTo(first), "stable");
-        Assert.That(ResponseCache.KeyVersion, Is.EqualTo("af-response-v2"));
+        Assert.That(ResponseCachingChatClient.KeyVersion, Is.EqualTo("af-response-v2"));
     }
 }
