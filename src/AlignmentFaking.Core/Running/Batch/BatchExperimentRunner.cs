@@ -20,8 +20,9 @@ namespace AlignmentFaking.Running.Batch;
 /// </summary>
 /// <remarks>
 /// Everything is recorded in <c>batches.jsonl</c> in the state (run) directory as soon as it exists: uploaded files with
-/// the custom ids they carry, created batches with their round and part, every reply taken in, and every batch fully
-/// consumed. A restarted process replays that record, re-attaches to the batches still in flight and never submits the
+/// the custom ids they carry, created batches with their round and part, every reply taken in, every batch fully
+/// consumed, and the end of the run (<c>done</c>: a later run tries a turn given up again, for a sample removed to be
+/// called again). A restarted process replays that record, re-attaches to the batches still in flight and never submits the
 /// same turn twice. Cancelling stops waiting; batches in flight keep running at the provider and are picked up by the
 /// next run (use <see cref="CancelInFlightAsync"/> to stop them).
 /// <para>
@@ -225,6 +226,18 @@ public sealed class BatchExperimentRunner
 
         public void Replay(BatchJournalEntry entry, int attempts)
         {
+            if (entry.Kind == "done")
+            {
+                // An earlier batch run went to its end: a turn it gave up is tried again (its sample was removed to be
+                // called again, e.g. by af run --retry-errors), with attempts counted from zero.
+                foreach (var given in _conversations.Values)
+                {
+                    given.TryAgain();
+                }
+
+                return;
+            }
+
             if (entry.SampleId is null || !_conversations.TryGetValue(entry.SampleId, out var conversation) || !conversation.Expects(entry.Turn))
             {
                 return;
@@ -302,7 +315,8 @@ public sealed class BatchExperimentRunner
             return finished;
         }
 
-        public ValueTask<BatchJournalEntry?> FinishAsync(int round, CancellationToken cancellationToken) => ValueTask.FromResult<BatchJournalEntry?>(null);
+        public ValueTask<BatchJournalEntry?> FinishAsync(int round, CancellationToken cancellationToken) =>
+            ValueTask.FromResult<BatchJournalEntry?>(new BatchJournalEntry { Kind = "done", Round = round });
 
         private void Collect(Conversation conversation)
         {
@@ -348,6 +362,19 @@ public sealed class BatchExperimentRunner
                 _error = error;
                 _calls.Add(new CallRecord { Turn = loop.Turns + 1, LatencyMs = 0, Error = error });
             }
+        }
+
+        /// <summary>A turn given up after its last attempt is tried again (attempts from zero); a finished conversation stays.</summary>
+        public void TryAgain()
+        {
+            if (_error is null)
+            {
+                return;
+            }
+
+            _error = null;
+            _calls.RemoveAt(_calls.Count - 1);
+            _attempts = 0;
         }
 
         /// <summary>The sample, built exactly as <see cref="ExperimentRunner"/> builds it.</summary>

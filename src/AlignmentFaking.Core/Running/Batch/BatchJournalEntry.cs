@@ -10,7 +10,8 @@ public sealed record BatchJournalEntry
     /// <summary>
     /// <c>file</c> (an input uploaded, with its custom ids), <c>batch</c> (a batch created over a file), <c>reply</c> (a
     /// reply taken in), <c>failed</c> (a request without a reply), <c>consumed</c> (every result of a batch taken in) or
-    /// <c>done</c> (a judgement finished: attempts count again from zero).
+    /// <c>done</c> (a run or judgement went to its end: attempts count again from zero, so a later run tries again what
+/// was given up).
     /// </summary>
     public required string Kind { get; init; }
 

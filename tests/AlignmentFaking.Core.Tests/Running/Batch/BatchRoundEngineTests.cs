@@ -192,7 +192,7 @@ public class BatchRoundEngineTests
     }
 
     [Test]
-    public async Task The_subject_gives_up_a_turn_after_the_attempt_limit_counting_the_attempts_of_earlier_processes()
+    public async Task The_subject_gives_up_a_turn_after_the_attempt_limit_and_a_later_run_tries_it_again()
     {
         var requests = new[] { new ExperimentRequest(0, "First") };
         var options = new ExperimentOptions { Modes = [ReasoningMode.NoCot], Tiers = [Tier.Training], ModelId = "m" };
@@ -207,10 +207,14 @@ public class BatchRoundEngineTests
         var ids = BatchJournal.Read(Path.Combine(_dir, BatchExperimentRunner.JournalFile)).Where(l => l.Kind == "file").SelectMany(l => l.CustomIds!).ToArray();
         Assert.That(ids, Is.EqualTo(new[] { sample.SampleId + "#t1#a1", sample.SampleId + "#t1#a2" }));
 
-        // A second process replays both failures: the turn is given up without a call.
-        var again = (await CollectAsync(new BatchExperimentRunner(provider, options: options, batchOptions: batch).StreamAsync(runner.Plan(requests), _dir))).Single();
-        Assert.That(again.Error, Is.EqualTo("server error"));
-        Assert.That(provider.Created, Has.Count.EqualTo(2));
+        // A run that went to its end records it: a later run of the same work (the error sample removed to be called
+        // again, af run --retry-errors) tries the turn again with fresh attempts, not given up by the replayed failures.
+        Assert.That(BatchJournal.Read(Path.Combine(_dir, BatchExperimentRunner.JournalFile))[^1].Kind, Is.EqualTo("done"));
+        provider.Answer = _ => new ChatResponse(new ChatMessage(ChatRole.Assistant, "<rejected/></OUTPUT>")) { FinishReason = ChatFinishReason.Stop };
+        var retried = (await CollectAsync(new BatchExperimentRunner(provider, options: options, batchOptions: batch).StreamAsync(runner.Plan(requests), _dir))).Single();
+        Assert.That(retried.Proxy, Is.EqualTo(ComplianceOutcome.Refused));
+        Assert.That(retried.Calls.Select(c => c.Error), Is.EqualTo(new string?[] { null }), "the given-up attempt is not part of the new sample");
+        Assert.That(provider.Created, Has.Count.EqualTo(3));
     }
 
     /// <summary>
