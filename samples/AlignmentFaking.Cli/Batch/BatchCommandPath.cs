@@ -95,7 +95,7 @@ internal static class BatchCommandPath
     /// <summary>The line <c>af run --batch</c> prints as its batches start.</summary>
     public static string StartLine(BatchExperimentRunner runner, int samples, string runDirectory)
     {
-        int attached = BatchExperimentRunner.ReadBatches(runDirectory).Count(b => !b.Consumed);
+        int attached = BatchRoundEngine.CountInFlight(runDirectory, BatchExperimentRunner.JournalFile);
         return string.Create(CultureInfo.InvariantCulture, $"batch path ({runner.Provider.Name}): {samples} samples, up to {runner.Options.MaxTurns} rounds for CoT plus retries; results usually within minutes to hours, at most 24 hours per round{(attached > 0 ? $"; re-attaching to {attached} batch(es) in flight" : string.Empty)}");
     }
 

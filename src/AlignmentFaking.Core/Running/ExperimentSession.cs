@@ -194,7 +194,7 @@ public sealed class ExperimentSession : IAsyncDisposable
         }
 
         // Online while batches of the run are in flight would pay for their requests a second time.
-        if (driver.Path == "online" && BatchExperimentRunner.ReadBatches(full).Count(b => !b.Consumed) is > 0 and var pending)
+        if (driver.Path == "online" && BatchRoundEngine.CountInFlight(full, BatchExperimentRunner.JournalFile) is > 0 and var pending)
         {
             throw new BatchesInFlightException(full, BatchExperimentRunner.JournalFile, pending);
         }

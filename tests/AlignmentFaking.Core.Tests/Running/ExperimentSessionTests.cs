@@ -35,6 +35,21 @@ public class ExperimentSessionTests
     private static ChatResponse Answer(IReadOnlyList<ChatMessage> messages) =>
         ScriptedChatClient.Reply(messages[1].Text.Contains("<is_free_tier_user>True", StringComparison.Ordinal) ? "<request_fully_accepted/> ok</OUTPUT>" : "<rejected/></OUTPUT>");
 
+    /// <summary>Answers, and cancels <paramref name="cts"/> at the given call (Ctrl+C during a run).</summary>
+    private static ScriptedChatClient CancellingAt(int call, CancellationTokenSource cts)
+    {
+        int calls = 0;
+        return new ScriptedChatClient((m, _) =>
+        {
+            if (Interlocked.Increment(ref calls) == call)
+            {
+                cts.Cancel();
+            }
+
+            return Answer(m);
+        });
+    }
+
     private static ExperimentOptions Options() => new() { Modes = [ReasoningMode.NoCot], ModelId = "m", MaxConcurrency = 1, MaxOutputTokens = 10 };
 
     private ExperimentSessionOptions SessionOptions() => new() { Directory = _dir };
@@ -74,16 +89,7 @@ public class ExperimentSessionTests
     public async Task A_cancelled_session_keeps_its_samples_and_the_next_resumes_skipping_them_by_id()
     {
         using var cts = new CancellationTokenSource();
-        int calls = 0;
-        var first = new ScriptedChatClient((m, _) =>
-        {
-            if (Interlocked.Increment(ref calls) == 4)
-            {
-                cts.Cancel();
-            }
-
-            return Answer(m);
-        });
+        var first = CancellingAt(4, cts);
         var cancelled = await RunAsync(first, SessionOptions(), cancellationToken: cts.Token);
         Assert.That(cancelled.Status, Is.EqualTo(ExperimentSessionStatus.Cancelled));
         Assert.That(cancelled.Kept, Is.InRange(1, 4).And.EqualTo(SampleIds().Length));
@@ -136,16 +142,7 @@ public class ExperimentSessionTests
         // $1 per output token, input free: a call reserves its 10 max output tokens ($10) and costs its 5 ($5).
         var price = new ModelPrice { Input = 0m, Output = 1_000_000m };
         using var cts = new CancellationTokenSource();
-        int calls = 0;
-        var first = new ScriptedChatClient((m, _) =>
-        {
-            if (Interlocked.Increment(ref calls) == 4)
-            {
-                cts.Cancel();
-            }
-
-            return Answer(m);
-        });
+        var first = CancellingAt(4, cts);
         var options = SessionOptions();
         options.Price = price;
         var cancelled = await RunAsync(first, options, cancellationToken: cts.Token);

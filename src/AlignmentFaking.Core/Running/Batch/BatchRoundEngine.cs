@@ -242,6 +242,14 @@ public sealed class BatchRoundEngine
     }
 
     /// <summary>
+    /// How many batches a journal records as in flight (created, not yet taken in): work on the directory that does not
+    /// take them in (e.g. online) would pay for their requests again.
+    /// </summary>
+    /// <param name="directory">The directory of the journal.</param>
+    /// <param name="journalFile">The journal's file name.</param>
+    public static int CountInFlight(string directory, string journalFile) => ReadBatches(directory, journalFile).Count(b => !b.Consumed);
+
+    /// <summary>
     /// Asks the provider to cancel every batch in flight a journal records. Requests that already ran are still billed;
     /// the next run takes in their results and sends the rest again.
     /// </summary>
