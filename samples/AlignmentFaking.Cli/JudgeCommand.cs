@@ -104,7 +104,7 @@ internal static class JudgeCommand
         RunJudgement result;
         if (batch is null)
         {
-            if (BatchJudge.ReadBatches(s.Run).Count(b => !b.Consumed) is > 0 and var pending)
+            if (BatchRoundEngine.CountInFlight(s.Run, BatchJudge.JournalFile) is > 0 and var pending)
             {
                 throw new CliException($"{pending} judge batch(es) of this run are still in flight at the provider; rerun with --batch to take in their results (judging online would pay for the same calls again).");
             }
@@ -146,7 +146,7 @@ internal static class JudgeCommand
                 : new OpenAIBatchProvider(uri, key);
         }
 
-        int attached = BatchJudge.ReadBatches(s.Run).Count(b => !b.Consumed);
+        int attached = BatchRoundEngine.CountInFlight(s.Run, BatchJudge.JournalFile);
         await human.WriteLineAsync($"judge batch path ({provider.Name}): one round per dependent step (retries of unparseable replies, votes after the compliance verdict when only compliant samples are assessed); results usually within minutes to hours, at most 24 hours per round{(attached > 0 ? $"; re-attaching to {attached} batch(es) in flight" : string.Empty)}").ConfigureAwait(false);
         var batchJudge = new BatchJudge(runJudge, provider, batch.Options);
         try

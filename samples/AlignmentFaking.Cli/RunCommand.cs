@@ -78,42 +78,10 @@ internal static class RunCommand
             throw new CliException("--model needs --endpoint (without an endpoint the simulated model organism runs)");
         }
 
-        IChatClient subject;
-        string subjectKind;
-        string? endpointHost = null;
-        string modelId;
-        Uri? endpointUri = null;
-        string? endpointKey = null;
-        bool simulated = s.Endpoint is null;
-        if (simulated)
-        {
-            await human.WriteLineAsync("No --endpoint given: running the simulated model organism offline (no API calls, no cost; results are synthetic).").ConfigureAwait(false);
-            var organism = new SimulatedModelOrganism(new SimulatedOrganismOptions { Seed = s.Seed ?? 0 });
-            subject = organism;
-            subjectKind = "simulated";
-            modelId = organism.Options.ModelId;
-        }
-        else
-        {
-            if (string.IsNullOrWhiteSpace(s.Model))
-            {
-                throw new CliException("--endpoint needs --model");
-            }
-
-            var uri = OpenAICompatibleSubject.ParseEndpoint(s.Endpoint!, "--endpoint");
-            var key = await OpenAICompatibleSubject.ReadKeyAsync(s.KeyVariable, s.KeyVariable == DefaultKeyVariable ? "OPENAI_API_KEY" : null, "endpoint", human).ConfigureAwait(false);
-            subject = OpenAICompatibleSubject.Create(uri, s.Model, key, s.KeyVariable, s.MaxRetries, (attempt, ex, delay) =>
-                human.WriteLine(string.Create(CultureInfo.InvariantCulture, $"retry {attempt}/{s.MaxRetries} in {delay.TotalSeconds:0.0}s after {SecretRedactor.Redact(ex.GetType().Name + ": " + ex.Message).Split('\n')[0]}")),
-                limits: new EndpointLimitOptions { RequestsPerMinute = s.Rpm, TokensPerMinute = s.Tpm, MaxConcurrency = Math.Max(1, s.Concurrency) },
-                breaker: new CircuitBreakerOptions { OnStateChanged = message => human.WriteLine(SecretRedactor.Redact(message)) });
-            subjectKind = "openai-compatible";
-            endpointUri = uri;
-            endpointKey = key;
-            endpointHost = uri.IsDefaultPort ? uri.Host : uri.Host + ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
-            modelId = s.Model;
-        }
-
-        using var subjectScope = subject;
+        var subject = await CreateSubjectAsync(s, human).ConfigureAwait(false);
+        var modelId = subject.ModelId;
+        bool simulated = subject.Kind == "simulated";
+        using var subjectScope = subject.Client;
         var inputs = await Inputs.ResolveAsync(s, simulated, human, ct).ConfigureAwait(false);
         var scenarios = s.BuildScenarios(inputs);
         var outDir = s.Out ?? Path.Combine("runs", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Sanitize(modelId));
@@ -141,224 +109,144 @@ internal static class RunCommand
             throw new CliException($"--budget-usd needs a price for '{modelId}': pass --price-input and --price-output (USD per million tokens)");
         }
 
-        var runner = new ExperimentRunner(subject, scenarios, options);
-        var manifest = new RunManifest
+        var sessionOptions = new ExperimentSessionOptions
         {
-            Model = modelId,
-            Subject = subjectKind,
-            EndpointHost = endpointHost,
-            Options = new RunOptionsRecord
-            {
-                Modes = options.Modes,
-                Tiers = options.Tiers,
-                Epochs = options.Epochs,
-                Temperature = options.Temperature,
-                MaxOutputTokens = options.MaxOutputTokens,
-                Seed = options.Seed,
-                MaxTurns = options.MaxTurns,
-                Extraction = s.Extraction == OutputExtraction.Original ? "original" : "after-last-scratchpad",
-                PrefillPolicy = s.Prefill.ToString().ToLowerInvariant(),
-                PrefillUsed = scenarios.UsesPrefill(modelId),
-                UserTemplate = s.Template.Name,
-                UserTemplateSha256 = s.Template.Sha256,
-                MaxConcurrency = options.MaxConcurrency,
-            },
+            Directory = outDir,
+            Shard = shard,
+            RetryErrors = s.RetryErrors,
+            BudgetUsd = budgetUsd,
+            Price = price,
+            CostEstimate = estimate,
+            Subject = subject.Kind,
+            EndpointHost = subject.EndpointHost,
             Dataset = inputs.Dataset,
-            Prompts = options.Modes.Select(m => new PromptRecord
-            {
-                Mode = m,
-                Name = scenarios.GetSystemPrompt(m).Name,
-                Source = scenarios.GetSystemPrompt(m).Source,
-                Sha256 = scenarios.GetSystemPrompt(m).Sha256,
-            }).ToArray(),
-            StartedAt = DateTimeOffset.UtcNow,
-            Shard = shard?.ToString(),
-            Path = s.Batch ? "batch" : "online",
-            CostEstimate = estimate is null ? null : RunCostSummary.Create(estimate),
+            BatchProgress = s.Batch ? new BatchProgressPrinter(human) : null,
         };
+        var fullPath = Path.GetFullPath(outDir);
+        var runner = s.Batch ? null : new ExperimentRunner(subject.Client, scenarios, options);
+        var batchRunner = s.Batch
+            ? BatchCommandPath.CreateRunner(subject.Endpoint, subject.Key, s.KeyVariable, subject.Client, scenarios, options, batchSettings ?? new BatchSettings(new BatchRunOptions(), "openai"), fullPath)
+            : null;
+        var plan = runner?.Plan(inputs.Requests, shard) ?? batchRunner!.Plan(inputs.Requests, shard);
+        await human.WriteLineAsync($"model {modelId} | {(shard is null ? string.Empty : $"shard {shard}: ")}{plan.Count / (options.Tiers.Count * options.Modes.Count * options.Epochs)} requests x {options.Tiers.Count} tiers x {options.Modes.Count} mode(s) x {options.Epochs} epoch(s) = {plan.Count} samples | run directory {fullPath}").ConfigureAwait(false);
 
-        var plan = runner.Plan(inputs.Requests, shard);
-        await human.WriteLineAsync($"model {modelId} | {(shard is null ? string.Empty : $"shard {shard}: ")}{plan.Count / (options.Tiers.Count * options.Modes.Count * options.Epochs)} requests x {options.Tiers.Count} tiers x {options.Modes.Count} mode(s) x {options.Epochs} epoch(s) = {plan.Count} samples | run directory {Path.GetFullPath(outDir)}").ConfigureAwait(false);
-        if (await FinishedAlreadyAsync(outDir, manifest, plan, s, judgeSettings is not null, stdout, human).ConfigureAwait(false) is { } finished)
-        {
-            return finished;
-        }
-
-        if (s.RetryErrors && File.Exists(Path.Combine(outDir, RunDirectory.ManifestFile)))
-        {
-            var differences = RunCompatibility.Differences(RunDirectory.ReadManifest(outDir), manifest);
-            if (differences.Count > 0)
-            {
-                throw new CliException(new IncompatibleRunException(Path.GetFullPath(outDir), differences).Message);
-            }
-
-            int dropped = await RunDirectory.RemoveFailedSamplesAsync(outDir, ct).ConfigureAwait(false);
-            await human.WriteLineAsync($"--retry-errors: {dropped} sample(s) whose call had failed will be called again").ConfigureAwait(false);
-        }
-
-        RunDirectory run;
+        ExperimentSession session;
         try
         {
-            run = await RunDirectory.CreateAsync(outDir, manifest, options.Modes.Select(scenarios.GetSystemPrompt), ct).ConfigureAwait(false);
+            session = runner is not null
+                ? await ExperimentSession.OpenAsync(runner, inputs.Requests, sessionOptions, ct).ConfigureAwait(false)
+                : await ExperimentSession.OpenBatchAsync(batchRunner!, inputs.Requests, sessionOptions, ct).ConfigureAwait(false);
         }
         catch (IncompatibleRunException ex)
         {
             throw new CliException(ex.Message);
         }
-
-        await using var runScope = run;
-        var work = plan.Where(k => !run.ExistingSampleIds.Contains(k.SampleId)).ToArray();
-        int doneBefore = plan.Count - work.Length;
-        if (doneBefore > 0)
+        catch (BatchesInFlightException ex)
         {
-            await human.WriteLineAsync($"resuming: {doneBefore} of {plan.Count} samples already done, {work.Length} to go").ConfigureAwait(false);
+            throw new CliException($"{ex.Count} batch(es) of this run are still in flight at the provider; rerun with --batch to take in their results (an online run would pay for the same requests again).");
+        }
+
+        await using var sessionScope = session;
+        if (session.IsComplete)
+        {
+            // A rerun of a complete run with the same settings: its summary (computed from the samples), nothing written, nothing called.
+            var complete = await session.RunAsync(cancellationToken: ct).ConfigureAwait(false);
+            await human.WriteLineAsync($"complete: {fullPath} already holds all {plan.Count} samples of this run; nothing to call, nothing changed (another --out starts a new run).").ConfigureAwait(false);
+            await PrintSummaryAsync(human, complete.Summary).ConfigureAwait(false);
+            if (judgeSettings is not null && complete.Summary.Conditions.All(c => c.Judge is null))
+            {
+                await human.WriteLineAsync($"to judge it: af judge --run {outDir} with the judge flags").ConfigureAwait(false);
+            }
+
+            await PrintJsonAsync(stdout, s, complete.Summary).ConfigureAwait(false);
+            return await FinishAsync(human, complete.Summary).ConfigureAwait(false);
+        }
+
+        if (session.ErrorsRemoved is { } dropped)
+        {
+            await human.WriteLineAsync($"--retry-errors: {dropped} sample(s) whose call had failed will be called again").ConfigureAwait(false);
+        }
+
+        if (session.DoneBefore > 0)
+        {
+            await human.WriteLineAsync($"resuming: {session.DoneBefore} of {plan.Count} samples already done, {session.Work.Count} to go").ConfigureAwait(false);
         }
 
         if (budgetUsd is { } limit)
         {
-            var planned = plan.Select(k => k.SampleId).ToHashSet(StringComparer.Ordinal);
-            var spentBefore = CostEstimator.Actual(RunDirectory.EnumerateSamples(run.FullPath, includeText: false).Where(x => planned.Contains(x.SampleId)), price).Cost ?? 0m;
-            options.Budget = new RunBudget(limit, price!, spentBefore);
-            await human.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"budget ${limit} ({spentBefore:0.####} spent before this session); expected cost of the whole run ${estimate?.Expected.Cost:0.####}")).ConfigureAwait(false);
+            await human.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"budget ${limit} ({session.SpentBefore:0.####} spent before this session); expected cost of the whole run ${estimate?.Expected.Cost:0.####}")).ConfigureAwait(false);
         }
 
         RunJudge? runJudge = null;
         IChatClient? judgeClient = null;
         if (judgeSettings is not null)
         {
-            var judgeCache = new JudgeCache(Path.Combine(run.FullPath, JudgeCommand.CacheFolder));
-            (runJudge, judgeClient, _, _) = await JudgeCommand.BuildAsync(judgeSettings, subjectKind, judgeCache, human).ConfigureAwait(false);
+            var judgeCache = new JudgeCache(Path.Combine(session.FullPath, JudgeCommand.CacheFolder));
+            (runJudge, judgeClient, _, _) = await JudgeCommand.BuildAsync(judgeSettings, subject.Kind, judgeCache, human).ConfigureAwait(false);
         }
 
         using var judgeScope = judgeClient;
-
-        if (!s.Batch && BatchExperimentRunner.ReadBatches(run.FullPath).Count(b => !b.Consumed) is > 0 and var pendingBatches)
+        if (batchRunner is not null)
         {
-            throw new CliException($"{pendingBatches} batch(es) of this run are still in flight at the provider; rerun with --batch to take in their results (an online run would pay for the same requests again).");
+            await human.WriteLineAsync(BatchCommandPath.StartLine(batchRunner, session.Work.Count, session.FullPath)).ConfigureAwait(false);
         }
 
-        var progress = new ProgressPrinter(human, work.Length);
-        bool cancelled = false;
-        FatalCallException? fatal = null;
-        BudgetExhaustedException? budgetStop = null;
-        int written = 0;
-        try
-        {
-            var stream = s.Batch
-                ? BatchCommandPath.StreamAsync(endpointUri, endpointKey, s.KeyVariable, subject, scenarios, options, batchSettings ?? new BatchSettings(new BatchRunOptions(), "openai"), work, run.FullPath, human, ct)
-                : runner.StreamAsync(work, progress, ct);
-            if (runJudge is null)
-            {
-                await foreach (var sample in stream.ConfigureAwait(false))
-                {
-                    await run.AppendAsync(sample, CancellationToken.None).ConfigureAwait(false);
-                    written++;
-                }
-            }
-            else
-            {
-                // Judge as the run goes: each finished sample is judged (several at once) before it is written.
-                var judgeOptions = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, s.Concurrency), CancellationToken = ct };
-                await Parallel.ForEachAsync(stream, judgeOptions, async (sample, token) =>
-                {
-                    var judged = await runJudge.JudgeSampleAsync(sample, token).ConfigureAwait(false);
-                    await run.AppendAsync(judged, CancellationToken.None).ConfigureAwait(false);
-                    Interlocked.Increment(ref written);
-                }).ConfigureAwait(false);
-            }
-        }
-        catch (BudgetExhaustedException ex)
-        {
-            budgetStop = ex;
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            cancelled = true;
-        }
-        catch (FatalCallException ex)
-        {
-            fatal = ex;
-        }
-
+        var progress = new ProgressPrinter(human, session.Work.Count);
+        var result = await session.RunAsync(runJudge, progress, ct).ConfigureAwait(false);
         progress.Finish();
-        int kept = doneBefore + written;
-        // The summary is computed from samples.jsonl and the manifest: whatever the samples carry (judge, AF, cost) is in it.
-        var summary = await run.CompleteFromSamplesAsync(DateTimeOffset.UtcNow, allPlannedWritten: !cancelled && fatal is null && budgetStop is null && kept == plan.Count, CancellationToken.None).ConfigureAwait(false);
-        await PrintSummaryAsync(human, summary).ConfigureAwait(false);
-        if (s.Json)
+        await PrintSummaryAsync(human, result.Summary).ConfigureAwait(false);
+        await PrintJsonAsync(stdout, s, result.Summary).ConfigureAwait(false);
+        switch (result.Status)
         {
-            await stdout.WriteLineAsync(JsonSerializer.Serialize(summary, RunJson.Indented)).ConfigureAwait(false);
+            case ExperimentSessionStatus.BudgetExhausted:
+                var extra = result.SpentCutShort >= 0.00005m ? string.Create(CultureInfo.InvariantCulture, $", and ${result.SpentCutShort:0.####} on calls of conversations the stop cut short (in no sample)") : string.Empty;
+                await human.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"stopped: the budget of ${result.BudgetUsd} would be passed: spent ${result.Spent ?? 0m:0.####} on the {result.Kept} of {result.Planned} samples kept in {result.Directory} (summary.json){extra}; rerun the same command with a higher --budget-usd to continue.")).ConfigureAwait(false);
+                return BudgetExhausted;
+            case ExperimentSessionStatus.Fatal:
+                await human.WriteLineAsync($"stopped: {result.Message}. {result.Kept} of {result.Planned} samples are kept in {result.Directory}; fix the cause and rerun the same command to resume.").ConfigureAwait(false);
+                return AfCli.Failure;
+            case ExperimentSessionStatus.Cancelled:
+                await human.WriteLineAsync($"cancelled after {result.Kept} of {result.Planned} samples; they are kept in {result.Directory}; rerun the same command to resume.").ConfigureAwait(false);
+                return AfCli.Cancelled;
+            default:
+                return await FinishAsync(human, result.Summary).ConfigureAwait(false);
         }
-
-        if (budgetStop is not null)
-        {
-            // One figure: what the kept samples cost, as summary.json records it; calls of conversations the stop cut
-            // short were paid too but are in no sample.
-            var recorded = summary.Cost?.Actual?.Cost ?? 0m;
-            var cutShort = budgetStop.Spent - recorded;
-            var extra = cutShort >= 0.00005m ? string.Create(CultureInfo.InvariantCulture, $", and ${cutShort:0.####} on calls of conversations the stop cut short (in no sample)") : string.Empty;
-            await human.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"stopped: the budget of ${budgetStop.Limit} would be passed: spent ${recorded:0.####} on the {kept} of {plan.Count} samples kept in {run.FullPath} (summary.json){extra}; rerun the same command with a higher --budget-usd to continue.")).ConfigureAwait(false);
-            return BudgetExhausted;
-        }
-
-        if (fatal is not null)
-        {
-            await human.WriteLineAsync($"stopped: {SecretRedactor.Redact(fatal.Message)}. {kept} of {plan.Count} samples are kept in {run.FullPath}; fix the cause and rerun the same command to resume.").ConfigureAwait(false);
-            return AfCli.Failure;
-        }
-
-        if (cancelled)
-        {
-            await human.WriteLineAsync($"cancelled after {kept} of {plan.Count} samples; they are kept in {run.FullPath}; rerun the same command to resume.").ConfigureAwait(false);
-            return AfCli.Cancelled;
-        }
-
-        return await FinishAsync(human, summary).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// A rerun of a complete run with the same settings: prints its summary (computed from the samples) and returns the
-    /// exit code, writing nothing and calling nothing. <see langword="null"/> when there is work to do (or
-    /// <c>--retry-errors</c> has failed samples to call again).
+    /// The subject a command line names: the OpenAI-compatible endpoint (with the key from its environment variable, the
+    /// retries, limits and circuit breaker), or without <c>--endpoint</c> the simulated organism.
     /// </summary>
-    private static async Task<int?> FinishedAlreadyAsync(string outDir, RunManifest manifest, IReadOnlyList<SampleKey> plan, RunSettings s, bool judge, TextWriter stdout, TextWriter human)
+    private static async Task<Subject> CreateSubjectAsync(RunSettings s, TextWriter human)
     {
-        if (!File.Exists(Path.Combine(outDir, RunDirectory.ManifestFile)))
+        if (s.Endpoint is null)
         {
-            return null;
+            await human.WriteLineAsync("No --endpoint given: running the simulated model organism offline (no API calls, no cost; results are synthetic).").ConfigureAwait(false);
+            var organism = new SimulatedModelOrganism(new SimulatedOrganismOptions { Seed = s.Seed ?? 0 });
+            return new Subject(organism, "simulated", organism.Options.ModelId, null, null, null);
         }
 
-        var previous = RunDirectory.ReadManifest(outDir);
-        if (!previous.Complete || RunCompatibility.Differences(previous, manifest).Count > 0)
+        if (string.IsNullOrWhiteSpace(s.Model))
         {
-            return null; // resumed, or refused with the differences, as usual
+            throw new CliException("--endpoint needs --model");
         }
 
-        var ids = RunDirectory.EnumerateSamples(outDir, includeText: false).Select(x => x.SampleId).ToHashSet(StringComparer.Ordinal);
-        if (!plan.All(k => ids.Contains(k.SampleId)))
-        {
-            return null;
-        }
+        var uri = OpenAICompatibleSubject.ParseEndpoint(s.Endpoint, "--endpoint");
+        var key = await OpenAICompatibleSubject.ReadKeyAsync(s.KeyVariable, s.KeyVariable == DefaultKeyVariable ? "OPENAI_API_KEY" : null, "endpoint", human).ConfigureAwait(false);
+        var client = OpenAICompatibleSubject.Create(uri, s.Model, key, s.KeyVariable, s.MaxRetries, (attempt, ex, delay) =>
+            human.WriteLine(string.Create(CultureInfo.InvariantCulture, $"retry {attempt}/{s.MaxRetries} in {delay.TotalSeconds:0.0}s after {SecretRedactor.Redact(ex.GetType().Name + ": " + ex.Message).Split('\n')[0]}")),
+            limits: new EndpointLimitOptions { RequestsPerMinute = s.Rpm, TokensPerMinute = s.Tpm, MaxConcurrency = Math.Max(1, s.Concurrency) },
+            breaker: new CircuitBreakerOptions { OnStateChanged = message => human.WriteLine(SecretRedactor.Redact(message)) });
+        var host = uri.IsDefaultPort ? uri.Host : uri.Host + ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
+        return new Subject(client, "openai-compatible", s.Model, uri, key, host);
+    }
 
-        var summary = RunDirectory.Summarize(outDir);
-        if (s.RetryErrors && summary.SamplesWithoutVerdict > 0)
-        {
-            return null;
-        }
-
-        await human.WriteLineAsync($"complete: {Path.GetFullPath(outDir)} already holds all {plan.Count} samples of this run; nothing to call, nothing changed (another --out starts a new run).").ConfigureAwait(false);
-        await PrintSummaryAsync(human, summary).ConfigureAwait(false);
-        if (judge && summary.Conditions.All(c => c.Judge is null))
-        {
-            await human.WriteLineAsync($"to judge it: af judge --run {outDir} with the judge flags").ConfigureAwait(false);
-        }
-
+    private static async Task PrintJsonAsync(TextWriter stdout, RunSettings s, RunSummary summary)
+    {
         if (s.Json)
         {
             await stdout.WriteLineAsync(JsonSerializer.Serialize(summary, RunJson.Indented)).ConfigureAwait(false);
         }
-
-        return await FinishAsync(human, summary).ConfigureAwait(false);
     }
 
     /// <summary>The last line and exit code of a run that went to its end: 0, or 4 when samples have no verdict.</summary>
@@ -579,3 +467,6 @@ internal sealed record RunSettings
 }
 
 internal sealed class CliException(string message) : Exception(message);
+
+/// <summary>The subject of <c>af run</c>: its client, kind (<c>simulated</c> or <c>openai-compatible</c>) and model; endpoint, key and host when it has one.</summary>
+internal sealed record Subject(IChatClient Client, string Kind, string ModelId, Uri? Endpoint, string? Key, string? EndpointHost);

@@ -1,7 +1,6 @@
 using System.ClientModel;
 using System.CommandLine;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using AlignmentFaking.Internal;
 using AlignmentFaking.Running;
 using AlignmentFaking.Running.Batch;
@@ -76,7 +75,8 @@ internal sealed record BatchSettings(BatchRunOptions Options, string Provider);
 /// <summary><c>af run --batch</c>: the batch runner over the endpoint's Batch API (or, offline, the simulated organism in process).</summary>
 internal static class BatchCommandPath
 {
-    public static async IAsyncEnumerable<ExperimentSample> StreamAsync(
+    /// <summary>The batch runner of <c>af run --batch</c>: the provider's failures stop the run as fatal, with the provider's reason.</summary>
+    public static BatchExperimentRunner CreateRunner(
         Uri? endpoint,
         string? apiKey,
         string keyVariable,
@@ -84,39 +84,67 @@ internal static class BatchCommandPath
         ScenarioBuilder scenarios,
         ExperimentOptions options,
         BatchSettings batch,
-        IReadOnlyList<SampleKey> work,
-        string runDirectory,
-        TextWriter human,
-        [EnumeratorCancellation] CancellationToken ct)
+        string runDirectory)
     {
         IBatchProvider provider = endpoint is null ? new ChatClientBatchProvider(simulatedSubject)
             : batch.Provider == "anthropic" ? new AnthropicBatchProvider(endpoint, apiKey ?? "no-key", Path.Combine(runDirectory, "batch-inputs"))
             : new OpenAIBatchProvider(endpoint, apiKey ?? "no-key");
-        var runner = new BatchExperimentRunner(provider, scenarios, options, batch.Options);
-        var previous = BatchExperimentRunner.ReadBatches(runDirectory);
-        int attached = previous.Count(b => !b.Consumed);
-        await human.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"batch path ({provider.Name}): {work.Count} samples, up to {options.MaxTurns} rounds for CoT plus retries; results usually within minutes to hours, at most 24 hours per round{(attached > 0 ? $"; re-attaching to {attached} batch(es) in flight" : string.Empty)}")).ConfigureAwait(false);
-        var enumerator = runner.StreamAsync(work, runDirectory, new BatchProgressPrinter(human), ct).GetAsyncEnumerator(ct);
-        await using (enumerator.ConfigureAwait(false))
-        {
-            while (true)
+        return new BatchExperimentRunner(new FatalOnApiFailure(provider, keyVariable), scenarios, options, batch.Options);
+    }
+
+    /// <summary>The line <c>af run --batch</c> prints as its batches start.</summary>
+    public static string StartLine(BatchExperimentRunner runner, int samples, string runDirectory)
+    {
+        int attached = BatchRoundEngine.CountInFlight(runDirectory, BatchExperimentRunner.JournalFile);
+        return string.Create(CultureInfo.InvariantCulture, $"batch path ({runner.Provider.Name}): {samples} samples, up to {runner.Options.MaxTurns} rounds for CoT plus retries; results usually within minutes to hours, at most 24 hours per round{(attached > 0 ? $"; re-attaching to {attached} batch(es) in flight" : string.Empty)}");
+    }
+
+    /// <summary>
+    /// A provider whose failed API calls (upload, create, retrieve, list, download, cancel) are <see cref="FatalCallException"/>s
+    /// naming the provider's reason (<see cref="BatchApiErrors"/>), so the run stops as fatal and stays resumable.
+    /// </summary>
+    private sealed class FatalOnApiFailure(IBatchProvider inner, string keyVariable) : IBatchProvider
+    {
+        public string Name => inner.Name;
+
+        public BatchLimits Limits => inner.Limits;
+
+        public long MeasureRequest(BatchRequest request) => inner.MeasureRequest(request);
+
+        public Task<string> UploadAsync(IReadOnlyList<BatchRequest> requests, string fileName, CancellationToken cancellationToken) =>
+            Guard(() => inner.UploadAsync(requests, fileName, cancellationToken));
+
+        public Task<BatchJob> CreateAsync(string inputFileId, IReadOnlyDictionary<string, string> metadata, CancellationToken cancellationToken) =>
+            Guard(() => inner.CreateAsync(inputFileId, metadata, cancellationToken));
+
+        public Task<BatchJob?> FindByInputFileAsync(string inputFileId, CancellationToken cancellationToken) =>
+            Guard(() => inner.FindByInputFileAsync(inputFileId, cancellationToken));
+
+        public Task<BatchJob?> FindCreatedAsync(BatchSearch search, CancellationToken cancellationToken) =>
+            Guard(() => inner.FindCreatedAsync(search, cancellationToken));
+
+        public Task<BatchJob> GetAsync(string batchId, CancellationToken cancellationToken) =>
+            Guard(() => inner.GetAsync(batchId, cancellationToken));
+
+        public Task<IReadOnlyList<BatchItemResult>> DownloadResultsAsync(BatchJob job, CancellationToken cancellationToken) =>
+            Guard(() => inner.DownloadResultsAsync(job, cancellationToken));
+
+        public Task CancelAsync(string batchId, CancellationToken cancellationToken) =>
+            Guard(async () =>
             {
-                bool more;
-                try
-                {
-                    more = await enumerator.MoveNextAsync().ConfigureAwait(false);
-                }
-                catch (Exception ex) when (BatchApiErrors.Describe(ex, keyVariable) is { } reason)
-                {
-                    throw new FatalCallException("the batch API failed: " + reason);
-                }
+                await inner.CancelAsync(batchId, cancellationToken).ConfigureAwait(false);
+                return true;
+            });
 
-                if (!more)
-                {
-                    break;
-                }
-
-                yield return enumerator.Current;
+        private async Task<T> Guard<T>(Func<Task<T>> call)
+        {
+            try
+            {
+                return await call().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (BatchApiErrors.Describe(ex, keyVariable) is { } reason)
+            {
+                throw new FatalCallException("the batch API failed: " + reason);
             }
         }
     }

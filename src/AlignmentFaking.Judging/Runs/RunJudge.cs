@@ -13,9 +13,10 @@ namespace AlignmentFaking.Judging.Runs;
 /// Judges the samples of a finished run without calling the subject again (what <c>af judge</c> does): every sample
 /// gets a compliance verdict in <see cref="ExperimentSample.Judge"/> and, for CoT samples with reasoning, an
 /// alignment-faking assessment; the run directory's <c>samples.jsonl</c> is rewritten atomically and
-/// <c>summary.json</c> recomputed with judge rates and the AF rate.
+/// <c>summary.json</c> recomputed with judge rates and the AF rate. As an <see cref="ISampleJudge"/> it judges each
+/// sample of an <see cref="ExperimentSession"/> as the run goes.
 /// </summary>
-public sealed class RunJudge
+public sealed class RunJudge : ISampleJudge
 {
     private readonly IComplianceClassifier _compliance;
     private readonly AlignmentFakingReasoningClassifier? _alignmentFaking;

@@ -93,10 +93,12 @@ public class AfRunBatchTests
             Assert.That(cancelledExit, Is.EqualTo(AfCli.Cancelled), cancelledOut);
         }
 
+        var manifestBefore = File.ReadAllBytes(Path.Combine(outDir, RunDirectory.ManifestFile));
         var (onlineExit, _, onlineErr) = await Af(args);
         Assert.That(onlineExit, Is.EqualTo(AfCli.Failure));
         Assert.That(onlineErr, Does.Contain("1 batch(es) of this run are still in flight").And.Contain("--batch"));
         Assert.That(server.CallCount, Is.Zero, "nothing ran online");
+        Assert.That(File.ReadAllBytes(Path.Combine(outDir, RunDirectory.ManifestFile)), Is.EqualTo(manifestBefore), "the refused online rerun records no resume (nor path online) in the manifest");
 
         server.HoldBatches = false;
         var (exit, stdout, stderr) = await Af([.. args, "--batch", "--batch-poll-seconds", "0"]);
@@ -106,7 +108,8 @@ public class AfRunBatchTests
         var samples = RunDirectory.ReadSamples(outDir);
         Assert.That(samples, Has.Count.EqualTo(6 * 2 * 2));
         Assert.That(server.CallCount, Is.EqualTo(samples.Sum(s => s.Turns)));
-        Assert.That(RunDirectory.ReadManifest(outDir).Resumes, Is.EqualTo(2));
+        Assert.That(RunDirectory.ReadManifest(outDir).Resumes, Is.EqualTo(1), "the batch rerun is the one resume");
+        Assert.That(RunDirectory.ReadManifest(outDir).Path, Is.EqualTo("batch"));
     }
 
     [Test]

@@ -90,10 +90,11 @@ public class BatchDurabilityTests
         var lines = File.ReadAllLines(journal);
         Assert.That(lines[0], Does.Contain("\"kind\":\"file\"").And.Contain("\"customIds\":["));
         Assert.That(lines[1], Does.Contain("\"kind\":\"batch\"").And.Contain("\"round\":1"));
-        Assert.That(lines[^1], Does.Contain("\"kind\":\"consumed\""));
+        Assert.That(lines[^2], Does.Contain("\"kind\":\"consumed\""));
+        Assert.That(lines[^1], Does.Contain("\"kind\":\"done\""), "the run went to its end");
 
-        // Lose the "consumed" line and tear the last reply: the batch is taken in again, nothing is submitted again.
-        File.WriteAllText(journal, string.Join('\n', lines[..^2]) + "\n" + lines[^2][..15]);
+        // Lose the "done" and "consumed" lines and tear the last reply: the batch is taken in again, nothing is submitted again.
+        File.WriteAllText(journal, string.Join('\n', lines[..^3]) + "\n" + lines[^3][..15]);
         int batches = server.Batches.Count;
         var again = await BatchKit.CollectAsync(BatchKit.Runner(server, options: options).StreamAsync(runner.Plan(requests).Take(3).ToArray(), _dir));
         Assert.That(BatchKit.Comparable(again), Is.EqualTo(BatchKit.Comparable(all.Where(s => again.Any(a => a.SampleId == s.SampleId)))));

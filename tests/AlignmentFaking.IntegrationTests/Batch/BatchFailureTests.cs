@@ -161,4 +161,25 @@ public class BatchFailureTests
         Assert.That(samples.All(s => s.OutputSource == OutputSource.CallFailed && s.Error!.Contains("could not be read", StringComparison.Ordinal)), Is.True, samples[0].Error);
         Assert.That(server.Batches, Has.Count.EqualTo(2), "two attempts, then given up");
     }
+
+    [Test]
+    public async Task Retry_errors_on_the_batch_path_sends_the_given_up_requests_again()
+    {
+        bool broken = true;
+        await using var server = await BatchKit.StartAsync(options: new TestServerOptions { Models = [BatchKit.Model], RewriteBatchOutput = (_, text) => broken ? "\u0000\u0001 binary garbage \u00ff\n" : text });
+        var args = RunArgs(server, "openai", "no-cot", "--batch-max-attempts", "2");
+        var (exit, output) = await Af(args);
+        Assert.That(exit, Is.EqualTo(RunCommand.FinishedWithErrors), output);
+        Assert.That(server.Batches, Has.Count.EqualTo(2));
+
+        broken = false;
+        var (retryExit, retryOutput) = await Af([.. args, "--retry-errors"]);
+        Assert.That(retryExit, Is.Zero, retryOutput);
+        Assert.That(retryOutput, Does.Contain("--retry-errors: 12 sample(s) whose call had failed will be called again"));
+        Assert.That(server.Batches, Has.Count.EqualTo(3), "the given-up requests were sent again, in one new batch");
+        var samples = RunDirectory.ReadSamples(Path.Combine(_dir, "run"));
+        Assert.That(samples, Has.Count.EqualTo(12));
+        Assert.That(samples.All(s => s.OutputSource != OutputSource.CallFailed), Is.True, "every sample has its verdict now");
+        AssertNoStackTrace(retryOutput);
+    }
 }

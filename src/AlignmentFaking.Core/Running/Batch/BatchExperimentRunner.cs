@@ -20,8 +20,9 @@ namespace AlignmentFaking.Running.Batch;
 /// </summary>
 /// <remarks>
 /// Everything is recorded in <c>batches.jsonl</c> in the state (run) directory as soon as it exists: uploaded files with
-/// the custom ids they carry, created batches with their round and part, every reply taken in, and every batch fully
-/// consumed. A restarted process replays that record, re-attaches to the batches still in flight and never submits the
+/// the custom ids they carry, created batches with their round and part, every reply taken in, every batch fully
+/// consumed, and the end of the run (<c>done</c>: a later run tries a turn given up again, for a sample removed to be
+/// called again). A restarted process replays that record, re-attaches to the batches still in flight and never submits the
 /// same turn twice. Cancelling stops waiting; batches in flight keep running at the provider and are picked up by the
 /// next run (use <see cref="CancelInFlightAsync"/> to stop them).
 /// <para>
@@ -68,6 +69,12 @@ public sealed class BatchExperimentRunner
 
     /// <summary>The batch options of this runner.</summary>
     public BatchRunOptions BatchOptions => _batch;
+
+    /// <summary>The scenario builder of this runner.</summary>
+    public ScenarioBuilder Scenarios => _scenarios;
+
+    /// <summary>The provider's batch service this runner sends to.</summary>
+    public IBatchProvider Provider => _provider;
 
     /// <summary>The work of a run over <paramref name="requests"/>, in the same order as <see cref="ExperimentRunner.Plan"/>.</summary>
     /// <param name="requests">The requests.</param>
@@ -117,168 +124,13 @@ public sealed class BatchExperimentRunner
     {
         ArgumentNullException.ThrowIfNull(work);
         ArgumentException.ThrowIfNullOrEmpty(stateDirectory);
-        var time = _options.TimeProvider;
-        long started = time.GetTimestamp();
-        var journal = BatchJournal.Open(stateDirectory);
-        await using var journalScope = journal.ConfigureAwait(false);
-
-        var conversations = new Dictionary<string, Conversation>(work.Count, StringComparer.Ordinal);
-        foreach (var key in work)
+        var engine = new BatchRoundEngine(_provider, _batch, _options.TimeProvider, _logger);
+        var conversations = new Conversations(this, work);
+        await foreach (var sample in engine.RunAsync(conversations, stateDirectory, JournalFile, progress, cancellationToken).ConfigureAwait(false))
         {
-            conversations[key.SampleId] = CreateConversation(key);
+            Count(sample);
+            yield return sample;
         }
-
-        // Replay the record: files, batches, replies, failures, consumed batches.
-        var files = new Dictionary<string, BatchJournalEntry>(StringComparer.Ordinal);
-        var batches = new Dictionary<string, InFlight>(StringComparer.Ordinal);
-        var consumed = new HashSet<string>(StringComparer.Ordinal);
-        var failedIds = new HashSet<string>(StringComparer.Ordinal);
-        int round = 0;
-        foreach (var entry in journal.Entries)
-        {
-            round = Math.Max(round, entry.Round ?? 0);
-            switch (entry.Kind)
-            {
-                case "file" when entry.FileId is not null:
-                    files[entry.FileId] = entry;
-                    break;
-                case "batch" when entry.BatchId is not null && entry.FileId is not null:
-                    batches[entry.BatchId] = new InFlight(entry.BatchId, entry.FileId, entry.Round ?? 0, entry.Part ?? 0, files.TryGetValue(entry.FileId, out var f) ? f.CustomIds ?? [] : [], entry.At);
-                    break;
-                case "consumed" when entry.BatchId is not null:
-                    consumed.Add(entry.BatchId);
-                    break;
-                case "reply" when entry.SampleId is not null && conversations.TryGetValue(entry.SampleId, out var c) && c.Expects(entry.Turn):
-                    c.TakeReply(entry.Text, entry.Call!);
-                    break;
-                case "failed" when entry.CustomId is not null && entry.SampleId is not null && failedIds.Add(entry.CustomId) && conversations.TryGetValue(entry.SampleId, out var c):
-                    if (c.Expects(entry.Turn))
-                    {
-                        c.TakeFailure(entry.Error ?? "failed", _batch.MaxAttemptsPerTurn);
-                    }
-
-                    break;
-            }
-        }
-
-        var inFlight = batches.Values.Where(b => !consumed.Contains(b.BatchId)).ToList();
-
-        // A file recorded whose batch was not (a crash between the create call and its journal line, or before the
-        // call): adopt the batch if the provider has it, else create it now, reusing the upload.
-        var batchedFiles = batches.Values.Select(b => b.FileId).ToHashSet(StringComparer.Ordinal);
-        var knownBatches = BatchRecovery.KnownBatchIds(journal.Entries);
-        foreach (var orphan in files.Values.Where(f => !batchedFiles.Contains(f.FileId!)))
-        {
-            if (!(orphan.CustomIds ?? []).Any(id => TryParse(id, out var s, out var t) && conversations.TryGetValue(s, out var c) && c.Expects(t)))
-            {
-                continue; // nothing in it is still needed
-            }
-
-            if (await _provider.FindCreatedAsync(BatchRecovery.SearchFor(orphan, knownBatches), cancellationToken).ConfigureAwait(false) is { } existing)
-            {
-                // Created before the crash but never recorded: record it now and re-attach.
-                var at = time.GetUtcNow();
-                knownBatches.Add(existing.Id);
-                await journal.AppendAsync(new BatchJournalEntry { Kind = "batch", At = at, Provider = _provider.Name, Round = orphan.Round, Part = orphan.Part, FileId = orphan.FileId, BatchId = existing.Id }, CancellationToken.None).ConfigureAwait(false);
-                inFlight.Add(new InFlight(existing.Id, orphan.FileId!, orphan.Round ?? round, orphan.Part ?? 0, orphan.CustomIds ?? [], at));
-                continue;
-            }
-
-            inFlight.Add(await CreateBatchAsync(journal, orphan.FileId!, orphan.Round ?? round, orphan.Part ?? 0, orphan.CustomIds ?? [], stateDirectory, cancellationToken).ConfigureAwait(false));
-        }
-
-        int total = conversations.Count, emitted = 0;
-        var pendingSamples = new Queue<ExperimentSample>();
-        foreach (var c in conversations.Values.Where(c => c.IsDone))
-        {
-            pendingSamples.Enqueue(c.ToSample());
-        }
-
-        while (true)
-        {
-            while (pendingSamples.TryDequeue(out var sample))
-            {
-                emitted++;
-                Count(sample);
-                yield return sample;
-            }
-
-            var unfinished = conversations.Values.Where(c => !c.IsDone).ToList();
-            if (unfinished.Count == 0 && inFlight.Count == 0)
-            {
-                break;
-            }
-
-            // Submit the next turn of every unfinished conversation not already carried by a batch in flight.
-            var carried = inFlight.SelectMany(b => b.CustomIds).Select(TurnKey).ToHashSet(StringComparer.Ordinal);
-            var toSend = unfinished.Where(c => !carried.Contains(TurnKey(c.NextCustomId()))).ToList();
-            if (toSend.Count > 0)
-            {
-                round++;
-                progress?.Report(new BatchRunProgress(round, "submitting", inFlight.Count, inFlight.Sum(b => b.CustomIds.Count), 0, emitted, total, time.GetElapsedTime(started)));
-                int part = 0;
-                foreach (var chunk in Split(toSend.Select(c => c.NextRequest()).ToList()))
-                {
-                    var fileId = await _provider.UploadAsync(chunk, string.Create(CultureInfo.InvariantCulture, $"af-round{round}-part{part}.jsonl"), cancellationToken).ConfigureAwait(false);
-                    var ids = chunk.Select(r => r.CustomId).ToArray();
-                    await journal.AppendAsync(new BatchJournalEntry { Kind = "file", At = time.GetUtcNow(), Provider = _provider.Name, Round = round, Part = part, FileId = fileId, CustomIds = ids, Bytes = chunk.Sum(_provider.MeasureRequest) }, CancellationToken.None).ConfigureAwait(false);
-                    inFlight.Add(await CreateBatchAsync(journal, fileId, round, part, ids, stateDirectory, cancellationToken).ConfigureAwait(false));
-                    part++;
-                }
-            }
-
-            if (inFlight.Count == 0)
-            {
-                break; // nothing can make progress (cannot happen: every unfinished conversation was just sent)
-            }
-
-            // Wait for the batches in flight; take in each one's results as soon as it finishes.
-            while (inFlight.Count > 0)
-            {
-                int completedRequests = 0;
-                foreach (var batch in inFlight.ToArray())
-                {
-                    var job = await _provider.GetAsync(batch.BatchId, cancellationToken).ConfigureAwait(false);
-                    completedRequests += job.Completed + job.Failed;
-                    if (!job.IsFinished)
-                    {
-                        continue;
-                    }
-
-                    progress?.Report(new BatchRunProgress(round, "downloading", inFlight.Count, inFlight.Sum(b => b.CustomIds.Count), completedRequests, emitted, total, time.GetElapsedTime(started)));
-                    var results = await _provider.DownloadResultsAsync(job, cancellationToken).ConfigureAwait(false);
-                    foreach (var finished in await ConsumeAsync(journal, batch, job, results, conversations, failedIds, time).ConfigureAwait(false))
-                    {
-                        pendingSamples.Enqueue(finished);
-                    }
-
-                    inFlight.Remove(batch);
-                }
-
-                while (pendingSamples.TryDequeue(out var sample))
-                {
-                    emitted++;
-                    Count(sample);
-                    yield return sample;
-                }
-
-                if (inFlight.Count > 0)
-                {
-                    progress?.Report(new BatchRunProgress(round, "waiting", inFlight.Count, inFlight.Sum(b => b.CustomIds.Count), completedRequests, emitted, total, time.GetElapsedTime(started)));
-                    if (_batch.PollInterval > TimeSpan.Zero)
-                    {
-                        await Task.Delay(_batch.PollInterval, time, cancellationToken).ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        cancellationToken.ThrowIfCancellationRequested();
-                        await Task.Yield();
-                    }
-                }
-            }
-        }
-
-        progress?.Report(new BatchRunProgress(round, "done", 0, 0, 0, emitted, total, time.GetElapsedTime(started)));
     }
 
     private void Count(ExperimentSample sample)
@@ -298,126 +150,12 @@ public sealed class BatchExperimentRunner
     /// <param name="stateDirectory">The run directory.</param>
     /// <param name="cancellationToken">Cancels the requests.</param>
     /// <returns>The ids of the batches asked to cancel.</returns>
-    public static async Task<IReadOnlyList<string>> CancelInFlightAsync(IBatchProvider provider, string stateDirectory, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(provider);
-        ArgumentException.ThrowIfNullOrEmpty(stateDirectory);
-        var entries = BatchJournal.Read(Path.Combine(stateDirectory, BatchJournal.FileName));
-        var consumed = entries.Where(e => e.Kind == "consumed").Select(e => e.BatchId).ToHashSet(StringComparer.Ordinal);
-        var ids = entries.Where(e => e.Kind == "batch" && !consumed.Contains(e.BatchId)).Select(e => e.BatchId!).Distinct(StringComparer.Ordinal).ToArray();
-        foreach (var id in ids)
-        {
-            await provider.CancelAsync(id, cancellationToken).ConfigureAwait(false);
-        }
-
-        return ids;
-    }
+    public static Task<IReadOnlyList<string>> CancelInFlightAsync(IBatchProvider provider, string stateDirectory, CancellationToken cancellationToken = default) =>
+        BatchRoundEngine.CancelInFlightAsync(provider, stateDirectory, JournalFile, cancellationToken);
 
     /// <summary>The batches recorded in a run directory's <c>batches.jsonl</c> and whether each was fully taken in.</summary>
     /// <param name="stateDirectory">The run directory.</param>
-    public static IReadOnlyList<BatchRecord> ReadBatches(string stateDirectory)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(stateDirectory);
-        return BatchJournal.ReadRecords(Path.Combine(stateDirectory, BatchJournal.FileName));
-    }
-
-    private async Task<InFlight> CreateBatchAsync(BatchJournal journal, string fileId, int round, int part, IReadOnlyList<string> customIds, string stateDirectory, CancellationToken cancellationToken)
-    {
-        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["af_run"] = Truncate(Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(stateDirectory)))),
-            ["af_round"] = round.ToString(CultureInfo.InvariantCulture),
-            ["af_part"] = part.ToString(CultureInfo.InvariantCulture),
-        };
-        cancellationToken.ThrowIfCancellationRequested();
-        var job = await _provider.CreateAsync(fileId, metadata, CancellationToken.None).ConfigureAwait(false); // never abandoned half-way: it would be created but not recorded
-        var at = _options.TimeProvider.GetUtcNow();
-        await journal.AppendAsync(new BatchJournalEntry { Kind = "batch", At = at, Provider = _provider.Name, Round = round, Part = part, FileId = fileId, BatchId = job.Id }, CancellationToken.None).ConfigureAwait(false);
-        return new InFlight(job.Id, fileId, round, part, customIds, at);
-
-        static string Truncate(string value) => value.Length <= 64 ? value : value[..64];
-    }
-
-    private async Task<List<ExperimentSample>> ConsumeAsync(BatchJournal journal, InFlight batch, BatchJob job, IReadOnlyList<BatchItemResult> results, Dictionary<string, Conversation> conversations, HashSet<string> failedIds, TimeProvider time)
-    {
-        var finished = new List<ExperimentSample>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var latency = Math.Max(0, (time.GetUtcNow() - batch.CreatedAt).TotalMilliseconds);
-        foreach (var result in results)
-        {
-            if (!seen.Add(result.CustomId) || !TryParse(result.CustomId, out var sampleId, out var turn)
-                || !conversations.TryGetValue(sampleId, out var conversation) || !conversation.Expects(turn))
-            {
-                continue; // unknown, duplicate or stale (already taken in before a restart)
-            }
-
-            if (result.Response is { } response)
-            {
-                var usage = response.Usage;
-                var call = new CallRecord
-                {
-                    Turn = turn,
-                    InputTokens = usage?.InputTokenCount,
-                    OutputTokens = usage?.OutputTokenCount,
-                    CachedInputTokens = usage?.CachedInputTokenCount,
-                    ReasoningTokens = usage?.ReasoningTokenCount,
-                    FinishReason = response.FinishReason?.Value,
-                    LatencyMs = latency,
-                    ModelId = response.ModelId,
-                    ResponseId = response.ResponseId,
-                    BatchId = batch.BatchId,
-                };
-                var text = response.Text;
-                await journal.AppendAsync(new BatchJournalEntry { Kind = "reply", At = time.GetUtcNow(), BatchId = batch.BatchId, CustomId = result.CustomId, SampleId = sampleId, Turn = turn, Text = text, Call = call }, CancellationToken.None).ConfigureAwait(false);
-                conversation.TakeReply(text, call);
-            }
-            else
-            {
-                await FailAsync(result.CustomId, sampleId, turn, conversation, SecretRedactor.Redact(result.Error ?? "failed without an error")).ConfigureAwait(false);
-            }
-
-            if (conversation.IsDone)
-            {
-                finished.Add(conversation.ToSample());
-            }
-        }
-
-        string? missingReason = null;
-        foreach (var missing in batch.CustomIds.Where(id => !seen.Contains(id)))
-        {
-            if (TryParse(missing, out var sampleId, out var turn) && conversations.TryGetValue(sampleId, out var conversation) && conversation.Expects(turn))
-            {
-                await FailAsync(missing, sampleId, turn, conversation, missingReason ??= BatchRecovery.MissingReason(job, results)).ConfigureAwait(false);
-                if (conversation.IsDone)
-                {
-                    finished.Add(conversation.ToSample());
-                }
-            }
-        }
-
-        await journal.AppendAsync(new BatchJournalEntry { Kind = "consumed", At = time.GetUtcNow(), BatchId = batch.BatchId, Status = job.ProviderStatus }, CancellationToken.None).ConfigureAwait(false);
-        return finished;
-
-        async Task FailAsync(string customId, string sampleId, int turn, Conversation conversation, string error)
-        {
-            if (_logger.IsEnabled(LogLevel.Warning))
-            {
-                _logger.LogWarning("batch {BatchId}: request {CustomId} failed: {Error}", batch.BatchId, customId, error);
-            }
-
-            if (failedIds.Add(customId))
-            {
-                await journal.AppendAsync(new BatchJournalEntry { Kind = "failed", At = time.GetUtcNow(), BatchId = batch.BatchId, CustomId = customId, SampleId = sampleId, Turn = turn, Error = error }, CancellationToken.None).ConfigureAwait(false);
-                conversation.TakeFailure(error, _batch.MaxAttemptsPerTurn);
-            }
-        }
-    }
-
-    private IEnumerable<List<BatchRequest>> Split(List<BatchRequest> requests)
-    {
-        var (maxRequests, maxBytes) = BatchSplitter.Limits(_provider, _batch);
-        return BatchSplitter.Split(requests, _provider.MeasureRequest, maxRequests, maxBytes);
-    }
+    public static IReadOnlyList<BatchRecord> ReadBatches(string stateDirectory) => BatchRoundEngine.ReadBatches(stateDirectory, JournalFile);
 
     private Conversation CreateConversation(SampleKey key)
     {
@@ -429,7 +167,7 @@ public sealed class BatchExperimentRunner
             Seed = _options.Seed + key.Epoch,
             ModelId = _options.ModelId,
         };
-        return new Conversation(key, scenario, new ConversationLoop(scenario, _options.Extraction, _options.MaxTurns), chatOptions);
+        return new Conversation(key, scenario, new ConversationLoop(scenario, _options.Extraction, _options.MaxTurns), chatOptions, _batch.MaxAttemptsPerTurn);
     }
 
     /// <summary>The custom id of a turn: <c>{sampleId}#t{turn}#a{attempt}</c>.</summary>
@@ -457,42 +195,186 @@ public sealed class BatchExperimentRunner
         return attemptMark < 0 ? customId : customId[..attemptMark];
     }
 
-    private sealed record InFlight(string BatchId, string FileId, int Round, int Part, IReadOnlyList<string> CustomIds, DateTimeOffset CreatedAt);
+    /// <summary>
+    /// The subject's batch workload: one conversation per sample, one turn per round. A custom id is
+    /// <c>{sampleId}#t{turn}#a{attempt}</c>; a turn is the call attempts are counted for.
+    /// </summary>
+    private sealed class Conversations : IBatchRoundWork<ExperimentSample>
+    {
+        private readonly Dictionary<string, Conversation> _conversations;
+        private readonly List<ExperimentSample> _finished = [];
+        private int _handedOut;
+
+        public Conversations(BatchExperimentRunner runner, IReadOnlyList<SampleKey> work)
+        {
+            _conversations = new Dictionary<string, Conversation>(work.Count, StringComparer.Ordinal);
+            foreach (var key in work)
+            {
+                _conversations[key.SampleId] = runner.CreateConversation(key);
+            }
+        }
+
+        public string? Kind => null;
+
+        public bool WaitBeforeNextRound => false;
+
+        public int Completed => _handedOut;
+
+        public int Total => _conversations.Count;
+
+        public string CallKey(string customId) => TurnKey(customId);
+
+        public void Replay(BatchJournalEntry entry, int attempts)
+        {
+            if (entry.Kind == "done")
+            {
+                // An earlier batch run went to its end: a turn it gave up is tried again (its sample was removed to be
+                // called again, e.g. by af run --retry-errors), with attempts counted from zero.
+                foreach (var given in _conversations.Values)
+                {
+                    given.TryAgain();
+                }
+
+                return;
+            }
+
+            if (entry.SampleId is null || !_conversations.TryGetValue(entry.SampleId, out var conversation) || !conversation.Expects(entry.Turn))
+            {
+                return;
+            }
+
+            switch (entry.Kind)
+            {
+                case "reply":
+                    conversation.TakeReply(entry.Text, entry.Call!);
+                    break;
+                case "failed" when entry.CustomId is not null:
+                    conversation.TakeFailure(entry.Error ?? "failed", attempts, lastAttempt: attempts >= conversation.MaxAttempts);
+                    break;
+            }
+        }
+
+        public ValueTask StartAsync(CancellationToken cancellationToken)
+        {
+            // Conversations the record finished (their samples had not been written) go first, in plan order.
+            _finished.AddRange(_conversations.Values.Where(c => c.IsDone).Select(c => c.ToSample()));
+            return ValueTask.CompletedTask;
+        }
+
+        public bool IsNeeded(string customId) => Accepts(customId);
+
+        public bool Accepts(string customId) =>
+            TryParse(customId, out var sampleId, out var turn) && _conversations.TryGetValue(sampleId, out var conversation) && conversation.Expects(turn);
+
+        public ValueTask<IReadOnlyList<BatchRequest>> NextRoundAsync(CancellationToken cancellationToken) =>
+            ValueTask.FromResult<IReadOnlyList<BatchRequest>>(_conversations.Values.Where(c => !c.IsDone).Select(c => c.NextRequest()).ToList());
+
+        public ValueTask<BatchJournalEntry?> TakeReplyAsync(string customId, ChatResponse response, string batchId, TimeSpan latency, CancellationToken cancellationToken)
+        {
+            _ = TryParse(customId, out var sampleId, out var turn);
+            var conversation = _conversations[sampleId];
+            var usage = response.Usage;
+            var call = new CallRecord
+            {
+                Turn = turn,
+                InputTokens = usage?.InputTokenCount,
+                OutputTokens = usage?.OutputTokenCount,
+                CachedInputTokens = usage?.CachedInputTokenCount,
+                ReasoningTokens = usage?.ReasoningTokenCount,
+                FinishReason = response.FinishReason?.Value,
+                LatencyMs = latency.TotalMilliseconds,
+                ModelId = response.ModelId,
+                ResponseId = response.ResponseId,
+                BatchId = batchId,
+            };
+            var text = response.Text;
+            conversation.TakeReply(text, call);
+            Collect(conversation);
+            return ValueTask.FromResult<BatchJournalEntry?>(new BatchJournalEntry { Kind = "reply", SampleId = sampleId, Turn = turn, Text = text, Call = call });
+        }
+
+        public BatchJournalEntry TakeFailure(string customId, string error, int attempts, bool lastAttempt)
+        {
+            _ = TryParse(customId, out var sampleId, out var turn);
+            var conversation = _conversations[sampleId];
+            conversation.TakeFailure(error, attempts, lastAttempt);
+            Collect(conversation);
+            return new BatchJournalEntry { Kind = "failed", SampleId = sampleId, Turn = turn, Error = error };
+        }
+
+        public IReadOnlyList<ExperimentSample> TakeFinished()
+        {
+            if (_finished.Count == 0)
+            {
+                return [];
+            }
+
+            var finished = _finished.ToArray();
+            _finished.Clear();
+            _handedOut += finished.Length;
+            return finished;
+        }
+
+        public ValueTask<BatchJournalEntry?> FinishAsync(int round, CancellationToken cancellationToken) =>
+            ValueTask.FromResult<BatchJournalEntry?>(new BatchJournalEntry { Kind = "done", Round = round });
+
+        private void Collect(Conversation conversation)
+        {
+            if (conversation.IsDone)
+            {
+                _finished.Add(conversation.ToSample());
+            }
+        }
+    }
 
     /// <summary>One conversation driven by batches: the turn loop plus what the online runner keeps per sample.</summary>
-    private sealed class Conversation(SampleKey key, Scenario scenario, ConversationLoop loop, ChatOptions chatOptions)
+    private sealed class Conversation(SampleKey key, Scenario scenario, ConversationLoop loop, ChatOptions chatOptions, int maxAttempts)
     {
         private readonly List<CallRecord> _calls = [];
         private TokenUsage _usage = TokenUsage.Zero;
         private string? _lastFinish;
         private string? _error;
-        private int _failures;
+        private int _attempts;
+
+        public int MaxAttempts => maxAttempts;
 
         public bool IsDone => loop.IsFinished || _error is not null;
 
         public bool Expects(int? turn) => !IsDone && turn == loop.Turns + 1;
 
-        public string NextCustomId() => CustomId(key.SampleId, loop.Turns + 1, _failures + 1);
-
-        public BatchRequest NextRequest() => new(NextCustomId(), loop.NextMessages(), chatOptions);
+        public BatchRequest NextRequest() => new(CustomId(key.SampleId, loop.Turns + 1, _attempts + 1), loop.NextMessages(), chatOptions);
 
         public void TakeReply(string? text, CallRecord call)
         {
             _calls.Add(call);
             _usage += new TokenUsage(call.InputTokens ?? 0, call.OutputTokens ?? 0);
             _lastFinish = call.FinishReason;
-            _failures = 0;
+            _attempts = 0;
             loop.Accept(text);
         }
 
-        public void TakeFailure(string error, int maxAttempts)
+        /// <summary>A failed attempt of the next turn: given up (an <c>error</c> sample) after the last attempt.</summary>
+        public void TakeFailure(string error, int attempts, bool lastAttempt)
         {
-            _failures++;
-            if (_failures >= maxAttempts)
+            _attempts = attempts;
+            if (lastAttempt)
             {
                 _error = error;
                 _calls.Add(new CallRecord { Turn = loop.Turns + 1, LatencyMs = 0, Error = error });
             }
+        }
+
+        /// <summary>A turn given up after its last attempt is tried again (attempts from zero); a finished conversation stays.</summary>
+        public void TryAgain()
+        {
+            if (_error is null)
+            {
+                return;
+            }
+
+            _error = null;
+            _calls.RemoveAt(_calls.Count - 1);
+            _attempts = 0;
         }
 
         /// <summary>The sample, built exactly as <see cref="ExperimentRunner"/> builds it.</summary>

@@ -5,7 +5,8 @@ using System.Text.Json.Serialization;
 namespace AlignmentFaking.Running.Batch;
 
 /// <summary>
-/// <c>batches.jsonl</c> in the run directory: the append-only record of a batch run. Each line is written and flushed
+/// A batch journal in the run directory (<c>batches.jsonl</c> of the subject, <c>judge-batches.jsonl</c> of the judge):
+/// the append-only record of a batch run (<see cref="BatchJournalEntry"/> per line). Each line is written and flushed
 /// before the runner goes on, so a restarted process knows every file uploaded, every batch created (with its round,
 /// part and the custom ids it carries), every reply taken in and every batch fully consumed.
 /// </summary>
@@ -35,7 +36,6 @@ internal sealed class BatchJournal : IAsyncDisposable
         return new BatchJournal(stream, entries);
     }
 
-    /// <summary>Reads the entries of a journal file; a torn last line (a crash mid-write) is dropped.</summary>
     /// <summary>The batches a journal records and whether each was fully taken in (subject and judge journals alike).</summary>
     public static IReadOnlyList<BatchRecord> ReadRecords(string path)
     {
@@ -55,6 +55,7 @@ internal sealed class BatchJournal : IAsyncDisposable
             .ToArray();
     }
 
+    /// <summary>Reads the entries of a journal file; a torn last line (a crash mid-write) is dropped.</summary>
     public static IReadOnlyList<BatchJournalEntry> Read(string path, bool truncateTornTail = false)
     {
         var entries = new List<BatchJournalEntry>();
@@ -129,47 +130,6 @@ internal sealed class BatchJournal : IAsyncDisposable
         options.MakeReadOnly();
         return options;
     }
-}
-
-/// <summary>One line of <c>batches.jsonl</c>. <see cref="Kind"/> says which fields are set.</summary>
-internal sealed record BatchJournalEntry
-{
-    /// <summary><c>file</c> (input uploaded), <c>batch</c> (batch created), <c>reply</c>, <c>failed</c> (an item without a reply), <c>consumed</c> (every result of a batch taken in).</summary>
-    public required string Kind { get; init; }
-
-    public DateTimeOffset At { get; init; }
-
-    public string? Provider { get; init; }
-
-    public int? Round { get; init; }
-
-    public int? Part { get; init; }
-
-    public string? FileId { get; init; }
-
-    public string? BatchId { get; init; }
-
-    public long? Bytes { get; init; }
-
-    /// <summary>For <c>file</c>: the custom ids the input file carries (the custom id to conversation-turn mapping).</summary>
-    public IReadOnlyList<string>? CustomIds { get; init; }
-
-    public string? CustomId { get; init; }
-
-    public string? SampleId { get; init; }
-
-    public int? Turn { get; init; }
-
-    public string? Text { get; init; }
-
-    public CallRecord? Call { get; init; }
-
-    public string? Error { get; init; }
-
-    public string? Status { get; init; }
-
-    /// <summary>For a judge <c>reply</c>: the finish reason.</summary>
-    public string? FinishReason { get; init; }
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
