@@ -55,6 +55,16 @@ internal static class RequestParser
     /// <summary>The roles the Chat Completions API accepts in <c>messages[].role</c>.</summary>
     private static readonly string[] Roles = ["system", "developer", "user", "assistant", "tool", "function"];
 
+    /// <summary>The request body parameters of the Chat Completions API reference; any other is refused with a 400.</summary>
+    private static readonly HashSet<string> KnownParameters = new(StringComparer.Ordinal)
+    {
+        "model", "messages", "audio", "frequency_penalty", "function_call", "functions", "logit_bias", "logprobs",
+        "max_completion_tokens", "max_tokens", "metadata", "modalities", "n", "parallel_tool_calls", "prediction",
+        "presence_penalty", "prompt_cache_key", "reasoning_effort", "response_format", "safety_identifier", "seed",
+        "service_tier", "stop", "store", "stream", "stream_options", "temperature", "tool_choice", "tools", "top_logprobs",
+        "top_p", "user", "verbosity", "web_search_options",
+    };
+
     /// <summary>
     /// What the real Chat Completions API refuses with a 400 before running a request (see
     /// https://platform.openai.com/docs/api-reference/chat/create): <c>model</c> and <c>messages</c> are required,
@@ -74,6 +84,16 @@ internal static class RequestParser
         if (!root.TryGetProperty("model", out var model) || model.ValueKind == JsonValueKind.Null)
         {
             return new RequestRejection("you must provide a model parameter", null, null);
+        }
+
+        // As the real API: a body parameter it does not know is refused, not ignored
+        // (https://platform.openai.com/docs/api-reference/chat/create lists the parameters).
+        foreach (var property in root.EnumerateObject())
+        {
+            if (!KnownParameters.Contains(property.Name))
+            {
+                return new RequestRejection($"Unrecognized request argument supplied: {property.Name}", null, null);
+            }
         }
 
         if (model.ValueKind != JsonValueKind.String)

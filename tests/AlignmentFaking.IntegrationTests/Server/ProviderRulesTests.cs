@@ -230,6 +230,7 @@ public class ProviderRulesTests
     [TestCase("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_completion_tokens\":0}", "max_completion_tokens", "integer_below_min_value")]
     [TestCase("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"n\":0}", "n", "integer_below_min_value")]
     [TestCase("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"temperature\":\"hot\"}", "temperature", "invalid_type")]
+    [TestCase("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"af.epoch\":1}", null, null)]
     public async Task Chat_completions_refuse_what_the_real_api_refuses_with_an_openai_shaped_400(string body, string? param, string? code)
     {
         await using var server = await OpenAICompatibleTestServer.StartAsync(ScriptedReply.Text("ok"));
