@@ -2,7 +2,9 @@ using System.ClientModel;
 using System.CommandLine;
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using AlignmentFaking.Anthropic;
 using AlignmentFaking.Internal;
+using AlignmentFaking.OpenAI;
 using AlignmentFaking.Running;
 using AlignmentFaking.Running.Batch;
 using AlignmentFaking.Scenarios;
@@ -90,8 +92,8 @@ internal static class BatchCommandPath
         [EnumeratorCancellation] CancellationToken ct)
     {
         IBatchProvider provider = endpoint is null ? new ChatClientBatchProvider(simulatedSubject)
-            : batch.Provider == "anthropic" ? new AnthropicBatchProvider(endpoint, apiKey ?? "no-key", Path.Combine(runDirectory, "batch-inputs"))
-            : new OpenAIBatchProvider(endpoint, apiKey ?? "no-key");
+            : BatchTestHooks.Wrap(batch.Provider == "anthropic" ? new AnthropicBatchProvider(endpoint, apiKey ?? "no-key", Path.Combine(runDirectory, "batch-inputs"))
+            : new OpenAIBatchProvider(endpoint, apiKey ?? "no-key"));
         var runner = new BatchExperimentRunner(provider, scenarios, options, batch.Options);
         var previous = BatchExperimentRunner.ReadBatches(runDirectory);
         int attached = previous.Count(b => !b.Consumed);
