@@ -98,7 +98,7 @@ public static class AnthropicEndpoint
     /// </summary>
     private sealed class AnthropicReplyCheck(string endpoint, string setting)
     {
-        public Exception? Check(HttpResponseMessage response)
+        public Exception? Check(HttpResponseMessage response, ReadOnlyMemory<byte> body)
         {
             if (response.RequestMessage?.RequestUri?.AbsolutePath.EndsWith("/v1/messages", StringComparison.Ordinal) != true)
             {
@@ -125,7 +125,7 @@ public static class AnthropicEndpoint
             JsonDocument document;
             try
             {
-                document = JsonDocument.Parse(response.Content.ReadAsStream());
+                document = JsonDocument.Parse(body);
             }
             catch (JsonException ex)
             {

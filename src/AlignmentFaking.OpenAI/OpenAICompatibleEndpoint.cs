@@ -119,7 +119,7 @@ public static class OpenAICompatibleEndpoint
     {
         private string Hint => $"check {setting} (usually ends in /v1)";
 
-        public Exception? Check(HttpResponseMessage response)
+        public Exception? Check(HttpResponseMessage response, ReadOnlyMemory<byte> body)
         {
             if (response.RequestMessage?.RequestUri?.AbsolutePath.EndsWith("/chat/completions", StringComparison.Ordinal) != true)
             {
@@ -148,7 +148,7 @@ public static class OpenAICompatibleEndpoint
             System.Text.Json.JsonDocument document;
             try
             {
-                document = System.Text.Json.JsonDocument.Parse(response.Content.ReadAsStream());
+                document = System.Text.Json.JsonDocument.Parse(body);
             }
             catch (System.Text.Json.JsonException ex)
             {

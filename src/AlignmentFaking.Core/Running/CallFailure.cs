@@ -131,8 +131,7 @@ public sealed record CallFailure(CallFailureKind Kind, TimeSpan? RetryAfter = nu
         {
             try
             {
-                using var reader = new StreamReader(response.Content.ReadAsStream());
-                body = reader.ReadToEnd();
+                body = System.Text.Encoding.UTF8.GetString(ReplyHandler.Body(response).Span);
             }
             catch (Exception ex) when (ex is IOException or InvalidOperationException or HttpRequestException or ObjectDisposedException)
             {

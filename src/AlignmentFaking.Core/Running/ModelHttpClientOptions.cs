@@ -12,7 +12,7 @@ public sealed class ModelHttpClientOptions
     public RetryOptions Retry { get; set; } = new();
 
     /// <summary>
-    /// Checks each reply before the provider SDK reads it (its content is buffered, so reading it does not block): returns
+    /// Checks each reply (its status, headers and body) before the provider SDK reads it: returns
     /// the exception the attempt fails with when the reply is not the API's (e.g. <see cref="UnexpectedReplyException"/>
     /// for an HTML page, <see cref="InvalidDataException"/> for a completion without choices), or <see langword="null"/>
     /// when it is. The exception is classified by <see cref="RetryOptions.Classify"/> like any other failure, so an
@@ -20,7 +20,7 @@ public sealed class ModelHttpClientOptions
     /// answered stops the run (see <see cref="EndpointCircuitBreaker"/>). The provider packages supply their API's check.
     /// Default: <see langword="null"/> (none).
     /// </summary>
-    public Func<HttpResponseMessage, Exception?>? ReplyCheck { get; set; }
+    public Func<HttpResponseMessage, ReadOnlyMemory<byte>, Exception?>? ReplyCheck { get; set; }
 
     /// <summary>
     /// The handler that sends the requests, disposed with the client. Default: <see langword="null"/>, a

@@ -229,8 +229,19 @@ internal static class ModelHttpPipeline
 /// connection dropped mid-body is then an error the HTTP retry sees, and the attempt timeout covers the body), then runs
 /// the provider's reply check (<see cref="ModelHttpClientOptions.ReplyCheck"/>).
 /// </summary>
-internal sealed class ReplyHandler(Func<HttpResponseMessage, Exception?>? check) : DelegatingHandler
+internal sealed class ReplyHandler(Func<HttpResponseMessage, ReadOnlyMemory<byte>, Exception?>? check) : DelegatingHandler
 {
+    /// <summary>
+    /// The body of a buffered response, copied from the buffer: the content's read stream is left untouched for the SDK
+    /// (<see cref="HttpContent.ReadAsStream()"/> hands out one cached stream, which reading here would consume).
+    /// </summary>
+    public static ReadOnlyMemory<byte> Body(HttpResponseMessage response)
+    {
+        using var copy = new MemoryStream();
+        response.Content.CopyTo(copy, null, CancellationToken.None);
+        return copy.TryGetBuffer(out var buffer) ? buffer.AsMemory() : copy.ToArray();
+    }
+
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
@@ -238,7 +249,7 @@ internal sealed class ReplyHandler(Func<HttpResponseMessage, Exception?>? check)
         try
         {
             await response.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
-            problem = check?.Invoke(response);
+            problem = check?.Invoke(response, Body(response));
         }
         catch
         {
