@@ -246,12 +246,15 @@ internal sealed partial class TestBatchService
     };
 
     /// <summary>
-    /// An Anthropic endpoint: the key comes in <c>x-api-key</c> and every request names its <c>anthropic-version</c>
+    /// An Anthropic endpoint: the key comes in <c>x-api-key</c> (or <c>Authorization: Bearer</c>) and every request names its <c>anthropic-version</c>
     /// (https://docs.anthropic.com/en/api/versioning); errors have Anthropic's shape (https://docs.anthropic.com/en/api/errors).
     /// </summary>
     private RequestDelegate Anthropic(Func<HttpContext, Task> handler) => async context =>
     {
-        if (_options.RequiredApiKey is { } key && !string.Equals(context.Request.Headers["x-api-key"].ToString(), key, StringComparison.Ordinal))
+        // The key comes in x-api-key, or as Authorization: Bearer KEY, which is how the official .NET SDK sends an API key
+        // (Anthropic 13.12, ClientOptions.ApiKey: "The API key to authenticate with, sent as Authorization: Bearer").
+        if (_options.RequiredApiKey is { } key && !string.Equals(context.Request.Headers["x-api-key"].ToString(), key, StringComparison.Ordinal)
+            && !OpenAICompatibleTestServer.IsAuthorized(context.Request.Headers.Authorization.ToString(), key))
         {
             await AnthropicErrorAsync(context, 401, "authentication_error", "invalid x-api-key").ConfigureAwait(false);
             return;
@@ -1110,7 +1113,8 @@ internal sealed partial class TestBatchService
             }
         }
 
-        var call = new ChatCompletionCall(_nextSequence(), DateTimeOffset.UtcNow, Encoding.UTF8.GetString(bodyBytes), hasAuthorization: true, headers);
+        bool authorized = context.Request.Headers.ContainsKey("x-api-key") || context.Request.Headers.ContainsKey("Authorization");
+        var call = new ChatCompletionCall(_nextSequence(), DateTimeOffset.UtcNow, Encoding.UTF8.GetString(bodyBytes), authorized, headers);
         _record(call);
         RequestParser.Fill(call, bodyBytes);
         ScriptedReply reply;
