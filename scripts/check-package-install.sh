@@ -132,7 +132,7 @@ Check(judged.Where(s => s.Mode == ReasoningMode.Cot && s.Tier == Tier.Training).
 Check(judge.CallCount > 0 && subject.CallCount > 0, "the clients were called");
 
 // The provider packages' clients (built, not called: no network here).
-using (var openAI = OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions { Endpoint = new Uri("http://127.0.0.1:9/v1"), Model = "m", Limits = new EndpointLimitOptions { MaxConcurrency = 4 } }))
+using (var openAI = OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions { Endpoint = new Uri("http://127.0.0.1:9/v1"), Model = "m", Resilience = new ModelResilienceOptions { Limits = new EndpointLimitOptions { MaxConcurrency = 4 } } }))
 using (var anthropic = AnthropicEndpoint.CreateChatClient(new AnthropicEndpointOptions { Model = "claude-x" }))
 {
     Check(openAI.GetService(typeof(Microsoft.Extensions.AI.ChatClientMetadata)) is not null, "the OpenAI-compatible client has its metadata");

@@ -62,8 +62,11 @@ static IChatClient Subject(Uri endpoint, int maxRetries, EndpointLimitOptions li
         Endpoint = endpoint,
         Model = "bench",
         ApiKey = "k",
-        Retry = new RetryOptions { MaxRetries = maxRetries, BaseDelay = baseDelay ?? TimeSpan.FromSeconds(1) },
-        Limits = limits,
+        Resilience = new ModelResilienceOptions
+        {
+            Retry = new RetryOptions { MaxRetries = maxRetries, BaseDelay = baseDelay ?? TimeSpan.FromSeconds(1) },
+            Limits = limits,
+        },
     });
 
 // af run offline (simulated organism, CoT) of N samples in a child process, then the same command resuming a copy of

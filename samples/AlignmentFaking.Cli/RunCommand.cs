@@ -110,13 +110,16 @@ internal static class RunCommand
                 ApiKey = key,
                 ApiKeyVariable = s.KeyVariable,
                 EndpointSetting = "--endpoint",
-                Retry = new RetryOptions
+                Resilience = new ModelResilienceOptions
                 {
-                    MaxRetries = s.MaxRetries,
-                    OnRetry = (attempt, ex, delay) => human.WriteLine(string.Create(CultureInfo.InvariantCulture, $"retry {attempt}/{s.MaxRetries} in {delay.TotalSeconds:0.0}s after {SecretRedactor.Redact(ex.GetType().Name + ": " + ex.Message).Split('\n')[0]}")),
+                    Retry = new RetryOptions
+                    {
+                        MaxRetries = s.MaxRetries,
+                        OnRetry = (attempt, ex, delay) => human.WriteLine(string.Create(CultureInfo.InvariantCulture, $"retry {attempt}/{s.MaxRetries} in {delay.TotalSeconds:0.0}s after {SecretRedactor.Redact(ex.GetType().Name + ": " + ex.Message).Split('\n')[0]}")),
+                    },
+                    Limits = new EndpointLimitOptions { RequestsPerMinute = s.Rpm, TokensPerMinute = s.Tpm, MaxConcurrency = Math.Max(1, s.Concurrency) },
+                    CircuitBreaker = new CircuitBreakerOptions { OnStateChanged = message => human.WriteLine(SecretRedactor.Redact(message)) },
                 },
-                Limits = new EndpointLimitOptions { RequestsPerMinute = s.Rpm, TokensPerMinute = s.Tpm, MaxConcurrency = Math.Max(1, s.Concurrency) },
-                CircuitBreaker = new CircuitBreakerOptions { OnStateChanged = message => human.WriteLine(SecretRedactor.Redact(message)) },
             });
             subjectKind = "openai-compatible";
             endpointUri = uri;

@@ -39,23 +39,23 @@ public static class AnthropicEndpoint
         var endpoint = options.Endpoint!;
         var model = options.Model!;
         SecretRedaction.Register(options.ApiKey);
-        var name = ProviderOptions.Describe(endpoint);
         var keyVariable = options.ApiKeyVariable;
-        var retry = ProviderOptions.Retry(options.Retry, ex => Classify(ex, keyVariable), options.CircuitBreaker, name, options.TimeProvider);
-        var http = new ModelHttpClientOptions { Retry = retry, ReplyCheck = new AnthropicReplyCheck(name, options.EndpointSetting ?? "the base URL").Check, PrimaryHandler = options.PrimaryHandler };
         var key = string.IsNullOrEmpty(options.ApiKey) ? "no-key" : options.ApiKey;
         int maxTokens = options.DefaultMaxOutputTokens;
         return ModelHttpClient.CreateChatClient(
-            client => new AnthropicClient
+            http => new AnthropicClient
             {
-                HttpClient = client,
+                HttpClient = http,
                 BaseUrl = endpoint.AbsoluteUri.TrimEnd('/'),
                 ApiKey = key,
                 MaxRetries = 0, // ModelHttpClient retries
                 Timeout = Timeout.InfiniteTimeSpan, // on the real clock, around every retry: ModelHttpClient times attempts
             }.AsIChatClient(model, maxTokens),
-            http,
-            ProviderOptions.Limits(options.Limits, endpoint, model, options.TimeProvider));
+            endpoint,
+            model,
+            options.Resilience,
+            ex => Classify(ex, keyVariable),
+            new AnthropicReplyCheck(ProviderMessages.Describe(endpoint), options.EndpointSetting ?? "the base URL").Check);
     }
 
     /// <summary>
@@ -72,21 +72,17 @@ public static class AnthropicEndpoint
     public static CallFailure Classify(Exception exception, string? apiKeyVariable = null)
     {
         ArgumentNullException.ThrowIfNull(exception);
-        switch (exception)
+        switch (ProviderMessages.Unwrap(exception))
         {
-            case AggregateException aggregate when aggregate.InnerExceptions.Count > 0:
-                return Classify(aggregate.InnerExceptions[^1], apiKeyVariable);
             case AnthropicApiException api:
                 int status = (int)api.StatusCode;
-                return ProviderOptions.WithHint(CallFailure.FromReply(status, _ => null, api.ResponseBody), status, apiKeyVariable, api.ApiMessage);
-            case AnthropicIOException { InnerException: { } inner }:
-                return CallFailure.Classify(inner) is { Kind: CallFailureKind.Transient } transient ? transient : new CallFailure(CallFailureKind.Transient) { Endpoint = EndpointFault.ConnectionLost };
-            case AnthropicIOException:
-                return new CallFailure(CallFailureKind.Transient) { Endpoint = EndpointFault.ConnectionLost };
+                return ProviderMessages.WithHint(CallFailure.FromReply(status, _ => null, api.ResponseBody), status, apiKeyVariable, api.ApiMessage);
+            case AnthropicIOException io:
+                return ProviderMessages.NoResponse(io.InnerException);
             case AnthropicInvalidDataException invalid:
                 return new CallFailure(CallFailureKind.Permanent, null, "the Anthropic SDK cannot read the reply: " + invalid.Message);
-            default:
-                return CallFailure.Classify(exception);
+            case var other:
+                return CallFailure.Classify(other);
         }
     }
 

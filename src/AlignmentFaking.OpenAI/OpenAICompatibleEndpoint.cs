@@ -26,7 +26,7 @@ namespace AlignmentFaking.OpenAI;
 ///     Model = "meta-llama/Meta-Llama-3.1-405B-Instruct",
 ///     ApiKey = Environment.GetEnvironmentVariable("AF_API_KEY"),
 ///     ApiKeyVariable = "AF_API_KEY",
-///     Limits = new EndpointLimitOptions { MaxConcurrency = 16 },
+///     Resilience = new ModelResilienceOptions { Limits = new EndpointLimitOptions { MaxConcurrency = 16 } },
 /// });
 /// </code>
 /// </example>
@@ -45,21 +45,21 @@ public static class OpenAICompatibleEndpoint
         var endpoint = options.Endpoint!;
         var model = options.Model!;
         SecretRedaction.Register(options.ApiKey);
-        var name = ProviderOptions.Describe(endpoint);
         var keyVariable = options.ApiKeyVariable;
-        var retry = ProviderOptions.Retry(options.Retry, ex => Classify(ex, keyVariable), options.CircuitBreaker, name, options.TimeProvider);
-        var http = new ModelHttpClientOptions { Retry = retry, ReplyCheck = new OpenAIReplyCheck(name, options.EndpointSetting ?? "the endpoint URL").Check, PrimaryHandler = options.PrimaryHandler };
         var key = string.IsNullOrEmpty(options.ApiKey) ? NoKey : options.ApiKey;
         return ModelHttpClient.CreateChatClient(
-            client => new ChatClient(model, new ApiKeyCredential(key), new OpenAIClientOptions
+            http => new ChatClient(model, new ApiKeyCredential(key), new OpenAIClientOptions
             {
                 Endpoint = endpoint,
-                Transport = new HttpClientPipelineTransport(client),
+                Transport = new HttpClientPipelineTransport(http),
                 RetryPolicy = new ClientRetryPolicy(maxRetries: 0), // ModelHttpClient retries
                 NetworkTimeout = Timeout.InfiniteTimeSpan, // on the real clock, around every retry: ModelHttpClient times attempts
             }).AsIChatClient(),
-            http,
-            ProviderOptions.Limits(options.Limits, endpoint, model, options.TimeProvider));
+            endpoint,
+            model,
+            options.Resilience,
+            ex => Classify(ex, keyVariable),
+            new OpenAIReplyCheck(ProviderMessages.Describe(endpoint), options.EndpointSetting ?? "the endpoint URL").Check);
     }
 
     /// <summary>
@@ -75,10 +75,8 @@ public static class OpenAICompatibleEndpoint
     public static CallFailure Classify(Exception exception, string? apiKeyVariable = null)
     {
         ArgumentNullException.ThrowIfNull(exception);
-        switch (exception)
+        switch (ProviderMessages.Unwrap(exception))
         {
-            case AggregateException aggregate when aggregate.InnerExceptions.Count > 0:
-                return Classify(aggregate.InnerExceptions[^1], apiKeyVariable);
             case ClientResultException result when result.Status > 0:
                 var raw = result.GetRawResponse();
                 string? body = null;
@@ -97,13 +95,11 @@ public static class OpenAICompatibleEndpoint
                 var failure = raw is null
                     ? CallFailure.FromStatus(result.Status, null)
                     : CallFailure.FromReply(result.Status, header => raw.Headers.TryGetValue(header, out var value) ? value : null, body);
-                return ProviderOptions.WithHint(failure, result.Status, apiKeyVariable, result.Message);
-            case ClientResultException { InnerException: { } inner }:
-                return CallFailure.Classify(inner) is { Kind: CallFailureKind.Transient } transient ? transient : new CallFailure(CallFailureKind.Transient) { Endpoint = EndpointFault.ConnectionLost };
-            case ClientResultException:
-                return new CallFailure(CallFailureKind.Transient) { Endpoint = EndpointFault.ConnectionLost }; // no response: dropped connection
-            default:
-                return CallFailure.Classify(exception);
+                return ProviderMessages.WithHint(failure, result.Status, apiKeyVariable, result.Message);
+            case ClientResultException noResponse:
+                return ProviderMessages.NoResponse(noResponse.InnerException);
+            case var other:
+                return CallFailure.Classify(other);
         }
     }
 

@@ -36,38 +36,11 @@ public sealed class OpenAIEndpointOptions
     public string? EndpointSetting { get; set; }
 
     /// <summary>
-    /// Retries (above and below HTTP, one budget per call), backoff, timeouts and <see cref="RetryOptions.OnRetry"/>.
-    /// Its <see cref="RetryOptions.Classify"/> is replaced by <see cref="OpenAICompatibleEndpoint.Classify"/>. Default: a
-    /// new <see cref="RetryOptions"/> (6 retries, 1 s base delay doubling to a 60 s cap with full jitter, 10-minute
-    /// attempts, 30 minutes per call).
+    /// Retries (above and below HTTP, one budget per call), client-side limits, the circuit breaker, the clock and the
+    /// HTTP handler. Default: a new <see cref="ModelResilienceOptions"/> (af's: 6 retries, 1 s base delay to a 60 s cap,
+    /// 10-minute attempts, 30 minutes per call, the breaker on, no client-side limits).
     /// </summary>
-    public RetryOptions Retry { get; set; } = new();
-
-    /// <summary>
-    /// Client-side limits of the endpoint and model (concurrency, requests and tokens per minute, the reactions to
-    /// 429s), shared by every client of the same endpoint and model in the process (<see cref="EndpointLimits.For"/>).
-    /// Default: <see langword="null"/> (none).
-    /// </summary>
-    public EndpointLimitOptions? Limits { get; set; }
-
-    /// <summary>
-    /// The endpoint's circuit breaker: an endpoint that never answered stops the run at once, one that goes away holds
-    /// calls until it is back. Used unless <see cref="RetryOptions.CircuitBreaker"/> of <see cref="Retry"/> is set.
-    /// Default: a new <see cref="CircuitBreakerOptions"/> (on); <see langword="null"/> for none.
-    /// </summary>
-    public CircuitBreakerOptions? CircuitBreaker { get; set; } = new();
-
-    /// <summary>
-    /// One clock for every part (retry delays, timeouts, limits, the breaker), replacing their own; tests pass a fake one.
-    /// Default: <see langword="null"/> (each part's own, <see cref="TimeProvider.System"/> unless set).
-    /// </summary>
-    public TimeProvider? TimeProvider { get; set; }
-
-    /// <summary>
-    /// The handler that sends the requests, disposed with the client. Default: <see langword="null"/> (see
-    /// <see cref="ModelHttpClientOptions.PrimaryHandler"/>).
-    /// </summary>
-    public HttpMessageHandler? PrimaryHandler { get; set; }
+    public ModelResilienceOptions Resilience { get; set; } = new();
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
@@ -82,13 +55,11 @@ public sealed class OpenAIEndpointOptions
             throw new ArgumentException("the model id is required", nameof(Model));
         }
 
-        if (Retry is null)
+        if (Resilience is null)
         {
-            throw new ArgumentException("retry options are required", nameof(Retry));
+            throw new ArgumentException("resilience options are required", nameof(Resilience));
         }
 
-        Retry.Validate();
-        Limits?.Validate();
-        CircuitBreaker?.Validate();
+        Resilience.Validate();
     }
 }

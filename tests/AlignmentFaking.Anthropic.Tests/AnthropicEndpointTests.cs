@@ -23,19 +23,22 @@ public class AnthropicEndpointTests
             Model = Model,
             ApiKey = Key,
             ApiKeyVariable = "ANTHROPIC_API_KEY",
-            TimeProvider = clock,
-            Retry = new RetryOptions
+            Resilience = new ModelResilienceOptions
             {
-                Jitter = () => 0,
-                OnRetry = (_, failure, _) =>
+                TimeProvider = clock,
+                Retry = new RetryOptions
                 {
-                    if (retries is not null)
+                    Jitter = () => 0,
+                    OnRetry = (_, failure, _) =>
                     {
-                        lock (retries)
+                        if (retries is not null)
                         {
-                            retries.Add(failure);
+                            lock (retries)
+                            {
+                                retries.Add(failure);
+                            }
                         }
-                    }
+                    },
                 },
             },
         };

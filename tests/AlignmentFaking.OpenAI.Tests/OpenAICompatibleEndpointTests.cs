@@ -22,19 +22,22 @@ public class OpenAICompatibleEndpointTests
             Model = Model,
             ApiKey = "test-key-0123",
             ApiKeyVariable = "MY_KEY",
-            TimeProvider = clock,
-            Retry = new RetryOptions
+            Resilience = new ModelResilienceOptions
             {
-                Jitter = () => 0,
-                OnRetry = (_, failure, _) =>
+                TimeProvider = clock,
+                Retry = new RetryOptions
                 {
-                    if (retries is not null)
+                    Jitter = () => 0,
+                    OnRetry = (_, failure, _) =>
                     {
-                        lock (retries)
+                        if (retries is not null)
                         {
-                            retries.Add(failure);
+                            lock (retries)
+                            {
+                                retries.Add(failure);
+                            }
                         }
-                    }
+                    },
                 },
             },
         };
@@ -47,7 +50,7 @@ public class OpenAICompatibleEndpointTests
     {
         Assert.That(() => OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions { Endpoint = new Uri("http://127.0.0.1:9/v1") }), Throws.ArgumentException.With.Message.Contains("model id"));
         Assert.That(() => OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions { Endpoint = new Uri("ftp://host/v1"), Model = "m" }), Throws.ArgumentException.With.Message.Contains("http(s)"));
-        Assert.That(() => OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions { Endpoint = new Uri("http://127.0.0.1:9/v1"), Model = "m", Retry = new RetryOptions { MaxRetries = -1 } }), Throws.ArgumentException.With.Message.Contains("max retries"));
+        Assert.That(() => OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions { Endpoint = new Uri("http://127.0.0.1:9/v1"), Model = "m", Resilience = new ModelResilienceOptions { Retry = new RetryOptions { MaxRetries = -1 } } }), Throws.ArgumentException.With.Message.Contains("max retries"));
     }
 
     [Test]
@@ -144,7 +147,7 @@ public class OpenAICompatibleEndpointTests
         var plan = new FaultPlan().FailFirst(1, ScriptedReply.TooManyRequests(TimeSpan.FromSeconds(2)).WithHeader("x-ratelimit-remaining-requests", "0"));
         await using var server = await OpenAICompatibleTestServer.StartAsync(plan.Wrap(ScriptedReply.Text("ok")), new TestServerOptions { Models = [Model] });
         var clock = new ObservedClock();
-        using var client = Create(server, clock, configure: o => o.Limits = new EndpointLimitOptions { MaxConcurrency = 8 });
+        using var client = Create(server, clock, configure: o => o.Resilience.Limits = new EndpointLimitOptions { MaxConcurrency = 8 });
         var limits = EndpointLimits.For(server.BaseAddress.AbsoluteUri.TrimEnd('/') + "|" + Model, new EndpointLimitOptions());
 
         var response = await clock.DriveAsync(client.GetResponseAsync("hi"), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));

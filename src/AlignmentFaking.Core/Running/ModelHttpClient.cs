@@ -86,6 +86,58 @@ public static class ModelHttpClient
         return builder.Build();
     }
 
+    /// <summary>
+    /// A provider's client for one endpoint and model, with <paramref name="resilience"/> put together the way the
+    /// provider packages do: copies of its option objects (the caller's are never changed) with
+    /// <paramref name="classify"/> as the classifier, the endpoint's circuit breaker (named by the endpoint's scheme, host,
+    /// port and path, never credentials), the limits shared per endpoint and model (<see cref="EndpointLimits.For"/>) and
+    /// the one clock when given; then <see cref="CreateChatClient(Func{HttpClient, IChatClient}, ModelHttpClientOptions, EndpointLimits?)"/>.
+    /// </summary>
+    /// <param name="createProviderClient">Makes the provider SDK's <see cref="IChatClient"/> over the given client (its own retries and timeouts off).</param>
+    /// <param name="endpoint">The endpoint's base URL.</param>
+    /// <param name="model">The model id.</param>
+    /// <param name="resilience">Retries, limits, breaker, clock and handler.</param>
+    /// <param name="classify">The provider's classifier (falling back to <see cref="CallFailure.Classify"/>).</param>
+    /// <param name="replyCheck">The provider's reply check (<see cref="ModelHttpClientOptions.ReplyCheck"/>), if any.</param>
+    public static IChatClient CreateChatClient(
+        Func<HttpClient, IChatClient> createProviderClient,
+        Uri endpoint,
+        string model,
+        ModelResilienceOptions resilience,
+        Func<Exception, CallFailure> classify,
+        Func<HttpResponseMessage, ReadOnlyMemory<byte>, Exception?>? replyCheck = null)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        ArgumentNullException.ThrowIfNull(resilience);
+        ArgumentNullException.ThrowIfNull(classify);
+        resilience.Validate();
+        var time = resilience.TimeProvider;
+        var source = resilience.Retry;
+        var retry = new RetryOptions
+        {
+            MaxRetries = source.MaxRetries,
+            BaseDelay = source.BaseDelay,
+            MaxDelay = source.MaxDelay,
+            AdaptiveBackoff = source.AdaptiveBackoff,
+            AttemptTimeout = source.AttemptTimeout,
+            TotalTimeout = source.TotalTimeout,
+            Jitter = source.Jitter,
+            OnRetry = source.OnRetry,
+            TimeProvider = time ?? source.TimeProvider,
+            Classify = classify,
+            CircuitBreaker = source.CircuitBreaker ?? (resilience.CircuitBreaker is { } breaker ? new EndpointCircuitBreaker(Describe(endpoint), time is null ? breaker : breaker.WithTimeProvider(time)) : null),
+        };
+        var limits = resilience.Limits is { } l
+            ? EndpointLimits.For(endpoint.AbsoluteUri.TrimEnd('/') + "|" + model, time is null ? l : l.WithTimeProvider(time))
+            : null;
+        return CreateChatClient(createProviderClient, new ModelHttpClientOptions { Retry = retry, ReplyCheck = replyCheck, PrimaryHandler = resilience.PrimaryHandler }, limits);
+    }
+
+    /// <summary>The endpoint as messages name it: scheme, host, port and path (never user info or a query).</summary>
+    internal static string Describe(Uri endpoint) =>
+        endpoint.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped).TrimEnd('/');
+
     /// <summary>Disposes the <see cref="HttpClient"/> with the provider client that uses it.</summary>
     private sealed class HttpClientOwner(IChatClient inner, HttpClient http) : DelegatingChatClient(inner)
     {

@@ -90,7 +90,7 @@ public class EndpointHealthTests
         // Every call on the first request gets the unreadable reply; the others are answered.
         var plan = new FaultPlan().When(c => c.Messages[^2].Content.Contains("request 0", StringComparison.Ordinal) || c.Messages[1].Content.Contains("request 0.", StringComparison.Ordinal), ScriptedReply.RawBody(body));
         await using var server = await OpenAICompatibleTestServer.StartAsync(plan.Wrap(ScriptedReply.Text("<rejected/></OUTPUT>")), new TestServerOptions { Models = [Model] });
-        using var subject = OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions { Endpoint = server.BaseAddress, Model = Model, ApiKey = "k", Retry = new RetryOptions { MaxRetries = 3, BaseDelay = TimeSpan.FromMilliseconds(1) } });
+        using var subject = OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions { Endpoint = server.BaseAddress, Model = Model, ApiKey = "k", Resilience = new ModelResilienceOptions { Retry = new RetryOptions { MaxRetries = 3, BaseDelay = TimeSpan.FromMilliseconds(1) } } });
         var runner = new ExperimentRunner(subject, new ScenarioBuilder(), new ExperimentOptions { Modes = [ReasoningMode.NoCot], Tiers = [Tier.Training], ModelId = Model });
         var result = await runner.RunAsync(RequestDataset.FromList(["Synthetic request 0.", "Synthetic request 1."]));
 
@@ -116,21 +116,24 @@ public class EndpointHealthTests
             Endpoint = first.BaseAddress,
             Model = Model,
             ApiKey = "k",
-            Retry = new RetryOptions { MaxRetries = 2, BaseDelay = TimeSpan.FromMilliseconds(1) },
-            CircuitBreaker = new CircuitBreakerOptions
+            Resilience = new ModelResilienceOptions
             {
-                TimeProvider = time,
-                OnStateChanged = m =>
+                Retry = new RetryOptions { MaxRetries = 2, BaseDelay = TimeSpan.FromMilliseconds(1) },
+                CircuitBreaker = new CircuitBreakerOptions
                 {
-                    lock (log)
+                    TimeProvider = time,
+                    OnStateChanged = m =>
                     {
-                        log.Add(m);
-                    }
+                        lock (log)
+                        {
+                            log.Add(m);
+                        }
 
-                    if (m.Contains("stopped answering", StringComparison.Ordinal))
-                    {
-                        opened.TrySetResult();
-                    }
+                        if (m.Contains("stopped answering", StringComparison.Ordinal))
+                        {
+                            opened.TrySetResult();
+                        }
+                    },
                 },
             },
         });

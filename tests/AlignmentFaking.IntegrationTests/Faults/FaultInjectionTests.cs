@@ -27,7 +27,7 @@ public class FaultInjectionTests
             Model = Model,
             ApiKey = "test-key",
             ApiKeyVariable = "AF_API_KEY",
-            Retry = new RetryOptions { MaxRetries = maxRetries, BaseDelay = TimeSpan.FromMilliseconds(1), AttemptTimeout = TimeSpan.FromSeconds(2) },
+            Resilience = new ModelResilienceOptions { Retry = new RetryOptions { MaxRetries = maxRetries, BaseDelay = TimeSpan.FromMilliseconds(1), AttemptTimeout = TimeSpan.FromSeconds(2) } },
         });
 
     [Test]
