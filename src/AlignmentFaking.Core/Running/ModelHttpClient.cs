@@ -61,7 +61,7 @@ public static class ModelHttpClient
     /// <param name="createProviderClient">Makes the provider SDK's <see cref="IChatClient"/> over the given client.</param>
     /// <param name="options">The HTTP layer's options, whose <see cref="ModelHttpClientOptions.Retry"/> also drives the retries above HTTP.</param>
     /// <param name="limits">The endpoint's limits (<see cref="EndpointLimits.For"/>); <see langword="null"/> for none.</param>
-    public static IChatClient CreateChatClient(Func<HttpClient, IChatClient> createProviderClient, ModelHttpClientOptions options, EndpointLimits? limits = null)
+    public static IChatClient CreateChatClient(Func<HttpClient, IChatClient> createProviderClient, ModelHttpClientOptions options, EndpointLimits? limits)
     {
         ArgumentNullException.ThrowIfNull(createProviderClient);
         ArgumentNullException.ThrowIfNull(options);
@@ -98,14 +98,14 @@ public static class ModelHttpClient
     /// <param name="model">The model id.</param>
     /// <param name="resilience">Retries, limits, breaker, clock and handler.</param>
     /// <param name="classify">The provider's classifier (falling back to <see cref="CallFailure.Classify"/>).</param>
-    /// <param name="replyCheck">The provider's reply check (<see cref="ModelHttpClientOptions.ReplyCheck"/>), if any.</param>
+    /// <param name="replyCheck">The provider's reply check (<see cref="ModelHttpClientOptions.ReplyCheck"/>); <see langword="null"/> for none.</param>
     public static IChatClient CreateChatClient(
         Func<HttpClient, IChatClient> createProviderClient,
         Uri endpoint,
         string model,
         ModelResilienceOptions resilience,
         Func<Exception, CallFailure> classify,
-        Func<HttpResponseMessage, ReadOnlyMemory<byte>, Exception?>? replyCheck = null)
+        Func<HttpResponseMessage, ReadOnlyMemory<byte>, Exception?>? replyCheck)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentException.ThrowIfNullOrWhiteSpace(model);
