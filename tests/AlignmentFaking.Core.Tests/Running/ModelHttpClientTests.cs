@@ -262,4 +262,65 @@ public class ModelHttpClientTests
         Assert.That(server.Calls.Select(c => c.LastMessageContent), Is.EqualTo(new[] { "first", "second", "first" }));
         Assert.That(limits.RateLimitedCount, Is.EqualTo(1), "reported by the HTTP attempt, not again above it");
     }
+
+    [Test]
+    public async Task The_attempt_timeout_above_http_does_not_cut_the_http_layers_retries()
+    {
+        // Two 503s asking for 6 minutes each, then a reply: 12 minutes in all, no attempt near its 10-minute timeout. The
+        // same options drive both layers; above HTTP, an attempt is the whole HTTP call, so its timer must not run.
+        var plan = new FaultPlan().FailFirst(2, ScriptedReply.ServiceUnavailable(TimeSpan.FromMinutes(6)));
+        await using var server = await OpenAICompatibleTestServer.StartAsync(plan.Wrap(ScriptedReply.Text("ok")));
+        var clock = new ObservedClock();
+        var retries = new List<Exception>();
+        using var client = OpenAIOver(server, new RetryOptions { TimeProvider = clock, Jitter = () => 0, OnRetry = (_, failure, _) => retries.Add(failure) });
+
+        var response = await clock.DriveAsync(client.GetResponseAsync("hi"), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(30));
+        Assert.That(response.Text, Is.EqualTo("ok"));
+        Assert.That(server.CallCount, Is.EqualTo(3));
+        Assert.That(retries.Select(r => r.GetType().Name), Is.EqualTo(new[] { "HttpRequestException", "HttpRequestException" }), "two HTTP retries, none above HTTP");
+        Assert.That(client.GetService<RetryingChatClient>()!.RetryCount, Is.Zero);
+    }
+
+    [Test]
+    public void Replies_are_classified_in_one_place_from_their_status_headers_and_body()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        string? Headers(string name, params (string Name, string Value)[] headers) => headers.FirstOrDefault(h => h.Name.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
+
+        Assert.That(CallFailure.FromReply(429, n => Headers(n, ("retry-after-ms", "1500"), ("Retry-After", "9"))).RetryAfter, Is.EqualTo(TimeSpan.FromMilliseconds(1500)), "retry-after-ms first");
+        var date = (time.GetUtcNow() + TimeSpan.FromSeconds(42)).ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(CallFailure.FromReply(503, n => Headers(n, ("Retry-After", date)), null, time).RetryAfter, Is.EqualTo(TimeSpan.FromSeconds(42)), "an HTTP date on the given clock");
+        var limited = CallFailure.FromReply(429, n => Headers(n, ("x-ratelimit-remaining-tokens", "0"), ("x-ratelimit-reset-tokens", "6m0s")));
+        Assert.That(limited is { Kind: CallFailureKind.Transient, IsRateLimited: true, RateLimit.Exhausted: true }, Is.True);
+        Assert.That(limited.RateLimit!.ResetAfter, Is.EqualTo(TimeSpan.FromMinutes(6)));
+        Assert.That(CallFailure.FromReply(429, _ => null, """{"error":{"code":"insufficient_quota","message":"no credit"}}""").Kind, Is.EqualTo(CallFailureKind.Fatal));
+        Assert.That(CallFailure.FromReply(409, _ => null).Kind, Is.EqualTo(CallFailureKind.Transient));
+        Assert.That(CallFailure.FromReply(400, _ => null).Kind, Is.EqualTo(CallFailureKind.Permanent));
+        Assert.That(CallFailure.FromReply(403, _ => null).Kind, Is.EqualTo(CallFailureKind.Fatal));
+        Assert.That(CallFailure.Classify(new TimeoutRejectedException()).Kind, Is.EqualTo(CallFailureKind.Transient), "an attempt cut by the HTTP layer's timeout");
+    }
+
+    [Test]
+    public async Task A_call_that_passed_the_breaker_above_http_goes_out_as_the_probe()
+    {
+        // The breaker of an endpoint that answered, then lost 5 connections in a row: open, its first probe due after 2 s.
+        await using var server = await OpenAICompatibleTestServer.StartAsync(ScriptedReply.Text("ok"));
+        var clock = new ObservedClock();
+        var breaker = new EndpointCircuitBreaker("http://127.0.0.1/v1", new CircuitBreakerOptions { TimeProvider = clock });
+        breaker.RecordSuccess();
+        for (int i = 0; i < 5; i++)
+        {
+            breaker.RecordFailure(new CallFailure(CallFailureKind.Transient) { Endpoint = EndpointFault.ConnectionLost });
+        }
+
+        Assert.That(breaker.IsOpen, Is.True);
+        clock.Advance(TimeSpan.FromSeconds(2));
+
+        // One breaker for both layers: the wait above HTTP takes the probe slot, so the HTTP layer must not wait for it again.
+        using var client = OpenAIOver(server, new RetryOptions { TimeProvider = clock, CircuitBreaker = breaker });
+        var response = await client.GetResponseAsync("hi").WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.That(response.Text, Is.EqualTo("ok"));
+        Assert.That(breaker.IsOpen, Is.False, "the probe's reply closed it");
+        Assert.That(server.CallCount, Is.EqualTo(1));
+    }
 }
