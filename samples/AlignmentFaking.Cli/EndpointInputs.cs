@@ -1,4 +1,4 @@
-using AlignmentFaking.Internal;
+using AlignmentFaking.Diagnostics;
 
 namespace AlignmentFaking.Cli;
 
@@ -10,7 +10,7 @@ internal static class EndpointInputs
     {
         if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
         {
-            throw new CliException($"{option} must be an http(s) URL (got '{SecretRedactor.Redact(text)}')");
+            throw new CliException($"{option} must be an http(s) URL (got '{SecretRedaction.Redact(text)}')");
         }
 
         return uri;
@@ -31,7 +31,7 @@ internal static class EndpointInputs
             return "no-key";
         }
 
-        SecretRedactor.Register(key);
+        SecretRedaction.Register(key);
         return key;
     }
 }
