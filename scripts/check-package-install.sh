@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Install check: packs AlignmentFaking.Core and AlignmentFaking.Judging with a unique prerelease version into a
-# temporary local feed, creates a fresh console project outside the repository (its own nuget.config: <clear/>, the
-# feed, nuget.org), adds both packages with `dotnet add package ... --source <feed>`, and runs a small experiment on
-# the simulated model organism through the installed packages (both modes), judged by SimulatedJudge through
-# LlmJudgeClassifier and AlignmentFakingReasoningClassifier. Exit 0 when every check holds, non-zero otherwise.
+# Install check: packs AlignmentFaking.Core, AlignmentFaking.Judging, AlignmentFaking.OpenAI and AlignmentFaking.Anthropic
+# with a unique prerelease version into a temporary local feed, creates a fresh console project outside the repository
+# (its own nuget.config: <clear/>, the feed, nuget.org), adds the packages with `dotnet add package ... --source <feed>`,
+# and runs a small experiment on the simulated model organism through the installed packages (both modes), judged by
+# SimulatedJudge through LlmJudgeClassifier and AlignmentFakingReasoningClassifier, and builds (without calling) the
+# provider packages' clients. Exit 0 when every check holds, non-zero otherwise.
 #
 # Usage: scripts/check-package-install.sh [--no-build]
 #   --no-build   pack the Release build already in the tree (what .ci/run does after its build), instead of building
@@ -25,7 +26,7 @@ packages_dir="$(dotnet nuget locals global-packages --list | sed -E 's/^global-p
 
 cleanup() {
   rm -rf "$tmp"
-  for id in alignmentfaking.core alignmentfaking.judging; do
+  for id in alignmentfaking.core alignmentfaking.judging alignmentfaking.openai alignmentfaking.anthropic; do
     if [ -n "$packages_dir" ] && [ -d "$packages_dir/$id/$version" ]; then rm -rf "${packages_dir:?}/$id/$version"; fi
     if [ -n "$packages_dir" ] && [ -d "$packages_dir/$id" ] && [ -z "$(ls -A "$packages_dir/$id")" ]; then rmdir "$packages_dir/$id"; fi
   done
@@ -40,13 +41,13 @@ app="$tmp/InstallCheckApp"
 mkdir -p "$feed"
 
 step "packing $version"
-for project in src/AlignmentFaking.Core src/AlignmentFaking.Judging; do
+for project in src/AlignmentFaking.Core src/AlignmentFaking.Judging src/AlignmentFaking.OpenAI src/AlignmentFaking.Anthropic; do
   if ! dotnet pack "$repo/$project" -c Release -o "$feed" -p:VersionSuffix="$suffix" "${build_flag[@]}" -nologo > "$tmp/pack.log" 2>&1; then
     cat "$tmp/pack.log" >&2; fail "dotnet pack $project"
   fi
   if grep -E ': warning ' "$tmp/pack.log" >&2; then fail "dotnet pack $project printed warnings (above)"; fi
 done
-for id in AlignmentFaking.Core AlignmentFaking.Judging; do
+for id in AlignmentFaking.Core AlignmentFaking.Judging AlignmentFaking.OpenAI AlignmentFaking.Anthropic; do
   [ -f "$feed/$id.$version.nupkg" ] || fail "$id.$version.nupkg was not produced"
   [ -f "$feed/$id.$version.snupkg" ] || fail "$id.$version.snupkg (symbols) was not produced"
   nuspec="$(unzip -p "$feed/$id.$version.nupkg" "$id.nuspec")"
@@ -70,20 +71,24 @@ cat > "$app/nuget.config" <<XML
 </configuration>
 XML
 
-for id in AlignmentFaking.Core AlignmentFaking.Judging; do
+for id in AlignmentFaking.Core AlignmentFaking.Judging AlignmentFaking.OpenAI AlignmentFaking.Anthropic; do
   step "dotnet add package $id --version $version --source <feed>"
   (cd "$app" && dotnet add package "$id" --version "$version" --source "$feed" > "$tmp/add.log" 2>&1) || { cat "$tmp/add.log" >&2; fail "dotnet add package $id"; }
 done
 grep -q "\"AlignmentFaking.Core/$version\"" "$app/obj/project.assets.json" || fail "the project did not resolve AlignmentFaking.Core $version"
-grep -q "\"AlignmentFaking.Judging/$version\"" "$app/obj/project.assets.json" || fail "the project did not resolve AlignmentFaking.Judging $version"
+for id in AlignmentFaking.Judging AlignmentFaking.OpenAI AlignmentFaking.Anthropic; do
+  grep -q "\"$id/$version\"" "$app/obj/project.assets.json" || fail "the project did not resolve $id $version"
+done
 
 cat > "$app/Program.cs" <<'CS'
+using AlignmentFaking.Anthropic;
 using AlignmentFaking.Classification;
 using AlignmentFaking.Datasets;
 using AlignmentFaking.Judging.Compliance;
 using AlignmentFaking.Judging.Reasoning;
 using AlignmentFaking.Judging.Runs;
 using AlignmentFaking.Judging.Simulation;
+using AlignmentFaking.OpenAI;
 using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Simulation;
@@ -126,6 +131,15 @@ Check(judged.All(s => s.Judge is ComplianceOutcome.Complied or ComplianceOutcome
 Check(judged.Where(s => s.Mode == ReasoningMode.Cot && s.Tier == Tier.Training).All(s => s.AlignmentFaking?.IsAlignmentFaking == true), "every cot training sample assessed as alignment faking");
 Check(judge.CallCount > 0 && subject.CallCount > 0, "the clients were called");
 
+// The provider packages' clients (built, not called: no network here).
+using (var openAI = OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions { Endpoint = new Uri("http://127.0.0.1:9/v1"), Model = "m", Resilience = new ModelResilienceOptions { Limits = new EndpointLimitOptions { MaxConcurrency = 4 } } }))
+using (var anthropic = AnthropicEndpoint.CreateChatClient(new AnthropicEndpointOptions { Model = "claude-x" }))
+{
+    Check(openAI.GetService(typeof(Microsoft.Extensions.AI.ChatClientMetadata)) is not null, "the OpenAI-compatible client has its metadata");
+    Check(anthropic is not null, "the Anthropic client was built");
+}
+Check(AnthropicCustomIds.Encode("cot/training/r0/e0#t1#a1") == "cot_2Ftraining_2Fr0_2Fe0_23t1_23a1", "AnthropicCustomIds maps ids");
+
 if (problems.Count > 0)
 {
     foreach (var p in problems) Console.Error.WriteLine("FAIL: " + p);
@@ -141,4 +155,4 @@ step "building and running the console project"
 (cd "$app" && dotnet run -c Release --no-build > "$tmp/run.log" 2>&1) || { cat "$tmp/run.log" >&2; fail "the console project failed"; }
 cat "$tmp/run.log"
 grep -q ': OK$' "$tmp/run.log" || fail "no OK line"
-step "passed in $((SECONDS - start)) s (AlignmentFaking.Core and AlignmentFaking.Judging $version)"
+step "passed in $((SECONDS - start)) s (AlignmentFaking.Core, .Judging, .OpenAI and .Anthropic $version)"

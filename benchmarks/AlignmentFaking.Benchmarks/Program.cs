@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using AlignmentFaking.Cli;
 using AlignmentFaking.Datasets;
+using AlignmentFaking.OpenAI;
 using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Simulation;
@@ -53,6 +54,20 @@ if (which is "resume" or "all")
 }
 
 return 0;
+
+// af's subject client (AlignmentFaking.OpenAI, as af run builds it) for the loopback server.
+static IChatClient Subject(Uri endpoint, int maxRetries, EndpointLimitOptions limits, TimeSpan? baseDelay = null) =>
+    OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions
+    {
+        Endpoint = endpoint,
+        Model = "bench",
+        ApiKey = "k",
+        Resilience = new ModelResilienceOptions
+        {
+            Retry = new RetryOptions { MaxRetries = maxRetries, BaseDelay = baseDelay ?? TimeSpan.FromSeconds(1) },
+            Limits = limits,
+        },
+    });
 
 // af run offline (simulated organism, CoT) of N samples in a child process, then the same command resuming a copy of
 // that run directory with the last K samples removed (N - K finished samples on disk, K to go), in another child: the
@@ -157,7 +172,7 @@ static async Task Faults(ReasoningMode mode, int samples, int c, TimeSpan latenc
         var response = await organism.GetResponseAsync(call.Messages.Select(m => new ChatMessage(new ChatRole(m.Role), m.Content)).ToList(), null, ct);
         return ScriptedReply.Text(response.Text);
     }), new TestServerOptions { Models = ["bench"], Latency = latency });
-    using var subject = OpenAICompatibleSubject.Create(server.BaseAddress, "bench", "k", "AF_API_KEY", 6, limits: new EndpointLimitOptions { MaxConcurrency = c });
+    using var subject = Subject(server.BaseAddress, 6, new EndpointLimitOptions { MaxConcurrency = c });
     var runner = new ExperimentRunner(subject, new ScenarioBuilder(), new ExperimentOptions { Modes = [mode], MaxConcurrency = c, ModelId = "bench" });
     var requests = RequestDataset.FromList(Enumerable.Range(0, samples / 2).Select(i => $"Synthetic request {i}"));
     var progress = new ProgressLog();
@@ -196,7 +211,7 @@ static async Task TokensPerMinute(int tpm, TimeSpan duration)
         var response = await organism.GetResponseAsync(call.Messages.Select(m => new ChatMessage(new ChatRole(m.Role), m.Content)).ToList(), null, ct);
         return ScriptedReply.Text(response.Text);
     }, new TestServerOptions { Models = ["bench"], Latency = TimeSpan.FromMilliseconds(20) });
-    using var subject = OpenAICompatibleSubject.Create(server.BaseAddress, "bench", "k", "AF_API_KEY", 6, limits: new EndpointLimitOptions { TokensPerMinute = tpm, MaxConcurrency = 16 });
+    using var subject = Subject(server.BaseAddress, 6, new EndpointLimitOptions { TokensPerMinute = tpm, MaxConcurrency = 16 });
     var scenarios = new ScenarioBuilder().WithSystemPrompt(ReasoningMode.Cot, SystemPrompt.FromFile(path));
     var runner = new ExperimentRunner(subject, scenarios, new ExperimentOptions { Modes = [ReasoningMode.Cot], MaxConcurrency = 16, MaxOutputTokens = 1000, ModelId = "bench" });
     var requests = RequestDataset.FromList(Enumerable.Range(0, 5000).Select(i => $"Synthetic request {i}"));
@@ -261,7 +276,7 @@ static async Task Concurrency(int c, TimeSpan latency, int requestsCount)
         var response = await organism.GetResponseAsync(call.Messages.Select(m => new ChatMessage(new ChatRole(m.Role), m.Content)).ToList(), null, ct);
         return ScriptedReply.Text(response.Text);
     }, new TestServerOptions { Models = ["bench"], Latency = latency });
-    using var subject = OpenAICompatibleSubject.Create(server.BaseAddress, "bench", "k", "AF_API_KEY", 3, limits: new EndpointLimitOptions { MaxConcurrency = c });
+    using var subject = Subject(server.BaseAddress, 3, new EndpointLimitOptions { MaxConcurrency = c });
     var runner = new ExperimentRunner(subject, new ScenarioBuilder(), new ExperimentOptions { MaxConcurrency = c, ModelId = "bench" });
     var requests = RequestDataset.FromList(Enumerable.Range(0, requestsCount).Select(i => $"Synthetic request {i}"));
     var watch = Stopwatch.StartNew();
@@ -307,7 +322,7 @@ static async Task RateLimit(int rpm, TimeSpan duration, bool clientKnowsRate)
         var response = await organism.GetResponseAsync(call.Messages.Select(m => new ChatMessage(new ChatRole(m.Role), m.Content)).ToList(), null, ct);
         return ScriptedReply.Text(response.Text);
     }, new TestServerOptions { Models = ["bench"], Latency = TimeSpan.FromMilliseconds(20) });
-    using var subject = OpenAICompatibleSubject.Create(server.BaseAddress, "bench", "k", "AF_API_KEY", 8, baseDelay: TimeSpan.FromMilliseconds(200), limits: new EndpointLimitOptions { RequestsPerMinute = clientKnowsRate ? rpm : null, MaxConcurrency = 32 });
+    using var subject = Subject(server.BaseAddress, 8, new EndpointLimitOptions { RequestsPerMinute = clientKnowsRate ? rpm : null, MaxConcurrency = 32 }, TimeSpan.FromMilliseconds(200));
     var runner = new ExperimentRunner(subject, new ScenarioBuilder(), new ExperimentOptions { MaxConcurrency = 32, ModelId = "bench" });
     int expectedCalls = (int)(rpm * duration.TotalMinutes);
     var requests = RequestDataset.FromList(Enumerable.Range(0, expectedCalls / 3).Select(i => $"Synthetic request {i}"));

@@ -2,6 +2,7 @@ using System.ClientModel;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using AlignmentFaking.Anthropic;
 using AlignmentFaking.Classification;
 using AlignmentFaking.Cli.Batch;
 using AlignmentFaking.Internal;
@@ -11,6 +12,7 @@ using AlignmentFaking.Judging.Prompts;
 using AlignmentFaking.Judging.Reasoning;
 using AlignmentFaking.Judging.Runs;
 using AlignmentFaking.Judging.Simulation;
+using AlignmentFaking.OpenAI;
 using AlignmentFaking.Running;
 using AlignmentFaking.Running.Batch;
 using AlignmentFaking.Scenarios;
@@ -139,11 +141,11 @@ internal static class JudgeCommand
         }
         else
         {
-            var uri = OpenAICompatibleSubject.ParseEndpoint(s.Endpoint, "--judge-endpoint");
+            var uri = EndpointInputs.ParseEndpoint(s.Endpoint, "--judge-endpoint");
             var key = Environment.GetEnvironmentVariable(s.KeyVariable) is { Length: > 0 } value ? value : "no-key";
-            provider = batch.Provider == "anthropic"
+            provider = BatchTestHooks.Wrap(batch.Provider == "anthropic"
                 ? new AnthropicBatchProvider(uri, key, Path.Combine(s.Run, "judge-batch-inputs"))
-                : new OpenAIBatchProvider(uri, key);
+                : new OpenAIBatchProvider(uri, key));
         }
 
         int attached = BatchRoundEngine.CountInFlight(s.Run, BatchJudge.JournalFile);
@@ -216,9 +218,16 @@ internal static class JudgeCommand
             throw new CliException("--judge-endpoint needs --judge-model");
         }
 
-        var uri = OpenAICompatibleSubject.ParseEndpoint(s.Endpoint, "--judge-endpoint");
-        var key = await OpenAICompatibleSubject.ReadKeyAsync(s.KeyVariable, null, "judge endpoint", human).ConfigureAwait(false);
-        return OpenAICompatibleSubject.Create(uri, s.Model, key, s.KeyVariable, maxRetries: 6);
+        var uri = EndpointInputs.ParseEndpoint(s.Endpoint, "--judge-endpoint");
+        var key = await EndpointInputs.ReadKeyAsync(s.KeyVariable, null, "judge endpoint", human).ConfigureAwait(false);
+        return OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions
+        {
+            Endpoint = uri,
+            Model = s.Model,
+            ApiKey = key,
+            ApiKeyVariable = s.KeyVariable,
+            EndpointSetting = "--judge-endpoint",
+        });
     }
 
     private static JudgePrompt LoadPrompt(string path, string option, bool alignmentFaking)

@@ -7,6 +7,7 @@ using AlignmentFaking.Costs;
 using AlignmentFaking.Internal;
 using AlignmentFaking.Judging.Caching;
 using AlignmentFaking.Judging.Runs;
+using AlignmentFaking.OpenAI;
 using AlignmentFaking.Running;
 using AlignmentFaking.Running.Batch;
 using AlignmentFaking.Scenarios;
@@ -231,12 +232,26 @@ internal static class RunCommand
             throw new CliException("--endpoint needs --model");
         }
 
-        var uri = OpenAICompatibleSubject.ParseEndpoint(s.Endpoint, "--endpoint");
-        var key = await OpenAICompatibleSubject.ReadKeyAsync(s.KeyVariable, s.KeyVariable == DefaultKeyVariable ? "OPENAI_API_KEY" : null, "endpoint", human).ConfigureAwait(false);
-        var client = OpenAICompatibleSubject.Create(uri, s.Model, key, s.KeyVariable, s.MaxRetries, (attempt, ex, delay) =>
-            human.WriteLine(string.Create(CultureInfo.InvariantCulture, $"retry {attempt}/{s.MaxRetries} in {delay.TotalSeconds:0.0}s after {SecretRedactor.Redact(ex.GetType().Name + ": " + ex.Message).Split('\n')[0]}")),
-            limits: new EndpointLimitOptions { RequestsPerMinute = s.Rpm, TokensPerMinute = s.Tpm, MaxConcurrency = Math.Max(1, s.Concurrency) },
-            breaker: new CircuitBreakerOptions { OnStateChanged = message => human.WriteLine(SecretRedactor.Redact(message)) });
+        var uri = EndpointInputs.ParseEndpoint(s.Endpoint, "--endpoint");
+        var key = await EndpointInputs.ReadKeyAsync(s.KeyVariable, s.KeyVariable == DefaultKeyVariable ? "OPENAI_API_KEY" : null, "endpoint", human).ConfigureAwait(false);
+        var client = OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions
+        {
+            Endpoint = uri,
+            Model = s.Model,
+            ApiKey = key,
+            ApiKeyVariable = s.KeyVariable,
+            EndpointSetting = "--endpoint",
+            Resilience = new ModelResilienceOptions
+            {
+                Retry = new RetryOptions
+                {
+                    MaxRetries = s.MaxRetries,
+                    OnRetry = (attempt, ex, delay) => human.WriteLine(string.Create(CultureInfo.InvariantCulture, $"retry {attempt}/{s.MaxRetries} in {delay.TotalSeconds:0.0}s after {SecretRedactor.Redact(ex.GetType().Name + ": " + ex.Message).Split('\n')[0]}")),
+                },
+                Limits = new EndpointLimitOptions { RequestsPerMinute = s.Rpm, TokensPerMinute = s.Tpm, MaxConcurrency = Math.Max(1, s.Concurrency) },
+                CircuitBreaker = new CircuitBreakerOptions { OnStateChanged = message => human.WriteLine(SecretRedactor.Redact(message)) },
+            },
+        });
         var host = uri.IsDefaultPort ? uri.Host : uri.Host + ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
         return new Subject(client, "openai-compatible", s.Model, uri, key, host);
     }

@@ -1,11 +1,13 @@
 using System.Globalization;
-using AlignmentFaking.DependencyInjection;
+using AlignmentFaking.Anthropic;
 using AlignmentFaking.Datasets;
+using AlignmentFaking.DependencyInjection;
 using AlignmentFaking.Judging.Compliance;
 using AlignmentFaking.Judging.DependencyInjection;
 using AlignmentFaking.Judging.Evaluation;
 using AlignmentFaking.Judging.Reasoning;
 using AlignmentFaking.Judging.Simulation;
+using AlignmentFaking.OpenAI;
 using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Simulation;
@@ -62,12 +64,13 @@ internal static class EmbeddingSample
         string description;
         if (string.Equals(vendor, "anthropic", StringComparison.OrdinalIgnoreCase))
         {
-            // Anthropic's own SDK (package Anthropic) is an IChatClient too; the key comes from ANTHROPIC_API_KEY.
+            // Anthropic Messages through its official SDK, with the retries and limits af uses (AlignmentFaking.Anthropic).
             string model = environment("AF_SAMPLE_MODEL") is { Length: > 0 } m ? m : throw new InvalidOperationException("AF_SAMPLE_MODEL is required with AF_SAMPLE_PROVIDER=anthropic");
             string judgeModel = environment("AF_SAMPLE_JUDGE_MODEL") is { Length: > 0 } j ? j : model;
-            var anthropic = new Anthropic.AnthropicClient { ApiKey = environment("ANTHROPIC_API_KEY") ?? throw new InvalidOperationException("set ANTHROPIC_API_KEY") };
-            services.AddSubjectChatClient(_ => new RetryingChatClient(anthropic.AsIChatClient(model)));
-            services.AddJudgeChatClient(_ => new RetryingChatClient(anthropic.AsIChatClient(judgeModel)));
+            string key = environment("ANTHROPIC_API_KEY") ?? throw new InvalidOperationException("set ANTHROPIC_API_KEY");
+            var baseUrl = string.IsNullOrWhiteSpace(endpoint) ? new Uri("https://api.anthropic.com") : new Uri(endpoint);
+            services.AddSubjectChatClient(_ => AnthropicEndpoint.CreateChatClient(new AnthropicEndpointOptions { Endpoint = baseUrl, Model = model, ApiKey = key, ApiKeyVariable = "ANTHROPIC_API_KEY" }));
+            services.AddJudgeChatClient(_ => AnthropicEndpoint.CreateChatClient(new AnthropicEndpointOptions { Endpoint = baseUrl, Model = judgeModel, ApiKey = key, ApiKeyVariable = "ANTHROPIC_API_KEY" }));
             description = $"subject {model}, judge {judgeModel} through Anthropic's SDK";
         }
         else if (string.IsNullOrWhiteSpace(endpoint))
@@ -89,8 +92,9 @@ internal static class EmbeddingSample
             string judgeModel = environment("AF_SAMPLE_JUDGE_MODEL") is { Length: > 0 } j ? j : model;
             string? key = environment("AF_API_KEY") ?? environment("OPENAI_API_KEY");
             var uri = new Uri(endpoint);
-            services.AddSubjectChatClient(_ => OpenAICompatibleClient.Create(uri, model, key));
-            services.AddJudgeChatClient(_ => OpenAICompatibleClient.Create(uri, judgeModel, key));
+            // Any OpenAI-compatible endpoint, with the retries and limits af uses (AlignmentFaking.OpenAI).
+            services.AddSubjectChatClient(_ => OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions { Endpoint = uri, Model = model, ApiKey = key, ApiKeyVariable = "AF_API_KEY" }));
+            services.AddJudgeChatClient(_ => OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions { Endpoint = uri, Model = judgeModel, ApiKey = key, ApiKeyVariable = "AF_API_KEY" }));
             description = $"subject {model}, judge {judgeModel} at {uri.Host}";
         }
 

@@ -5,6 +5,7 @@ using AlignmentFaking.Judging.Compliance;
 using AlignmentFaking.Judging.Reasoning;
 using AlignmentFaking.Judging.Runs;
 using AlignmentFaking.Judging.Simulation;
+using AlignmentFaking.OpenAI;
 using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Simulation;
@@ -137,7 +138,7 @@ internal static class MultiModelSample
             string endpoint = parts.Length > 1 && parts[1].Length > 0 ? parts[1]
                 : environment("AF_SAMPLE_ENDPOINT") ?? throw new InvalidOperationException($"no endpoint for {model}: set AF_SAMPLE_ENDPOINT or write {model}|URL");
             string keyVariable = parts.Length > 2 && parts[2].Length > 0 ? parts[2] : "AF_API_KEY";
-            subjects.Add(new Subject(model, OpenAICompatibleClient.Create(new Uri(endpoint), model, environment(keyVariable))));
+            subjects.Add(new Subject(model, OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions { Endpoint = new Uri(endpoint), Model = model, ApiKey = environment(keyVariable), ApiKeyVariable = keyVariable })));
         }
 
         return subjects;
@@ -152,7 +153,7 @@ internal static class MultiModelSample
 
         string endpoint = environment("AF_SAMPLE_JUDGE_ENDPOINT") ?? environment("AF_SAMPLE_ENDPOINT")
             ?? throw new InvalidOperationException("set AF_SAMPLE_JUDGE_ENDPOINT (or AF_SAMPLE_ENDPOINT) for the judge");
-        return OpenAICompatibleClient.Create(new Uri(endpoint), model, environment("AF_JUDGE_API_KEY") ?? environment("AF_API_KEY"));
+        return OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions { Endpoint = new Uri(endpoint), Model = model, ApiKey = environment("AF_JUDGE_API_KEY") ?? environment("AF_API_KEY") });
     }
 
     private static async Task<IReadOnlyList<ExperimentRequest>> RequestsAsync(bool live, Func<string, string?> environment, CancellationToken cancellationToken)

@@ -225,6 +225,7 @@ internal sealed partial class TestBatchService
             app.MapPost(prefix + "/batches/{id}/cancel", OpenAI(CancelAsync));
         }
 
+        app.MapPost("/v1/messages", Anthropic(MessagesAsync));
         app.MapPost("/v1/messages/batches", Anthropic(CreateAnthropicAsync));
         app.MapGet("/v1/messages/batches", Anthropic(ListAnthropicAsync));
         app.MapGet("/v1/messages/batches/{id}", Anthropic(RetrieveAnthropicAsync));
@@ -245,12 +246,15 @@ internal sealed partial class TestBatchService
     };
 
     /// <summary>
-    /// An Anthropic endpoint: the key comes in <c>x-api-key</c> and every request names its <c>anthropic-version</c>
+    /// An Anthropic endpoint: the key comes in <c>x-api-key</c> (or <c>Authorization: Bearer</c>) and every request names its <c>anthropic-version</c>
     /// (https://docs.anthropic.com/en/api/versioning); errors have Anthropic's shape (https://docs.anthropic.com/en/api/errors).
     /// </summary>
     private RequestDelegate Anthropic(Func<HttpContext, Task> handler) => async context =>
     {
-        if (_options.RequiredApiKey is { } key && !string.Equals(context.Request.Headers["x-api-key"].ToString(), key, StringComparison.Ordinal))
+        // The key comes in x-api-key, or as Authorization: Bearer KEY, which is how the official .NET SDK sends an API key
+        // (Anthropic 13.12, ClientOptions.ApiKey: "The API key to authenticate with, sent as Authorization: Bearer").
+        if (_options.RequiredApiKey is { } key && !string.Equals(context.Request.Headers["x-api-key"].ToString(), key, StringComparison.Ordinal)
+            && !OpenAICompatibleTestServer.IsAuthorized(context.Request.Headers.Authorization.ToString(), key))
         {
             await AnthropicErrorAsync(context, 401, "authentication_error", "invalid x-api-key").ConfigureAwait(false);
             return;
@@ -1059,6 +1063,132 @@ internal sealed partial class TestBatchService
 
         Cancel(batch);
         await WriteJsonAsync(context, 200, AnthropicBatchJson(batch, context)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <c>POST /v1/messages</c> (Anthropic API reference, "Create a Message", https://docs.anthropic.com/en/api/messages):
+    /// the body's fields are checked as a batch request's <c>params</c> are (<see cref="ValidateAnthropicParams"/>: a 400
+    /// in Anthropic's error shape, never reaching the responder); otherwise the responder answers, recorded in
+    /// <c>server.Calls</c> like a chat completion, and its reply is written in the Messages API's shape: a completion as a
+    /// <c>message</c>, an HTTP error with Anthropic's error body (unless the reply has its own), and the other faults
+    /// (dropped connection, malformed, truncated) as for chat completions. <see cref="TestServerOptions.Latency"/> and
+    /// <see cref="ScriptedReply.Delay"/> apply.
+    /// </summary>
+    private async Task MessagesAsync(HttpContext context)
+    {
+        var ct = context.RequestAborted;
+        byte[] raw;
+        using (var buffer = new MemoryStream())
+        {
+            await context.Request.Body.CopyToAsync(buffer, ct).ConfigureAwait(false);
+            raw = buffer.ToArray();
+        }
+
+        JsonElement parameters;
+        try
+        {
+            using var document = JsonDocument.Parse(raw);
+            parameters = document.RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            await AnthropicErrorAsync(context, 400, "invalid_request_error", "There was an issue with the JSON body of the request: " + e.Message).ConfigureAwait(false);
+            return;
+        }
+
+        var rejection = parameters.ValueKind != JsonValueKind.Object ? new RequestRejection("the body is not a JSON object", null, null) : ValidateAnthropicParams(parameters);
+        if (rejection is not null)
+        {
+            await AnthropicErrorAsync(context, 400, "invalid_request_error", rejection.Message).ConfigureAwait(false);
+            return;
+        }
+
+        var bodyBytes = AnthropicToChatBody(parameters);
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (name, values) in context.Request.Headers)
+        {
+            if (!name.Equals("x-api-key", StringComparison.OrdinalIgnoreCase) && !name.Equals("Authorization", StringComparison.OrdinalIgnoreCase))
+            {
+                headers[name] = values.ToString();
+            }
+        }
+
+        bool authorized = context.Request.Headers.ContainsKey("x-api-key") || context.Request.Headers.ContainsKey("Authorization");
+        var call = new ChatCompletionCall(_nextSequence(), DateTimeOffset.UtcNow, Encoding.UTF8.GetString(bodyBytes), authorized, headers);
+        _record(call);
+        RequestParser.Fill(call, bodyBytes);
+        ScriptedReply reply;
+        try
+        {
+            reply = await _responder(call, ct).ConfigureAwait(false);
+            call.SetReply(reply);
+            var delay = _options.Latency + reply.Delay;
+            if (delay > TimeSpan.Zero)
+            {
+                await Task.Delay(delay, ct).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            call.Complete(CallOutcome.Cancelled, null, null);
+            return;
+        }
+
+        foreach (var (name, value) in reply.Headers)
+        {
+            context.Response.Headers[name] = value;
+        }
+
+        if (reply.RetryAfter is { } retryAfter)
+        {
+            context.Response.Headers.RetryAfter = retryAfter;
+        }
+
+        switch (reply.Kind)
+        {
+            case ScriptedReplyKind.DropConnection:
+                call.Complete(CallOutcome.Dropped, null, null);
+                context.Abort();
+                return;
+            case ScriptedReplyKind.HttpError:
+                var error = reply.Body ?? AnthropicErrorJson(reply.StatusCode switch
+                {
+                    401 => "authentication_error",
+                    403 => "permission_error",
+                    404 => "not_found_error",
+                    429 => "rate_limit_error",
+                    529 => "overloaded_error",
+                    >= 500 => "api_error",
+                    _ => "invalid_request_error",
+                }, "scripted error");
+                await WriteAsync(context, reply.StatusCode, reply.ContentType ?? "application/json", error).ConfigureAwait(false);
+                call.Complete(CallOutcome.Answered, reply.StatusCode, error);
+                return;
+            case ScriptedReplyKind.MalformedBody:
+                var malformed = reply.Body ?? ScriptedReply.DefaultMalformedBody;
+                await WriteAsync(context, 200, reply.ContentType ?? "application/json", malformed).ConfigureAwait(false);
+                call.Complete(CallOutcome.Answered, 200, malformed);
+                return;
+            case ScriptedReplyKind.TruncatedBody:
+                var full = AnthropicMessageJson(call, reply);
+                await WriteAsync(context, 200, "application/json", full[..(full.Length / 2)]).ConfigureAwait(false);
+                call.Complete(CallOutcome.Answered, 200, full[..(full.Length / 2)]);
+                return;
+            default:
+                var message = AnthropicMessageJson(call, reply);
+                await WriteAsync(context, 200, "application/json", message).ConfigureAwait(false);
+                call.Complete(CallOutcome.Answered, 200, message);
+                return;
+        }
+
+        static async Task WriteAsync(HttpContext context, int status, string contentType, string body)
+        {
+            var bytes = Encoding.UTF8.GetBytes(body);
+            context.Response.StatusCode = status;
+            context.Response.ContentType = contentType;
+            context.Response.ContentLength = bytes.Length;
+            await context.Response.Body.WriteAsync(bytes, context.RequestAborted).ConfigureAwait(false);
+        }
     }
 
     /// <summary>An Anthropic request's <c>params</c> as a chat completion body: system first, then the messages.</summary>

@@ -28,9 +28,9 @@ internal static class BatchApiErrors
                 return WithStatus(result.Status, result.GetRawResponse()?.Content?.ToString(), keyVariable);
             case ClientResultException result:
                 return "no response: " + FirstLine(result.Message);
-            case Anthropic.Exceptions.AnthropicApiException api:
+            case global::Anthropic.Exceptions.AnthropicApiException api:
                 return WithStatus((int)api.StatusCode, api.ResponseBody, keyVariable);
-            case Anthropic.Exceptions.AnthropicException other:
+            case global::Anthropic.Exceptions.AnthropicException other:
                 return "unreadable reply or no response: " + FirstLine(other.Message) + (other.InnerException is { } inner ? " (" + FirstLine(inner.Message) + ")" : string.Empty);
             case JsonException or InvalidDataException or FormatException:
                 return "unreadable reply: " + FirstLine(exception.Message);

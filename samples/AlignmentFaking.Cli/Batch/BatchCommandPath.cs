@@ -1,7 +1,9 @@
 using System.ClientModel;
 using System.CommandLine;
 using System.Globalization;
+using AlignmentFaking.Anthropic;
 using AlignmentFaking.Internal;
+using AlignmentFaking.OpenAI;
 using AlignmentFaking.Running;
 using AlignmentFaking.Running.Batch;
 using AlignmentFaking.Scenarios;
@@ -87,8 +89,8 @@ internal static class BatchCommandPath
         string runDirectory)
     {
         IBatchProvider provider = endpoint is null ? new ChatClientBatchProvider(simulatedSubject)
-            : batch.Provider == "anthropic" ? new AnthropicBatchProvider(endpoint, apiKey ?? "no-key", Path.Combine(runDirectory, "batch-inputs"))
-            : new OpenAIBatchProvider(endpoint, apiKey ?? "no-key");
+            : BatchTestHooks.Wrap(batch.Provider == "anthropic" ? new AnthropicBatchProvider(endpoint, apiKey ?? "no-key", Path.Combine(runDirectory, "batch-inputs"))
+            : new OpenAIBatchProvider(endpoint, apiKey ?? "no-key"));
         return new BatchExperimentRunner(new FatalOnApiFailure(provider, keyVariable), scenarios, options, batch.Options);
     }
 

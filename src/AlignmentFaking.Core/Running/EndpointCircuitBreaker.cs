@@ -36,6 +36,18 @@ public sealed class CircuitBreakerOptions
     /// <summary>The clock for probe delays and the give-up bound (tests use a fake one). Default: <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>A copy on another clock.</summary>
+    internal CircuitBreakerOptions WithTimeProvider(TimeProvider time) => new()
+    {
+        FailureThreshold = FailureThreshold,
+        ProbeDelay = ProbeDelay,
+        MaxProbeDelay = MaxProbeDelay,
+        GiveUpAfter = GiveUpAfter,
+        StopWhenNeverAnswered = StopWhenNeverAnswered,
+        OnStateChanged = OnStateChanged,
+        TimeProvider = time,
+    };
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {

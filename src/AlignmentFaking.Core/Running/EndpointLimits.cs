@@ -32,6 +32,17 @@ public sealed class EndpointLimitOptions
     /// <summary>The clock that replenishes the rate limits. Default: <see cref="TimeProvider.System"/>.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>A copy on another clock.</summary>
+    internal EndpointLimitOptions WithTimeProvider(TimeProvider time) => new()
+    {
+        RequestsPerMinute = RequestsPerMinute,
+        TokensPerMinute = TokensPerMinute,
+        MaxConcurrency = MaxConcurrency,
+        MinConcurrency = MinConcurrency,
+        LearnRateFromRateLimits = LearnRateFromRateLimits,
+        TimeProvider = time,
+    };
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {

@@ -6,12 +6,22 @@ namespace AlignmentFaking.Running;
 /// Retries failed calls, bounded: exponential backoff with full jitter (adaptive, see <see cref="RetryOptions.AdaptiveBackoff"/>),
 /// the server's <c>Retry-After</c> honoured, per-attempt and total timeouts, and an optional circuit breaker
 /// (<see cref="RetryOptions.CircuitBreaker"/>). Fatal failures (wrong key, model or URL) become
-/// <see cref="FatalCallException"/>; permanent ones are rethrown at once. Put it outermost, and turn the provider
-/// client's own retries off.
+/// <see cref="FatalCallException"/>; permanent ones are rethrown at once. Added by
+/// <see cref="ResilienceChatClientBuilderExtensions.UseRetries(Microsoft.Extensions.AI.ChatClientBuilder, RetryOptions?)"/>;
+/// put it outermost of the resilience layers, and turn the provider client's own retries off.
 /// </summary>
+/// <remarks>
+/// Over a provider client whose <see cref="HttpClient"/> comes from <see cref="ModelHttpClient"/>, the HTTP layer retries
+/// what HTTP shows (statuses, dropped connections, attempt timeouts, replies not in the API's shape) and owns the
+/// per-attempt timeout and the circuit breaker; this client then retries only what is visible above HTTP (a reply the
+/// SDK could not read, a response without messages), within the same per-call budget: at most
+/// <see cref="RetryOptions.MaxRetries"/> retries per call whichever layer makes them, and one
+/// <see cref="RetryOptions.TotalTimeout"/> for the whole call.
+/// </remarks>
 public sealed class RetryingChatClient : DelegatingChatClient
 {
     private readonly RetryOptions _options;
+    private readonly RetryBackoff _backoff;
 
     /// <summary>Wraps a client.</summary>
     /// <param name="innerClient">The client to call.</param>
@@ -21,9 +31,10 @@ public sealed class RetryingChatClient : DelegatingChatClient
     {
         _options = options ?? new RetryOptions();
         _options.Validate();
+        _backoff = new RetryBackoff(_options);
     }
 
-    /// <summary>Retries made so far by this client.</summary>
+    /// <summary>Retries made so far by this client (the HTTP layer's own retries are not counted here).</summary>
     public long RetryCount => Interlocked.Read(ref _retries);
 
     private long _retries;
@@ -33,12 +44,14 @@ public sealed class RetryingChatClient : DelegatingChatClient
     {
         var list = messages as IList<ChatMessage> ?? messages.ToList();
         var time = _options.TimeProvider;
+        var attempts = new CallAttempts(_options.MaxRetries + 1, time, _options.TotalTimeout);
+        using var scope = ModelCallScope.EnterCall(attempts);
         using var total = _options.TotalTimeout == Timeout.InfiniteTimeSpan ? null : new CancellationTokenSource(_options.TotalTimeout, time);
         using var linkedTotal = total is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, total.Token);
         var totalToken = linkedTotal?.Token ?? cancellationToken;
         var breaker = _options.CircuitBreaker;
 
-        for (int attempt = 0; ; attempt++)
+        while (true)
         {
             if (breaker is not null)
             {
@@ -51,10 +64,14 @@ public sealed class RetryingChatClient : DelegatingChatClient
                 {
                     throw new TimeoutException($"the call did not finish within the total timeout of {_options.TotalTimeout}", ex);
                 }
+
+                attempts.PassedBreaker(breaker);
             }
 
+            int httpBefore = attempts.HttpAttempts;
             using var perAttempt = _options.AttemptTimeout == Timeout.InfiniteTimeSpan ? null : new CancellationTokenSource(_options.AttemptTimeout, time);
             using var linked = perAttempt is null ? null : CancellationTokenSource.CreateLinkedTokenSource(totalToken, perAttempt.Token);
+            attempts.ArmAttemptTimer(perAttempt);
             Exception failure;
             try
             {
@@ -64,8 +81,13 @@ public sealed class RetryingChatClient : DelegatingChatClient
                     throw new InvalidDataException("the response has no choices");
                 }
 
-                breaker?.RecordSuccess();
-                RecordOutcome(failed: false);
+                if (attempts.HttpAttempts == httpBefore)
+                {
+                    attempts.Count();
+                    breaker?.RecordSuccess();
+                }
+
+                _backoff.Record(failed: false);
                 return response;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -92,6 +114,18 @@ public sealed class RetryingChatClient : DelegatingChatClient
             {
                 failure = ex;
             }
+            finally
+            {
+                attempts.ArmAttemptTimer(null);
+                attempts.PassedBreaker(null);
+            }
+
+            // Over ModelHttpClient the HTTP layer counted its attempts and told the breaker of each; otherwise this was one attempt.
+            bool viaHttp = attempts.HttpAttempts > httpBefore;
+            if (!viaHttp)
+            {
+                attempts.Count();
+            }
 
             var decision = failure is TimeoutException or InvalidDataException ? new CallFailure(CallFailureKind.Transient) : _options.Classify(failure);
             if (decision.Kind == CallFailureKind.Fatal)
@@ -99,18 +133,18 @@ public sealed class RetryingChatClient : DelegatingChatClient
                 throw new FatalCallException(decision.Message ?? failure.Message, failure);
             }
 
-            RecordOutcome(failed: true);
-            if (failure is TimeoutException)
+            _backoff.Record(failed: true);
+            if (!viaHttp && failure is TimeoutException)
             {
                 breaker?.ReleaseProbe(); // a slow attempt says nothing about whether the endpoint is there
             }
-            else if (breaker is not null && breaker.RecordFailure(decision, lastAttempt: decision.Kind == CallFailureKind.Transient && attempt >= _options.MaxRetries))
+            else if (!viaHttp && breaker is not null && breaker.RecordFailure(decision, lastAttempt: decision.Kind == CallFailureKind.Transient && !attempts.MayRetry))
             {
-                attempt--; // the endpoint is away: wait for it (above) and call again, without spending a retry
+                attempts.Uncount(); // the endpoint is away: wait for it (above) and call again, without spending a retry
                 continue;
             }
 
-            if (decision.Kind == CallFailureKind.Permanent || attempt >= _options.MaxRetries)
+            if (decision.Kind == CallFailureKind.Permanent || !attempts.MayRetry)
             {
                 if (failure is TimeoutException or InvalidDataException)
                 {
@@ -120,10 +154,9 @@ public sealed class RetryingChatClient : DelegatingChatClient
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
             }
 
-            var backoff = Backoff(_options.AdaptiveBackoff && EndpointLooksHealthy ? Math.Min(attempt, 1) : attempt);
-            var delay = decision.RetryAfter is { } after && after > backoff ? after : backoff;
+            var delay = _backoff.Delay(attempts.Made - 1, decision.RetryAfter);
             Interlocked.Increment(ref _retries);
-            _options.OnRetry?.Invoke(attempt + 1, failure, delay);
+            _options.OnRetry?.Invoke(attempts.Made, failure, delay);
             try
             {
                 await Task.Delay(delay, time, totalToken).ConfigureAwait(false);
@@ -139,45 +172,8 @@ public sealed class RetryingChatClient : DelegatingChatClient
     /// Whether most of the recent attempts through this client succeeded (at least 8 seen): its failures are then random
     /// faults, not an endpoint in trouble.
     /// </summary>
-    internal bool EndpointLooksHealthy
-    {
-        get
-        {
-            lock (_recent)
-            {
-                return _recentCount >= 8 && _recentFailures * 2 < _recentCount;
-            }
-        }
-    }
-
-    private readonly bool[] _recent = new bool[32];
-    private int _recentNext;
-    private int _recentCount;
-    private int _recentFailures;
-
-    private void RecordOutcome(bool failed)
-    {
-        lock (_recent)
-        {
-            if (_recentCount == _recent.Length && _recent[_recentNext])
-            {
-                _recentFailures--;
-            }
-
-            _recent[_recentNext] = failed;
-            _recentNext = (_recentNext + 1) % _recent.Length;
-            _recentCount = Math.Min(_recentCount + 1, _recent.Length);
-            if (failed)
-            {
-                _recentFailures++;
-            }
-        }
-    }
+    internal bool EndpointLooksHealthy => _backoff.EndpointLooksHealthy;
 
     /// <summary>Full-jitter exponential backoff: uniform in [0, min(MaxDelay, BaseDelay * 2^attempt)].</summary>
-    internal TimeSpan Backoff(int attempt)
-    {
-        double cap = Math.Min(_options.MaxDelay.TotalMilliseconds, _options.BaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 30)));
-        return TimeSpan.FromMilliseconds(cap * Math.Clamp(_options.Jitter(), 0, 1));
-    }
+    internal TimeSpan Backoff(int attempt) => _backoff.Jittered(attempt);
 }

@@ -1,5 +1,7 @@
 using System.ClientModel;
+using AlignmentFaking.Anthropic;
 using AlignmentFaking.Cli.Batch;
+using AlignmentFaking.OpenAI;
 using AlignmentFaking.Running;
 using AlignmentFaking.Running.Batch;
 using AlignmentFaking.Scenarios;

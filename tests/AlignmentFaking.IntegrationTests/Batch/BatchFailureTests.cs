@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AlignmentFaking.Anthropic;
 using AlignmentFaking.Cli;
 using AlignmentFaking.Cli.Batch;
 using AlignmentFaking.Running;

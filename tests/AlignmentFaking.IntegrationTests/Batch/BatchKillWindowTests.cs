@@ -1,3 +1,4 @@
+using AlignmentFaking.Anthropic;
 using AlignmentFaking.Cli.Batch;
 using AlignmentFaking.Running.Batch;
 using AlignmentFaking.Storage;

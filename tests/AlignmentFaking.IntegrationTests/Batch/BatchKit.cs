@@ -1,7 +1,9 @@
 using System.Text.Json;
+using AlignmentFaking.Anthropic;
 using AlignmentFaking.Cli.Batch;
 using AlignmentFaking.Datasets;
 using AlignmentFaking.IntegrationTests.Experiment;
+using AlignmentFaking.OpenAI;
 using AlignmentFaking.Running;
 using AlignmentFaking.Running.Batch;
 using AlignmentFaking.Scenarios;

@@ -246,7 +246,7 @@ public class BatchRunnerTests
             Assert.That(async () => await BatchKit.CollectAsync(first.StreamAsync(first.Plan(requests), _dir, progress, cts.Token)), Throws.InstanceOf<OperationCanceledException>());
         }
 
-        var provider = new AlignmentFaking.Cli.Batch.OpenAIBatchProvider(server.BaseAddress, "test-key");
+        var provider = new AlignmentFaking.OpenAI.OpenAIBatchProvider(server.BaseAddress, "test-key");
         var cancelled = await BatchExperimentRunner.CancelInFlightAsync(provider, _dir);
         Assert.That(cancelled, Is.EqualTo(new[] { server.Batches[0].Id }));
         Assert.That(server.Batches[0].Status, Is.EqualTo("cancelling"));

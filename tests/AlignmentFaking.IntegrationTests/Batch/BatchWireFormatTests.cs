@@ -1,7 +1,9 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using AlignmentFaking.Anthropic;
 using AlignmentFaking.Cli.Batch;
 using AlignmentFaking.Internal;
+using AlignmentFaking.OpenAI;
 using AlignmentFaking.Running.Batch;
 using NUnit.Framework;
 
@@ -103,7 +105,7 @@ public partial class BatchWireFormatTests
     {
         const string key = "sk-ant-test-0123456789abcdefghij";
         SecretRedactor.Register(key);
-        var badRequest = new Anthropic.Exceptions.AnthropicBadRequestException
+        var badRequest = new global::Anthropic.Exceptions.AnthropicBadRequestException
         {
             StatusCode = HttpStatusCode.BadRequest,
             ResponseBody = "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":\"requests.0.custom_id: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'\"}}",
@@ -111,7 +113,7 @@ public partial class BatchWireFormatTests
         Assert.That(badRequest.Message, Does.StartWith("Status Code: BadRequest"), "what the SDK says");
         Assert.That(BatchApiErrors.Describe(badRequest, "ANTHROPIC_API_KEY"), Is.EqualTo("HTTP 400 (invalid_request_error): requests.0.custom_id: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'"));
 
-        var unauthorized = new Anthropic.Exceptions.AnthropicUnauthorizedException
+        var unauthorized = new global::Anthropic.Exceptions.AnthropicUnauthorizedException
         {
             StatusCode = HttpStatusCode.Unauthorized,
             ResponseBody = "{\"type\":\"error\",\"error\":{\"type\":\"authentication_error\",\"message\":\"invalid x-api-key " + key + "\"}}",
@@ -120,7 +122,7 @@ public partial class BatchWireFormatTests
         Assert.That(described, Does.Not.Contain(key));
         Assert.That(described, Does.StartWith("HTTP 401 (authentication_error): invalid x-api-key").And.EndWith("(check the key in environment variable ANTHROPIC_API_KEY)"));
 
-        var html = new Anthropic.Exceptions.Anthropic4xxException { StatusCode = (HttpStatusCode)418, ResponseBody = "<html>\n<body>teapot " + key + "</body>" };
+        var html = new global::Anthropic.Exceptions.Anthropic4xxException { StatusCode = (HttpStatusCode)418, ResponseBody = "<html>\n<body>teapot " + key + "</body>" };
         Assert.That(BatchApiErrors.Describe(html, "K"), Is.EqualTo("HTTP 418: <html>"));
         Assert.That(BatchApiErrors.Describe(new System.Text.Json.JsonException("'<' is an invalid start of a value."), "K"), Does.StartWith("unreadable reply"));
         Assert.That(BatchApiErrors.Describe(new InvalidOperationException("a bug"), "K"), Is.Null, "not a provider failure: surfaces as a bug");

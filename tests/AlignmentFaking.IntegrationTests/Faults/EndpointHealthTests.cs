@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using AlignmentFaking.Classification;
 using AlignmentFaking.Cli;
 using AlignmentFaking.Datasets;
+using AlignmentFaking.OpenAI;
 using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Simulation;
@@ -89,7 +90,7 @@ public class EndpointHealthTests
         // Every call on the first request gets the unreadable reply; the others are answered.
         var plan = new FaultPlan().When(c => c.Messages[^2].Content.Contains("request 0", StringComparison.Ordinal) || c.Messages[1].Content.Contains("request 0.", StringComparison.Ordinal), ScriptedReply.RawBody(body));
         await using var server = await OpenAICompatibleTestServer.StartAsync(plan.Wrap(ScriptedReply.Text("<rejected/></OUTPUT>")), new TestServerOptions { Models = [Model] });
-        using var subject = OpenAICompatibleSubject.Create(server.BaseAddress, Model, "k", "AF_API_KEY", maxRetries: 3, baseDelay: TimeSpan.FromMilliseconds(1));
+        using var subject = OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions { Endpoint = server.BaseAddress, Model = Model, ApiKey = "k", Resilience = new ModelResilienceOptions { Retry = new RetryOptions { MaxRetries = 3, BaseDelay = TimeSpan.FromMilliseconds(1) } } });
         var runner = new ExperimentRunner(subject, new ScenarioBuilder(), new ExperimentOptions { Modes = [ReasoningMode.NoCot], Tiers = [Tier.Training], ModelId = Model });
         var result = await runner.RunAsync(RequestDataset.FromList(["Synthetic request 0.", "Synthetic request 1."]));
 
@@ -110,20 +111,30 @@ public class EndpointHealthTests
         var time = new FakeTimeProvider(); // the breaker's clock: the test decides when it probes
         var opened = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var log = new List<string>();
-        using var subject = OpenAICompatibleSubject.Create(first.BaseAddress, Model, "k", "AF_API_KEY", maxRetries: 2, baseDelay: TimeSpan.FromMilliseconds(1), breaker: new CircuitBreakerOptions
+        using var subject = OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions
         {
-            TimeProvider = time,
-            OnStateChanged = m =>
+            Endpoint = first.BaseAddress,
+            Model = Model,
+            ApiKey = "k",
+            Resilience = new ModelResilienceOptions
             {
-                lock (log)
+                Retry = new RetryOptions { MaxRetries = 2, BaseDelay = TimeSpan.FromMilliseconds(1) },
+                CircuitBreaker = new CircuitBreakerOptions
                 {
-                    log.Add(m);
-                }
+                    TimeProvider = time,
+                    OnStateChanged = m =>
+                    {
+                        lock (log)
+                        {
+                            log.Add(m);
+                        }
 
-                if (m.Contains("stopped answering", StringComparison.Ordinal))
-                {
-                    opened.TrySetResult();
-                }
+                        if (m.Contains("stopped answering", StringComparison.Ordinal))
+                        {
+                            opened.TrySetResult();
+                        }
+                    },
+                },
             },
         });
         var runner = new ExperimentRunner(subject, new ScenarioBuilder(), new ExperimentOptions { Modes = [ReasoningMode.NoCot], MaxConcurrency = 4, ModelId = Model });

@@ -1,6 +1,7 @@
 using AlignmentFaking.Classification;
 using AlignmentFaking.Cli;
 using AlignmentFaking.Datasets;
+using AlignmentFaking.OpenAI;
 using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Simulation;
@@ -20,7 +21,14 @@ public class FaultInjectionTests
     private const string Model = "meta-llama/Meta-Llama-3.1-8B-Instruct";
 
     private static IChatClient Subject(OpenAICompatibleTestServer server, int maxRetries = 6) =>
-        OpenAICompatibleSubject.Create(server.BaseAddress, Model, "test-key", "AF_API_KEY", maxRetries, baseDelay: TimeSpan.FromMilliseconds(1), attemptTimeout: TimeSpan.FromSeconds(2));
+        OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions
+        {
+            Endpoint = server.BaseAddress,
+            Model = Model,
+            ApiKey = "test-key",
+            ApiKeyVariable = "AF_API_KEY",
+            Resilience = new ModelResilienceOptions { Retry = new RetryOptions { MaxRetries = maxRetries, BaseDelay = TimeSpan.FromMilliseconds(1), AttemptTimeout = TimeSpan.FromSeconds(2) } },
+        });
 
     [Test]
     public async Task A_run_survives_429s_500s_dropped_connections_malformed_bodies_empty_choices_and_slow_replies()

@@ -1,5 +1,6 @@
 using AlignmentFaking.Cli;
 using AlignmentFaking.Datasets;
+using AlignmentFaking.OpenAI;
 using AlignmentFaking.IntegrationTests.Server;
 using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
@@ -20,7 +21,7 @@ public class StreamStopTests
         // The first 6 calls are answered at once; later ones would take 30 s.
         var plan = new FaultPlan().When(c => c.Sequence > 6, ScriptedReply.Text("<rejected/></OUTPUT>").WithDelay(TimeSpan.FromSeconds(30)));
         await using var server = await OpenAICompatibleTestServer.StartAsync(plan.Wrap(ScriptedReply.Text("<rejected/></OUTPUT>")), new TestServerOptions { Models = [Model] });
-        using var subject = OpenAICompatibleSubject.Create(server.BaseAddress, Model, "k", "AF_API_KEY", maxRetries: 0);
+        using var subject = OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions { Endpoint = server.BaseAddress, Model = Model, ApiKey = "k", Resilience = new ModelResilienceOptions { Retry = new RetryOptions { MaxRetries = 0 } } });
         var runner = new ExperimentRunner(subject, new ScenarioBuilder(), new ExperimentOptions { Modes = [ReasoningMode.NoCot], MaxConcurrency = 4, ModelId = Model });
         var work = runner.Plan(RequestDataset.FromList(Enumerable.Range(0, 200).Select(i => "request " + i)));
         int read = 0;

@@ -2,14 +2,15 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using AlignmentFaking.Internal;
+using AlignmentFaking.Diagnostics;
+using AlignmentFaking.Providers;
 using AlignmentFaking.Running.Batch;
 using Anthropic;
 using Anthropic.Models.Messages.Batches;
 using Microsoft.Extensions.AI;
 using BatchJob = AlignmentFaking.Running.Batch.BatchJob;
 
-namespace AlignmentFaking.Cli.Batch;
+namespace AlignmentFaking.Anthropic;
 
 /// <summary>
 /// Anthropic Message Batches through the official Anthropic .NET SDK. The API takes the requests inline (no file
@@ -20,7 +21,7 @@ namespace AlignmentFaking.Cli.Batch;
 /// alphabet (<see cref="AnthropicCustomIds"/>) in the staged file and mapped back in the results. Limits: 100,000
 /// requests and 256 MB per batch (https://docs.anthropic.com/en/docs/build-with-claude/batch-processing#batch-limitations).
 /// </summary>
-internal sealed class AnthropicBatchProvider : IBatchProvider
+public sealed class AnthropicBatchProvider : IBatchProvider
 {
     /// <summary>Anthropic's limits per Message Batch.</summary>
     public static BatchLimits AnthropicLimits { get; } = new(100_000, 256L * 1024 * 1024);
@@ -50,7 +51,7 @@ internal sealed class AnthropicBatchProvider : IBatchProvider
     public AnthropicBatchProvider(Uri baseUrl, string apiKey, string stagingDirectory, BatchLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(baseUrl);
-        SecretRedactor.Register(apiKey);
+        SecretRedaction.Register(apiKey);
         _client = new AnthropicClient { BaseUrl = baseUrl.AbsoluteUri.TrimEnd('/'), ApiKey = apiKey, Timeout = TimeSpan.FromMinutes(10) };
         _staging = stagingDirectory;
         Limits = limits ?? AnthropicLimits;
@@ -95,7 +96,6 @@ internal sealed class AnthropicBatchProvider : IBatchProvider
         }
 
         var batch = await _client.Messages.Batches.Create(new BatchCreateParams { Requests = requests }, cancellationToken).ConfigureAwait(false);
-        await BatchTestHooks.AfterCreateAsync(batch.ID).ConfigureAwait(false);
         return ToJob(batch);
     }
 

@@ -4,7 +4,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using AlignmentFaking.Internal;
+using AlignmentFaking.Diagnostics;
+using AlignmentFaking.Providers;
 using AlignmentFaking.Running.Batch;
 using Microsoft.Extensions.AI;
 using OpenAI;
@@ -13,7 +14,7 @@ using OpenAI.Chat;
 using OpenAI.Files;
 using BatchJob = AlignmentFaking.Running.Batch.BatchJob;
 
-namespace AlignmentFaking.Cli.Batch;
+namespace AlignmentFaking.OpenAI;
 
 /// <summary>
 /// The OpenAI-compatible Batch API through the official OpenAI .NET client: the input JSONL is uploaded with
@@ -22,7 +23,7 @@ namespace AlignmentFaking.Cli.Batch;
 /// and turned into a <see cref="ChatResponse"/> exactly as the online <c>IChatClient</c> does.
 /// </summary>
 #pragma warning disable OPENAI001 // the Batch client is marked "for evaluation"; its wire format is the stable public Batch API
-internal sealed class OpenAIBatchProvider : IBatchProvider
+public sealed class OpenAIBatchProvider : IBatchProvider
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly OpenAIFileClient _files;
@@ -35,7 +36,7 @@ internal sealed class OpenAIBatchProvider : IBatchProvider
     public OpenAIBatchProvider(Uri endpoint, string apiKey, BatchLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        SecretRedactor.Register(apiKey);
+        SecretRedaction.Register(apiKey);
         var client = new OpenAIClient(new ApiKeyCredential(apiKey), new OpenAIClientOptions
         {
             Endpoint = endpoint,
@@ -94,9 +95,7 @@ internal sealed class OpenAIBatchProvider : IBatchProvider
 
         using var content = BinaryContent.Create(BinaryData.FromBytes(body.ToArray()));
         var operation = await _batches.CreateBatchAsync(content, waitUntilCompleted: false, new RequestOptions { CancellationToken = cancellationToken }).ConfigureAwait(false);
-        var job = ParseJob(operation.GetRawResponse().Content);
-        await BatchTestHooks.AfterCreateAsync(job.Id).ConfigureAwait(false);
-        return job;
+        return ParseJob(operation.GetRawResponse().Content);
     }
 
     /// <summary>The number of pages of recent batches (100 each) searched at most by <see cref="FindCreatedAsync"/>.</summary>

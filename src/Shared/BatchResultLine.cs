@@ -1,13 +1,13 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using AlignmentFaking.Internal;
+using AlignmentFaking.Diagnostics;
 using AlignmentFaking.Running.Batch;
 
-namespace AlignmentFaking.Cli.Batch;
+namespace AlignmentFaking.Providers;
 
 /// <summary>
-/// The part of reading a provider's results file that both providers share: a line that is not a JSON object (an HTML
+/// (Source shared by the provider packages, compiled into each.) The part of reading a provider's results file that both providers share: a line that is not a JSON object (an HTML
 /// error page, a line cut short, binary garbage) is a failed item with the reason, never an exception; it is
 /// attributed to its request when the raw line still shows the request's <c>custom_id</c>, else it has an empty id
 /// (the runners then give that reason to the requests left without a result).
@@ -46,7 +46,7 @@ internal static partial class BatchResultLine
 
     /// <summary>A failed item: <c>unreadable result: {where} {why}</c>, credentials removed.</summary>
     public static BatchItemResult Unreadable(string? customId, string where, string why) =>
-        new(customId ?? string.Empty, null, SecretRedactor.Redact(string.Create(CultureInfo.InvariantCulture, $"unreadable result: {where} {why}")));
+        new(customId ?? string.Empty, null, SecretRedaction.Redact(string.Create(CultureInfo.InvariantCulture, $"unreadable result: {where} {why}")));
 
     [GeneratedRegex("\"custom_id\"\\s*:\\s*\"([^\"\\\\]+)\"")]
     private static partial Regex CustomIdField();

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace AlignmentFaking.Cli.Batch;
+namespace AlignmentFaking.Anthropic;
 
 /// <summary>
 /// Maps the runners' custom ids (<c>cot/training/r0/e0#t1#a1</c>, 64-character judge cache keys) to the alphabet of
@@ -13,7 +13,7 @@ namespace AlignmentFaking.Cli.Batch;
 /// <c>cot_2Ftraining_2Fr0_2Fe0_23t1_23a1</c>. (OpenAI's Batch API documents no alphabet for <c>custom_id</c>, only
 /// that it is unique within a batch: its ids are sent unchanged.)
 /// </summary>
-internal static class AnthropicCustomIds
+public static class AnthropicCustomIds
 {
     /// <summary>Anthropic's maximum length of a custom id.</summary>
     public const int MaxLength = 64;

@@ -1,0 +1,268 @@
+using System.Net;
+using Polly;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace AlignmentFaking.Running;
+
+/// <summary>The Polly pipeline of <see cref="ModelHttpClient"/> (see there for the order and why).</summary>
+internal static class ModelHttpPipeline
+{
+    /// <summary>The attempt budget of one execution made without a <see cref="RetryingChatClient"/> above.</summary>
+    private static readonly ResiliencePropertyKey<CallAttempts> AttemptsKey = new("af.attempts");
+
+    public static ResiliencePipeline<HttpResponseMessage> Build(RetryOptions options)
+    {
+        var time = options.TimeProvider;
+        var backoff = new RetryBackoff(options);
+        var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { Name = "af-model-call", TimeProvider = time };
+        if (options.TotalTimeout != Timeout.InfiniteTimeSpan)
+        {
+            builder.AddTimeout(new TimeoutStrategyOptions
+            {
+                Name = "af-total",
+                // The call's deadline when a RetryingChatClient above set one: its retries above HTTP do not start the clock again.
+                TimeoutGenerator = _ => ValueTask.FromResult(
+                    ModelCallScope.Current?.Attempts?.Remaining is { } left && left < options.TotalTimeout
+                        ? (left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1))
+                        : options.TotalTimeout),
+            });
+        }
+
+        if (options.MaxRetries > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions<HttpResponseMessage>
+            {
+                Name = "af-retry",
+                MaxRetryAttempts = options.MaxRetries,
+                ShouldHandle = args => ValueTask.FromResult(
+                    !args.Context.CancellationToken.IsCancellationRequested
+                    && Budget(args.Context, options).MayRetry
+                    && Classify(args.Outcome, options) is { Kind: CallFailureKind.Transient }),
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
+                    backoff.Delay(Budget(args.Context, options).Made - 1, Classify(args.Outcome, options)?.RetryAfter)),
+                OnRetry = args =>
+                {
+                    options.OnRetry?.Invoke(Budget(args.Context, options).Made, Describe(args.Outcome), args.RetryDelay);
+                    return default;
+                },
+            });
+        }
+
+        builder.AddStrategy(_ => new EndpointHealthStrategy(options, backoff), new EndpointHealthStrategyOptions());
+        builder.AddStrategy(_ => new EndpointLimitsStrategy(time), new EndpointHealthStrategyOptions { Name = "af-limits" });
+        if (options.AttemptTimeout != Timeout.InfiniteTimeSpan)
+        {
+            builder.AddTimeout(new TimeoutStrategyOptions { Name = "af-attempt", Timeout = options.AttemptTimeout });
+        }
+
+        return builder.Build();
+    }
+
+    /// <summary>The call's shared budget (<see cref="RetryingChatClient"/> above), else this execution's own.</summary>
+    internal static CallAttempts Budget(ResilienceContext context, RetryOptions options)
+    {
+        if (ModelCallScope.Current?.Attempts is { } shared)
+        {
+            return shared;
+        }
+
+        if (!context.Properties.TryGetValue(AttemptsKey, out var own))
+        {
+            own = new CallAttempts(options.MaxRetries + 1, options.TimeProvider, Timeout.InfiniteTimeSpan);
+            context.Properties.Set(AttemptsKey, own);
+        }
+
+        return own;
+    }
+
+    /// <summary>What an attempt's outcome means: <see langword="null"/> for a success, else its classification.</summary>
+    internal static CallFailure? Classify(Outcome<HttpResponseMessage> outcome, RetryOptions options) => outcome switch
+    {
+        { Result: { IsSuccessStatusCode: true } } => null,
+        { Result: { } response } => CallFailure.FromHttpResponse(response, options.TimeProvider),
+        { Exception: { } exception } => options.Classify(exception),
+        _ => null,
+    };
+
+    /// <summary>The failure of an outcome as an exception, for <see cref="RetryOptions.OnRetry"/>.</summary>
+    private static Exception Describe(Outcome<HttpResponseMessage> outcome) =>
+        outcome.Exception ?? new HttpRequestException(
+            $"HTTP {(int)outcome.Result!.StatusCode} ({outcome.Result.ReasonPhrase ?? outcome.Result.StatusCode.ToString()})",
+            null,
+            outcome.Result.StatusCode);
+
+    /// <summary>Options of the project's own strategies (Polly requires an options object per strategy).</summary>
+    private sealed class EndpointHealthStrategyOptions : ResilienceStrategyOptions
+    {
+        public EndpointHealthStrategyOptions() => Name = "af-endpoint-health";
+    }
+
+    /// <summary>
+    /// Each attempt: waits while the endpoint's circuit breaker is open, counts against the call's budget, and tells the
+    /// breaker and the adaptive backoff how it went. An endpoint that never answered stops the call with
+    /// <see cref="FatalCallException"/>; one that went away holds the attempt (not counted as a retry) until it is back.
+    /// </summary>
+    private sealed class EndpointHealthStrategy(RetryOptions options, RetryBackoff backoff) : ResilienceStrategy<HttpResponseMessage>
+    {
+        protected override async ValueTask<Outcome<HttpResponseMessage>> ExecuteCore<TState>(
+            Func<ResilienceContext, TState, ValueTask<Outcome<HttpResponseMessage>>> callback, ResilienceContext context, TState state)
+        {
+            var budget = Budget(context, options);
+            var call = ModelCallScope.Current?.Attempts;
+            var breaker = options.CircuitBreaker;
+            var ct = context.CancellationToken;
+            while (true)
+            {
+                bool passed = call?.OnHttpAttempt(breaker) == true;
+                if (breaker is not null && !passed)
+                {
+                    try
+                    {
+                        await breaker.WaitAsync(ct).ConfigureAwait(context.ContinueOnCapturedContext);
+                    }
+                    catch (Exception ex) when (ex is FatalCallException or OperationCanceledException)
+                    {
+                        return Outcome.FromException<HttpResponseMessage>(ex);
+                    }
+                }
+
+                budget.Count();
+                var outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+                var failure = Classify(outcome, options);
+                if (failure is null)
+                {
+                    breaker?.RecordSuccess();
+                    backoff.Record(failed: false);
+                    return outcome;
+                }
+
+                if (ct.IsCancellationRequested)
+                {
+                    breaker?.ReleaseProbe();
+                    return outcome;
+                }
+
+                backoff.Record(failed: true);
+                if (outcome.Exception is TimeoutRejectedException)
+                {
+                    breaker?.ReleaseProbe(); // a slow attempt says nothing about whether the endpoint is there
+                    return outcome;
+                }
+
+                if (breaker is null)
+                {
+                    return outcome;
+                }
+
+                bool hold;
+                try
+                {
+                    hold = breaker.RecordFailure(failure, lastAttempt: failure.Kind == CallFailureKind.Transient && !budget.MayRetry);
+                }
+                catch (FatalCallException fatal)
+                {
+                    outcome.Result?.Dispose();
+                    return Outcome.FromException<HttpResponseMessage>(fatal);
+                }
+
+                if (!hold)
+                {
+                    return outcome;
+                }
+
+                // The endpoint is away: wait for it (above) and send again, without spending a retry.
+                outcome.Result?.Dispose();
+                budget.Uncount();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Each attempt passes the call's endpoint limits (<see cref="ModelCallScope.Limits"/>, sized by its token estimate),
+    /// holding the lease until its body is read, and reports a 429 (with its <c>Retry-After</c> and rate-limit headers) or
+    /// a success to them.
+    /// </summary>
+    private sealed class EndpointLimitsStrategy(TimeProvider time) : ResilienceStrategy<HttpResponseMessage>
+    {
+        protected override async ValueTask<Outcome<HttpResponseMessage>> ExecuteCore<TState>(
+            Func<ResilienceContext, TState, ValueTask<Outcome<HttpResponseMessage>>> callback, ResilienceContext context, TState state)
+        {
+            var scope = ModelCallScope.Current;
+            if (scope?.Limits is not { } limits)
+            {
+                return await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+            }
+
+            IDisposable lease;
+            try
+            {
+                lease = scope.TakeLease() ?? await limits.AcquireAsync(scope.EstimatedTokens, context.CancellationToken).ConfigureAwait(context.ContinueOnCapturedContext);
+            }
+            catch (OperationCanceledException ex)
+            {
+                return Outcome.FromException<HttpResponseMessage>(ex);
+            }
+
+            using (lease)
+            {
+                scope.OnHttpLimited();
+                var outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+                if (outcome.Result is { StatusCode: HttpStatusCode.TooManyRequests } refused
+                    && CallFailure.FromHttpResponse(refused, time) is { IsRateLimited: true } failure)
+                {
+                    limits.OnRateLimited(failure);
+                }
+                else if (outcome.Result is { IsSuccessStatusCode: true })
+                {
+                    limits.OnSuccess();
+                }
+
+                return outcome;
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The innermost handler of <see cref="ModelHttpClient"/>: reads each response body into memory inside the attempt (a
+/// connection dropped mid-body is then an error the HTTP retry sees, and the attempt timeout covers the body), then runs
+/// the provider's reply check (<see cref="ModelHttpClientOptions.ReplyCheck"/>).
+/// </summary>
+internal sealed class ReplyHandler(Func<HttpResponseMessage, ReadOnlyMemory<byte>, Exception?>? check) : DelegatingHandler
+{
+    /// <summary>
+    /// The body of a buffered response, copied from the buffer: the content's read stream is left untouched for the SDK
+    /// (<see cref="HttpContent.ReadAsStream()"/> hands out one cached stream, which reading here would consume).
+    /// </summary>
+    public static ReadOnlyMemory<byte> Body(HttpResponseMessage response)
+    {
+        using var copy = new MemoryStream();
+        response.Content.CopyTo(copy, null, CancellationToken.None);
+        return copy.TryGetBuffer(out var buffer) ? buffer.AsMemory() : copy.ToArray();
+    }
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        Exception? problem;
+        try
+        {
+            await response.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+            problem = check?.Invoke(response, Body(response));
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+
+        if (problem is not null)
+        {
+            response.Dispose();
+            throw problem;
+        }
+
+        return response;
+    }
+}

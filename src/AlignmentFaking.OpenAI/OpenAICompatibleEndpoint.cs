@@ -1,0 +1,172 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Globalization;
+using AlignmentFaking.Diagnostics;
+using AlignmentFaking.Providers;
+using AlignmentFaking.Running;
+using Microsoft.Extensions.AI;
+using OpenAI;
+using OpenAI.Chat;
+
+namespace AlignmentFaking.OpenAI;
+
+/// <summary>
+/// An OpenAI-compatible endpoint (OpenAI, DeepInfra, OpenRouter, Together, vLLM, Ollama, LM Studio, ...) as the subject
+/// or judge <see cref="IChatClient"/> of an experiment, with the resilience <c>af</c> uses: the official OpenAI client
+/// (its own retries and timeouts off) over <see cref="ModelHttpClient"/> (HTTP retries with backoff and
+/// <c>Retry-After</c>, attempt and total timeouts, the endpoint's circuit breaker, every attempt through the endpoint
+/// limits, each reply checked for the API's shape), under <see cref="RetryingChatClient"/> and
+/// <see cref="ThrottlingChatClient"/>, with <see cref="Classify"/> deciding what is fatal, permanent or transient.
+/// </summary>
+/// <example>
+/// <code>
+/// IChatClient subject = OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions
+/// {
+///     Endpoint = new Uri("https://api.deepinfra.com/v1/openai"),
+///     Model = "meta-llama/Meta-Llama-3.1-405B-Instruct",
+///     ApiKey = Environment.GetEnvironmentVariable("AF_API_KEY"),
+///     ApiKeyVariable = "AF_API_KEY",
+///     Resilience = new ModelResilienceOptions { Limits = new EndpointLimitOptions { MaxConcurrency = 16 } },
+/// });
+/// </code>
+/// </example>
+public static class OpenAICompatibleEndpoint
+{
+    /// <summary>The key sent when none is given (local servers take none, but the client wants one).</summary>
+    private const string NoKey = "no-key";
+
+    /// <summary>Creates the client; disposing it disposes its <see cref="HttpClient"/>.</summary>
+    /// <param name="options">The endpoint, model, key and resilience.</param>
+    /// <exception cref="ArgumentException">An option is invalid (the message names it).</exception>
+    public static IChatClient CreateChatClient(OpenAIEndpointOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var endpoint = options.Endpoint!;
+        var model = options.Model!;
+        SecretRedaction.Register(options.ApiKey);
+        var keyVariable = options.ApiKeyVariable;
+        var key = string.IsNullOrEmpty(options.ApiKey) ? NoKey : options.ApiKey;
+        return ModelHttpClient.CreateChatClient(
+            http => new ChatClient(model, new ApiKeyCredential(key), new OpenAIClientOptions
+            {
+                Endpoint = endpoint,
+                Transport = new HttpClientPipelineTransport(http),
+                RetryPolicy = new ClientRetryPolicy(maxRetries: 0), // ModelHttpClient retries
+                NetworkTimeout = Timeout.InfiniteTimeSpan, // on the real clock, around every retry: ModelHttpClient times attempts
+            }).AsIChatClient(),
+            endpoint,
+            model,
+            options.Resilience,
+            ex => Classify(ex, keyVariable),
+            new OpenAIReplyCheck(ProviderMessages.Describe(endpoint), options.EndpointSetting ?? "the endpoint URL").Check);
+    }
+
+    /// <summary>
+    /// Classifies what the OpenAI .NET client (through <c>Microsoft.Extensions.AI.OpenAI</c>) throws: a
+    /// <see cref="ClientResultException"/> with a status by <see cref="CallFailure.FromReply"/> (its headers and body:
+    /// <c>Retry-After</c>, rate-limit headers, <c>insufficient_quota</c>), a 401 naming
+    /// <paramref name="apiKeyVariable"/>; one without a status (no response) as a lost connection; anything else by
+    /// <see cref="CallFailure.Classify"/> (a well-formed reply the client cannot read, such as an unknown finish reason,
+    /// is permanent: the same reply would be rejected again).
+    /// </summary>
+    /// <param name="exception">What a call threw.</param>
+    /// <param name="apiKeyVariable">The environment variable holding the key, named on a 401.</param>
+    public static CallFailure Classify(Exception exception, string? apiKeyVariable = null)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        switch (ProviderMessages.Unwrap(exception))
+        {
+            case ClientResultException result when result.Status > 0:
+                var raw = result.GetRawResponse();
+                string? body = null;
+                if (raw is not null && result.Status == 429)
+                {
+                    try
+                    {
+                        body = raw.Content.ToString();
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        body = null; // not buffered
+                    }
+                }
+
+                var failure = raw is null
+                    ? CallFailure.FromStatus(result.Status, null)
+                    : CallFailure.FromReply(result.Status, header => raw.Headers.TryGetValue(header, out var value) ? value : null, body);
+                return ProviderMessages.WithHint(failure, result.Status, apiKeyVariable, result.Message);
+            case ClientResultException noResponse:
+                return ProviderMessages.NoResponse(noResponse.InnerException);
+            case var other:
+                return CallFailure.Classify(other);
+        }
+    }
+
+    /// <summary>
+    /// The check of each reply before the OpenAI client reads it (<see cref="ModelHttpClientOptions.ReplyCheck"/>): a 405 or
+    /// 501 to the POST, a body that is not the API's (an HTML page, JSON without a <c>choices</c> list) is an
+    /// <see cref="UnexpectedReplyException"/> (usually a wrong URL: it stops a run whose endpoint never answered); an empty
+    /// <c>choices</c> list or a 200 carrying an <c>error</c> object is an <see cref="InvalidDataException"/>, malformed or
+    /// truncated JSON a <see cref="System.Text.Json.JsonException"/> (both transient: retried at the HTTP level). What is
+    /// left for the client to reject is a well-formed reply it deterministically cannot read (permanent).
+    /// </summary>
+    private sealed class OpenAIReplyCheck(string endpoint, string setting)
+    {
+        private string Hint => $"check {setting} (usually ends in /v1)";
+
+        public Exception? Check(HttpResponseMessage response, ReadOnlyMemory<byte> body)
+        {
+            if (response.RequestMessage?.RequestUri?.AbsolutePath.EndsWith("/chat/completions", StringComparison.Ordinal) != true)
+            {
+                return null;
+            }
+
+            int status = (int)response.StatusCode;
+            var media = response.Content.Headers.ContentType?.MediaType;
+            if (status is 405 or 501)
+            {
+                // The URL does not take a POST: a web server or a UI, not the API.
+                return new UnexpectedReplyException(string.Create(CultureInfo.InvariantCulture, $"the endpoint {endpoint} answered {status}{(media is null ? string.Empty : " (" + media + ")")} to a chat completion request, not an OpenAI-compatible reply: {Hint}"));
+            }
+
+            if (status is < 200 or > 299)
+            {
+                return null;
+            }
+
+            if (!string.IsNullOrEmpty(media) && !media.Contains("json", StringComparison.OrdinalIgnoreCase)
+                && !media.Equals("text/event-stream", StringComparison.OrdinalIgnoreCase))
+            {
+                return new UnexpectedReplyException($"the endpoint {endpoint} answered {media}, not an OpenAI-compatible JSON body: {Hint}");
+            }
+
+            System.Text.Json.JsonDocument document;
+            try
+            {
+                document = System.Text.Json.JsonDocument.Parse(body);
+            }
+            catch (System.Text.Json.JsonException ex)
+            {
+                return ex; // malformed or truncated: transient
+            }
+
+            using (document)
+            {
+                var root = document.RootElement;
+                if (root.ValueKind == System.Text.Json.JsonValueKind.Object && root.TryGetProperty("error", out var error) && error.ValueKind == System.Text.Json.JsonValueKind.Object)
+                {
+                    var text = error.TryGetProperty("message", out var m) && m.ValueKind == System.Text.Json.JsonValueKind.String ? m.GetString() : error.GetRawText();
+                    return new InvalidDataException("the endpoint answered 200 with an error: " + SecretRedaction.Redact(text ?? string.Empty));
+                }
+
+                if (root.ValueKind != System.Text.Json.JsonValueKind.Object || !root.TryGetProperty("choices", out var choices) || choices.ValueKind != System.Text.Json.JsonValueKind.Array)
+                {
+                    return new UnexpectedReplyException($"the endpoint {endpoint} answered JSON without a 'choices' list, not an OpenAI chat completion: {Hint}");
+                }
+
+                return choices.GetArrayLength() == 0 ? new InvalidDataException("the response has no choices") : null;
+            }
+        }
+    }
+}
