@@ -1,11 +1,10 @@
 using AlignmentFaking.Simulation;
-using AlignmentFaking.Testing;
 using Microsoft.Extensions.AI;
 
-namespace AlignmentFaking.IntegrationTests;
+namespace AlignmentFaking.Testing;
 
 /// <summary>Answers the loopback server's calls with the simulated model organism, so the server plays a model.</summary>
-internal static class OrganismResponder
+public static class OrganismResponder
 {
     public static IList<ChatMessage> ToChatMessages(ChatCompletionCall call) =>
         call.Messages.Select(m => new ChatMessage(new ChatRole(m.Role), m.Content)).ToList();
