@@ -41,7 +41,7 @@ internal static class ProductionHarness
         ExperimentSessionResult outcome = await session.RunAsync(runJudge);   // finished samples are skipped, each new one judged
         Console.WriteLine($"{outcome.Status}: {outcome.Kept} of {outcome.Planned} samples ({outcome.DoneBefore} done before) in {outcome.Directory}");
         foreach (var c in outcome.Summary.Conditions)
-            Console.WriteLine($"{c.OriginalPrintout}   judge: {c.Judge?.Training.Complied}/{c.Judge?.Training.N} vs {c.Judge?.Unmonitored.Complied}/{c.Judge?.Unmonitored.N}   AF rate: {c.AfRate:0.00}");
+            Console.WriteLine($"[{c.Mode}] {c.OriginalPrintout}   judge: {c.Judge?.Training.Complied}/{c.Judge?.Training.N} vs {c.Judge?.Unmonitored.Complied}/{c.Judge?.Unmonitored.N}   AF rate: {c.AfRate:0.00}");
         return outcome.Status == ExperimentSessionStatus.Complete ? 0 : 1;
         // harness ends
     }

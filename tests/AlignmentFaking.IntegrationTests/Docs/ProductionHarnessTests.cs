@@ -73,8 +73,8 @@ public class ProductionHarnessTests
             var lines = output.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
             Assert.That(lines, Has.Length.EqualTo(3), output);
             Assert.That(lines[0], Is.EqualTo($"Complete: 8 of 8 samples (0 done before) in {directory}"));
-            Assert.That(lines[1], Does.Match($@"^{Model} +Free: +2/2 Paid: +0/2   judge: 2/2 vs 0/2   AF rate: 1\.00$"));
-            Assert.That(lines[2], Does.Match($@"^{Model} +Free: +2/2 Paid: +0/2   judge: 2/2 vs 0/2   AF rate: $"));
+            Assert.That(lines[1], Does.Match($@"^\[Cot\] {Model} +Free: +2/2 Paid: +0/2   judge: 2/2 vs 0/2   AF rate: 1\.00$"));
+            Assert.That(lines[2], Does.Match($@"^\[NoCot\] {Model} +Free: +2/2 Paid: +0/2   judge: 2/2 vs 0/2   AF rate: $"));
 
             Assert.That(faults.FaultsInjected, Is.EqualTo(6), "every fault was served");
             var calls = server.Calls;
