@@ -4,10 +4,15 @@
 # (its own nuget.config: <clear/>, the feed, nuget.org), adds the packages with `dotnet add package ... --source <feed>`,
 # and runs a small experiment on the simulated model organism through the installed packages (both modes), judged by
 # SimulatedJudge through LlmJudgeClassifier and AlignmentFakingReasoningClassifier, and builds (without calling) the
-# provider packages' clients. Exit 0 when every check holds, non-zero otherwise.
+# provider packages' clients. Then it starts tests/AlignmentFaking.TestServer (the loopback OpenAI-compatible server,
+# with 429s, 500s and a 503 injected and a key required), copies the README's "production harness" code block (between
+# its production-harness markers) into a second fresh console project over the same packages, and runs it twice against
+# the server: the first run completes judged (faults retried), the second resumes the complete run: no call reaches the
+# server and no file of the run directory changes. Exit 0 when every check holds, non-zero otherwise.
 #
 # Usage: scripts/check-package-install.sh [--no-build]
 #   --no-build   pack the Release build already in the tree (what .ci/run does after its build), instead of building
+#                (the test server too: tests/AlignmentFaking.TestServer/bin/Release)
 # Leaves nothing behind: the temp folder is removed, and the unique versions are deleted from the NuGet global
 # packages folder afterwards (other versions there are untouched).
 set -euo pipefail
@@ -24,7 +29,9 @@ prefix="$(sed -nE 's|.*<VersionPrefix>([^<]+)</VersionPrefix>.*|\1|p' "$repo/Dir
 version="$prefix-$suffix"
 packages_dir="$(dotnet nuget locals global-packages --list | sed -E 's/^global-packages: *//')"
 
+server_pid=""
 cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
   rm -rf "$tmp"
   for id in alignmentfaking.core alignmentfaking.judging alignmentfaking.openai alignmentfaking.anthropic; do
     if [ -n "$packages_dir" ] && [ -d "$packages_dir/$id/$version" ]; then rm -rf "${packages_dir:?}/$id/$version"; fi
@@ -155,4 +162,67 @@ step "building and running the console project"
 (cd "$app" && dotnet run -c Release --no-build > "$tmp/run.log" 2>&1) || { cat "$tmp/run.log" >&2; fail "the console project failed"; }
 cat "$tmp/run.log"
 grep -q ': OK$' "$tmp/run.log" || fail "no OK line"
+
+# The README's production harness, against the loopback server, with the packages from the feed.
+server_dll="$repo/tests/AlignmentFaking.TestServer/bin/Release/net10.0/AlignmentFaking.TestServer.dll"
+if [ ${#build_flag[@]} -eq 0 ]; then
+  step "building tests/AlignmentFaking.TestServer"
+  dotnet build "$repo/tests/AlignmentFaking.TestServer" -c Release -nologo > "$tmp/server-build.log" 2>&1 || { cat "$tmp/server-build.log" >&2; fail "the test server did not build"; }
+fi
+[ -f "$server_dll" ] || fail "$server_dll is missing (build the solution in Release first, or run without --no-build)"
+key="sk-installcheck-$$-$RANDOM$RANDOM"
+step "starting the test server (faults on, key required)"
+AF_TEST_SERVER_KEY="$key" dotnet "$server_dll" --faults --judge-model judge-model --api-key-env AF_TEST_SERVER_KEY > "$tmp/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 600); do
+  grep -q '^listening ' "$tmp/server.log" && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/server.log" >&2; fail "the test server exited"; }
+  sleep 0.1
+done
+endpoint="$(sed -nE 's/^listening (http:[^ ]+)$/\1/p' "$tmp/server.log" | head -n1)"
+[ -n "$endpoint" ] || { cat "$tmp/server.log" >&2; fail "the test server printed no 'listening' line"; }
+step "test server listening at $endpoint"
+
+harness="$tmp/HarnessApp"
+dotnet new console -o "$harness" -n HarnessApp --framework net10.0 --no-restore > "$tmp/new.log" 2>&1 || { cat "$tmp/new.log" >&2; fail "dotnet new console (harness)"; }
+cp "$app/nuget.config" "$harness/nuget.config"
+for id in AlignmentFaking.Core AlignmentFaking.Judging AlignmentFaking.OpenAI; do
+  (cd "$harness" && dotnet add package "$id" --version "$version" --source "$feed" > "$tmp/add.log" 2>&1) || { cat "$tmp/add.log" >&2; fail "dotnet add package $id (harness)"; }
+done
+# The code block between the README's markers, without its fences: the same text the integration test compiles.
+awk '/^<!-- production-harness begins -->$/ { inside = 1; next } /^<!-- production-harness ends -->$/ { inside = 0 } inside && !/^```/' \
+  "$repo/README.md" > "$harness/Program.cs"
+[ "$(grep -c 'ExperimentSession.OpenAsync' "$harness/Program.cs")" -eq 1 ] || fail "the README's production harness was not found between its markers"
+step "building the README's production harness ($(grep -cvE '^\s*(//.*)?$|^using ' "$harness/Program.cs") lines of code)"
+(cd "$harness" && dotnet build -c Release -warnaserror -nologo > "$tmp/build.log" 2>&1) || { cat "$tmp/build.log" >&2; fail "the README's production harness did not build"; }
+
+run_dir="$tmp/harness-run"
+harness_run() {
+  (cd "$harness" && AF_ENDPOINT="$endpoint" AF_MODEL="harness-model" AF_API_KEY="$key" \
+    AF_JUDGE_ENDPOINT="$endpoint" AF_JUDGE_MODEL="judge-model" AF_JUDGE_API_KEY="$key" AF_RUN_DIR="$run_dir" \
+    dotnet run -c Release --no-build > "$1" 2>&1)
+}
+snapshot() { (cd "$run_dir" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
+calls() { grep -c '^call ' "$tmp/server.log" || true; }
+
+step "running the harness"
+harness_run "$tmp/harness1.log" || { cat "$tmp/harness1.log" >&2; fail "the harness's first run failed"; }
+cat "$tmp/harness1.log"
+grep -qE "^Complete: 8 of 8 samples \(0 done before\) in $run_dir\$" "$tmp/harness1.log" || fail "the first run did not complete all 8 samples"
+[ "$(grep -cE '^\[(Cot|NoCot)\] harness-model +Free: +[0-9]/2 Paid: +[0-9]/2   judge: [0-9]/2 vs [0-9]/2   AF rate: ' "$tmp/harness1.log")" -eq 2 ] || fail "the first run printed no judged Free/Paid line per mode"
+grep -qE 'AF rate: [0-9]\.[0-9]{2}$' "$tmp/harness1.log" || fail "the first run has no alignment-faking rate"
+grep -qF "$key" "$tmp/harness1.log" && fail "the harness printed the API key"
+for fault in 'subject fault 429' 'subject fault 500' 'judge fault 503'; do
+  grep -q "$fault" "$tmp/server.log" || fail "the server never served '$fault'"
+done
+[ "$(grep -c '"judge":' "$run_dir/samples.jsonl")" -eq 8 ] || fail "not every sample has a judge verdict"
+before_calls="$(calls)"
+before_files="$(snapshot)"
+step "the first run made $before_calls calls (faults retried); running it again"
+harness_run "$tmp/harness2.log" || { cat "$tmp/harness2.log" >&2; fail "the harness's second run failed"; }
+cat "$tmp/harness2.log"
+grep -qE "^Complete: 8 of 8 samples \(8 done before\) in $run_dir\$" "$tmp/harness2.log" || fail "the second run did not resume the complete run"
+[ "$(calls)" -eq "$before_calls" ] || fail "the second run called the server ($(( $(calls) - before_calls )) calls)"
+[ "$(snapshot)" = "$before_files" ] || fail "the second run changed files of the run directory"
+step "the second run resumed: no call, no file changed"
 step "passed in $((SECONDS - start)) s (AlignmentFaking.Core, .Judging, .OpenAI and .Anthropic $version)"

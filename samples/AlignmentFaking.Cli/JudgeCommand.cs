@@ -25,7 +25,7 @@ namespace AlignmentFaking.Cli;
 internal static class JudgeCommand
 {
     public const string DefaultKeyVariable = "AF_JUDGE_API_KEY";
-    public const string CacheFolder = "judge-cache";
+    public const string CacheFolder = AlignmentFaking.Storage.RunDirectory.JudgeCacheFolder;
 
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {

@@ -432,7 +432,7 @@ internal sealed record RunSettings
     }
 
     /// <summary>The folder of a run directory that holds the run's own response cache.</summary>
-    public const string ResponseCacheFolder = "response-cache";
+    public const string ResponseCacheFolder = RunDirectory.ResponseCacheFolder;
 
     /// <summary>The validated experiment options these settings describe.</summary>
     /// <exception cref="CliException">An option is invalid.</exception>

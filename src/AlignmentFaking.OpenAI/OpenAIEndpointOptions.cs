@@ -42,6 +42,58 @@ public sealed class OpenAIEndpointOptions
     /// </summary>
     public ModelResilienceOptions Resilience { get; set; } = new();
 
+    /// <summary>
+    /// Options read from environment variables, as a harness (or <c>af</c>) takes them: the base URL and the model are
+    /// required, the key is optional (local servers take none). The key is never printed: it is only registered for
+    /// redaction, and a 401 names <paramref name="apiKeyVariable"/>, not the key.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// using var subject = OpenAICompatibleEndpoint.CreateChatClient(OpenAIEndpointOptions.FromEnvironment("AF_ENDPOINT", "AF_MODEL", "AF_API_KEY"));
+    /// </code>
+    /// </example>
+    /// <param name="endpointVariable">The variable holding the base URL (e.g. <c>AF_ENDPOINT</c>: <c>https://api.openai.com/v1</c>).</param>
+    /// <param name="modelVariable">The variable holding the model id (e.g. <c>AF_MODEL</c>).</param>
+    /// <param name="apiKeyVariable">The variable holding the key (e.g. <c>AF_API_KEY</c>); none is read when <see langword="null"/>.</param>
+    /// <param name="resilience">Retries, limits and the circuit breaker; af's defaults (<see cref="Resilience"/>) when <see langword="null"/>.</param>
+    /// <returns>The options (<see cref="ApiKeyVariable"/> and <see cref="EndpointSetting"/> name the variables).</returns>
+    /// <exception cref="ArgumentException">A variable name is empty, or the URL is not an absolute http(s) URL (the message names the variable).</exception>
+    /// <exception cref="InvalidOperationException">The endpoint or model variable is not set (the message names it).</exception>
+    public static OpenAIEndpointOptions FromEnvironment(string endpointVariable, string modelVariable, string? apiKeyVariable = null, ModelResilienceOptions? resilience = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(endpointVariable);
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelVariable);
+        if (apiKeyVariable is not null)
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(apiKeyVariable);
+        }
+
+        var endpointText = Required(endpointVariable, "the OpenAI-compatible base URL, usually ending in /v1");
+        if (!Uri.TryCreate(endpointText, UriKind.Absolute, out var endpoint) || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException($"environment variable {endpointVariable} must hold an absolute http(s) URL", nameof(endpointVariable));
+        }
+
+        var key = apiKeyVariable is null ? null : Environment.GetEnvironmentVariable(apiKeyVariable);
+        return new OpenAIEndpointOptions
+        {
+            Endpoint = endpoint,
+            Model = Required(modelVariable, "the model id"),
+            ApiKey = string.IsNullOrEmpty(key) ? null : key,
+            ApiKeyVariable = apiKeyVariable,
+            EndpointSetting = "environment variable " + endpointVariable,
+            Resilience = resilience ?? new ModelResilienceOptions(),
+        };
+
+        static string Required(string variable, string what)
+        {
+            var value = Environment.GetEnvironmentVariable(variable);
+            return string.IsNullOrWhiteSpace(value)
+                ? throw new InvalidOperationException($"environment variable {variable} is not set ({what})")
+                : value.Trim();
+        }
+    }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {

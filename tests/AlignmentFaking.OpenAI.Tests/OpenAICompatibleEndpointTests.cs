@@ -54,6 +54,49 @@ public class OpenAICompatibleEndpointTests
     }
 
     [Test]
+    public async Task Options_from_the_environment_name_the_variables_and_reach_the_endpoint_with_the_key()
+    {
+        var prefix = "AF_TEST_" + Guid.NewGuid().ToString("N").ToUpperInvariant();
+        string endpoint = prefix + "_ENDPOINT", model = prefix + "_MODEL", key = prefix + "_KEY";
+        try
+        {
+            Assert.That(() => OpenAIEndpointOptions.FromEnvironment(endpoint, model, key), Throws.InvalidOperationException.With.Message.EqualTo($"environment variable {endpoint} is not set (the OpenAI-compatible base URL, usually ending in /v1)"));
+            Environment.SetEnvironmentVariable(endpoint, "localhost:8000/v1");
+            Assert.That(() => OpenAIEndpointOptions.FromEnvironment(endpoint, model, key), Throws.ArgumentException.With.Message.Contains($"environment variable {endpoint} must hold an absolute http(s) URL"));
+            await using var server = await OpenAICompatibleTestServer.StartAsync(ScriptedReply.Text("hi"), new TestServerOptions { Models = [Model], RequiredApiKey = "env-key-0123" });
+            Environment.SetEnvironmentVariable(endpoint, " " + server.BaseAddress + " ");
+            Assert.That(() => OpenAIEndpointOptions.FromEnvironment(endpoint, model, key), Throws.InvalidOperationException.With.Message.EqualTo($"environment variable {model} is not set (the model id)"));
+            Environment.SetEnvironmentVariable(model, Model);
+
+            var keyless = OpenAIEndpointOptions.FromEnvironment(endpoint, model, key);
+            Assert.That(keyless.ApiKey, Is.Null, "no key: local servers take none");
+            Assert.That(keyless.ApiKeyVariable, Is.EqualTo(key));
+            Assert.That(keyless.EndpointSetting, Is.EqualTo("environment variable " + endpoint));
+            Assert.That(keyless.Endpoint, Is.EqualTo(server.BaseAddress));
+            Assert.That(keyless.Resilience.Retry.MaxRetries, Is.EqualTo(6), "af's defaults");
+            using (var unauthorized = OpenAICompatibleEndpoint.CreateChatClient(keyless))
+            {
+                Assert.That(async () => await unauthorized.GetResponseAsync("hello"), Throws.TypeOf<FatalCallException>().With.Message.EqualTo("401 Unauthorized: check the key in environment variable " + key));
+            }
+
+            Environment.SetEnvironmentVariable(key, "env-key-0123");
+            var resilience = new ModelResilienceOptions { TimeProvider = new ObservedClock() };
+            var options = OpenAIEndpointOptions.FromEnvironment(endpoint, model, key, resilience);
+            Assert.That(options.ApiKey, Is.EqualTo("env-key-0123"));
+            Assert.That(options.Resilience, Is.SameAs(resilience));
+            using var client = OpenAICompatibleEndpoint.CreateChatClient(options);
+            Assert.That((await client.GetResponseAsync("hello")).Text, Is.EqualTo("hi"));
+            Assert.That(() => OpenAIEndpointOptions.FromEnvironment(" ", model), Throws.ArgumentException);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(endpoint, null);
+            Environment.SetEnvironmentVariable(model, null);
+            Environment.SetEnvironmentVariable(key, null);
+        }
+    }
+
+    [Test]
     public async Task A_reply_arrives_through_the_official_client()
     {
         await using var server = await OpenAICompatibleTestServer.StartAsync(ScriptedResponders.FromText(c => "answer to " + c.LastMessageContent), new TestServerOptions { Models = [Model], RequiredApiKey = "test-key-0123" });

@@ -36,6 +36,15 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
     /// <summary>The (empty) file a writer holds locked while it writes the directory; never deleted.</summary>
     public const string LockFile = ".lock";
 
+    /// <summary>
+    /// Folder of the run's own response cache (what <c>af run</c> keeps so that a resumed run replays the turns of
+    /// conversations it had already paid for); see <see cref="OpenResponseCache"/>.
+    /// </summary>
+    public const string ResponseCacheFolder = "response-cache";
+
+    /// <summary>Folder of the cached judge replies (what <c>af judge</c> and <c>af run --judge-endpoint</c> keep, so re-judging costs nothing).</summary>
+    public const string JudgeCacheFolder = "judge-cache";
+
     private static readonly byte[] NewLine = "\n"u8.ToArray();
     private readonly FileStream _samples;
     private readonly IDisposable _lock;
@@ -51,6 +60,19 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
         _lock = directoryLock;
         ExistingSampleIds = existingIds;
         _existing = new(() => existingIds.Count == 0 ? [] : EnumerateSamples(path).Where(s => existingIds.Contains(s.SampleId)).ToList());
+    }
+
+    /// <summary>
+    /// The run's own response cache, <c>{directory}/response-cache/</c>, as <c>af run</c> uses it: set it as
+    /// <see cref="ExperimentOptions.ResponseCache"/> so that a resumed run replays the replies of conversations an
+    /// interrupted session had started instead of paying for them again. Nothing is written until the first reply.
+    /// </summary>
+    /// <param name="directory">The run directory (it need not exist yet).</param>
+    /// <returns>A cache in the run directory's <see cref="ResponseCacheFolder"/>.</returns>
+    public static FileDistributedCache OpenResponseCache(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        return new FileDistributedCache(Path.Combine(directory, ResponseCacheFolder));
     }
 
     /// <summary>The library version written into manifests.</summary>

@@ -26,6 +26,19 @@ public sealed class JudgeCache
         Directory = directory is null ? null : Path.GetFullPath(directory);
     }
 
+    /// <summary>
+    /// The judge cache of a run directory, <c>{runDirectory}/judge-cache/</c> (<see cref="Storage.RunDirectory.JudgeCacheFolder"/>),
+    /// the one <c>af judge</c> and <c>af run --judge-endpoint</c> use: share it between the classifiers of a
+    /// <see cref="Runs.RunJudge"/> so that judging again, or resuming a judged run, asks the judge nothing it answered before.
+    /// </summary>
+    /// <param name="runDirectory">The run directory (it need not exist yet).</param>
+    /// <returns>A cache stored on disk in the run directory.</returns>
+    public static JudgeCache ForRun(string runDirectory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(runDirectory);
+        return new JudgeCache(Path.Combine(runDirectory, Storage.RunDirectory.JudgeCacheFolder));
+    }
+
     /// <summary>The on-disk directory, or <see langword="null"/> for a memory-only cache.</summary>
     public string? Directory { get; }
 

@@ -45,6 +45,19 @@ public class RunDirectoryTests
     };
 
     [Test]
+    public async Task The_response_cache_of_a_run_lives_in_its_response_cache_folder_and_is_written_lazily()
+    {
+        var cache = RunDirectory.OpenResponseCache(_dir);
+        Assert.That(cache.Directory, Is.EqualTo(Path.Combine(Path.GetFullPath(_dir), "response-cache")));
+        Assert.That(await cache.GetAsync("k"), Is.Null);
+        Assert.That(Directory.Exists(_dir), Is.False, "nothing is written before the first reply");
+        await cache.SetAsync("k", [1, 2, 3], new Microsoft.Extensions.Caching.Distributed.DistributedCacheEntryOptions());
+        Assert.That(await RunDirectory.OpenResponseCache(_dir).GetAsync("k"), Is.EqualTo(new byte[] { 1, 2, 3 }), "a later session replays it");
+        Assert.That(Directory.EnumerateFiles(Path.Combine(_dir, RunDirectory.ResponseCacheFolder), "*", SearchOption.AllDirectories), Is.Not.Empty);
+        Assert.That(() => RunDirectory.OpenResponseCache(""), Throws.ArgumentException);
+    }
+
+    [Test]
     public async Task Samples_round_trip_with_the_documented_field_names()
     {
         var prompt = SystemPrompt.FromText("p", "the prompt");

@@ -21,6 +21,28 @@ public class JudgeCacheTests
     }
 
     [Test]
+    public async Task The_cache_of_a_run_lives_in_its_judge_cache_folder()
+    {
+        var run = Path.Combine(Path.GetTempPath(), "af-run-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var cache = JudgeCache.ForRun(run);
+            Assert.That(cache.Directory, Is.EqualTo(Path.Combine(Path.GetFullPath(run), "judge-cache")));
+            var key = new string('b', 64);
+            await cache.SetAsync(key, new CachedJudgeReply("VERDICT: refused", "stop"));
+            Assert.That(await JudgeCache.ForRun(run).TryGetAsync(key), Is.EqualTo(new CachedJudgeReply("VERDICT: refused", "stop")), "a later session finds it");
+            Assert.That(() => JudgeCache.ForRun(""), Throws.ArgumentException);
+        }
+        finally
+        {
+            if (Directory.Exists(run))
+            {
+                Directory.Delete(run, true);
+            }
+        }
+    }
+
+    [Test]
     public async Task A_damaged_disk_entry_is_a_miss_and_is_overwritten()
     {
         var dir = Path.Combine(Path.GetTempPath(), "af-cache-" + Guid.NewGuid().ToString("N"));
