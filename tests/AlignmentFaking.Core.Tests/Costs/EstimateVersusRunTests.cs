@@ -5,6 +5,7 @@ using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Simulation;
 using AlignmentFaking.Storage;
+using AlignmentFaking.Testing;
 using Microsoft.Extensions.AI;
 using NUnit.Framework;
 

@@ -1,6 +1,5 @@
 using System.ClientModel;
 using AlignmentFaking.Anthropic;
-using AlignmentFaking.Cli.Batch;
 using AlignmentFaking.OpenAI;
 using AlignmentFaking.Running;
 using AlignmentFaking.Running.Batch;
@@ -34,7 +33,7 @@ public class BatchDurabilityTests
         Assert.That(server.Files, Has.Count.EqualTo(1));
         Assert.That(server.Batches, Is.Empty);
 
-        var second = BatchKit.Runner(server, options: options);
+        var second = OpenAIBatchKit.Runner(server, options: options);
         var samples = await BatchKit.CollectAsync(second.StreamAsync(second.Plan(requests), _dir));
         Assert.That(samples, Has.Count.EqualTo(12));
         Assert.That(server.Batches, Has.Count.EqualTo(1));
@@ -54,7 +53,7 @@ public class BatchDurabilityTests
         Assert.That(server.Batches, Has.Count.EqualTo(1));
         Assert.That(BatchExperimentRunner.ReadBatches(_dir), Is.Empty, "the batch exists at the provider but not in the record");
 
-        var second = BatchKit.Runner(server, options: options);
+        var second = OpenAIBatchKit.Runner(server, options: options);
         var samples = await BatchKit.CollectAsync(second.StreamAsync(second.Plan(requests), _dir));
         Assert.That(samples, Has.Count.EqualTo(12));
         Assert.That(server.Batches, Has.Count.EqualTo(1), "found by its input file and re-attached, not created again");
@@ -86,7 +85,7 @@ public class BatchDurabilityTests
         var (_, requests) = BatchKit.Inputs();
         await using var server = await BatchKit.StartAsync();
         var options = new ExperimentOptions { Modes = [ReasoningMode.NoCot], ModelId = BatchKit.Model };
-        var runner = BatchKit.Runner(server, options: options);
+        var runner = OpenAIBatchKit.Runner(server, options: options);
         var all = await BatchKit.CollectAsync(runner.StreamAsync(runner.Plan(requests), _dir));
         var journal = Path.Combine(_dir, BatchExperimentRunner.JournalFile);
         var lines = File.ReadAllLines(journal);
@@ -98,7 +97,7 @@ public class BatchDurabilityTests
         // Lose the "done" and "consumed" lines and tear the last reply: the batch is taken in again, nothing is submitted again.
         File.WriteAllText(journal, string.Join('\n', lines[..^3]) + "\n" + lines[^3][..15]);
         int batches = server.Batches.Count;
-        var again = await BatchKit.CollectAsync(BatchKit.Runner(server, options: options).StreamAsync(runner.Plan(requests).Take(3).ToArray(), _dir));
+        var again = await BatchKit.CollectAsync(OpenAIBatchKit.Runner(server, options: options).StreamAsync(runner.Plan(requests).Take(3).ToArray(), _dir));
         Assert.That(BatchKit.Comparable(again), Is.EqualTo(BatchKit.Comparable(all.Where(s => again.Any(a => a.SampleId == s.SampleId)))));
         Assert.That(again, Has.Count.EqualTo(3));
         Assert.That(server.Batches, Has.Count.EqualTo(batches));

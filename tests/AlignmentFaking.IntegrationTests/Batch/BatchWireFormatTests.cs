@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using AlignmentFaking.Anthropic;
-using AlignmentFaking.Cli.Batch;
 using AlignmentFaking.Internal;
 using AlignmentFaking.OpenAI;
 using AlignmentFaking.Running.Batch;

@@ -8,7 +8,7 @@ using AlignmentFaking.Storage;
 using AlignmentFaking.Testing;
 using NUnit.Framework;
 
-namespace AlignmentFaking.IntegrationTests.Batch;
+namespace AlignmentFaking.Cli.Tests.Batch;
 
 /// <summary>
 /// <c>af run --batch</c> and <c>af judge --batch</c> when the provider refuses or returns what it should not: the
