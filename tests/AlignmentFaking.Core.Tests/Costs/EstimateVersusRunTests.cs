@@ -158,7 +158,7 @@ public class EstimateVersusRunTests
         var samples = new[] { SampleFactory.Create(), SampleFactory.Create(tier: Tier.Unmonitored) };
         var summary = RunSummary.Compute("m", samples) with { Cost = RunCostSummary.Create(estimateJson, samples) };
 
-        using var dir = new Datasets.TempDirectory();
+        using var dir = new TempDirectory();
         await RunDirectory.WriteSummaryAsync(dir.Path, summary);
         var text = await File.ReadAllTextAsync(Path.Combine(dir.Path, RunDirectory.SummaryFile));
         using var json = JsonDocument.Parse(text);
