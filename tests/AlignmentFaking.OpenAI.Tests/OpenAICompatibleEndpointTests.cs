@@ -14,6 +14,9 @@ public class OpenAICompatibleEndpointTests
 {
     private const string Model = "meta-llama/Meta-Llama-3.1-8B-Instruct";
 
+    /// <summary>The timers a call waits on (retry delays, Retry-After, breaker pauses), not the attempt timeout (10 minutes) that runs while a request is in flight.</summary>
+    private static bool Waits(TimeSpan timer) => timer < TimeSpan.FromMinutes(10);
+
     private static IChatClient Create(OpenAICompatibleTestServer server, ObservedClock clock, List<Exception>? retries = null, Action<OpenAIEndpointOptions>? configure = null)
     {
         var options = new OpenAIEndpointOptions
@@ -139,7 +142,7 @@ public class OpenAICompatibleEndpointTests
         var retries = new List<Exception>();
         using var client = Create(server, clock, retries);
 
-        var response = await clock.DriveAsync(client.GetResponseAsync("hi"), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
+        var response = await clock.DriveAsync(client.GetResponseAsync("hi"), Waits, TimeSpan.FromMinutes(1));
         Assert.That(response.Text, Is.EqualTo("ok"));
         Assert.That(server.CallCount, Is.EqualTo(5));
         Assert.That(retries.Select(r => r.GetType().Name), Is.EqualTo(new[] { "JsonReaderException", "InvalidDataException", "InvalidDataException", "JsonReaderException" }).Or.EqualTo(new[] { "JsonException", "InvalidDataException", "InvalidDataException", "JsonException" }), "the reply check saw each before the client");
@@ -193,7 +196,7 @@ public class OpenAICompatibleEndpointTests
         using var client = Create(server, clock, configure: o => o.Resilience.Limits = new EndpointLimitOptions { MaxConcurrency = 8 });
         var limits = EndpointLimits.For(server.BaseAddress.AbsoluteUri.TrimEnd('/') + "|" + Model, new EndpointLimitOptions());
 
-        var response = await clock.DriveAsync(client.GetResponseAsync("hi"), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
+        var response = await clock.DriveAsync(client.GetResponseAsync("hi"), Waits, TimeSpan.FromMinutes(1));
         Assert.That(response.Text, Is.EqualTo("ok"));
         Assert.That(limits.RateLimitConfirmed, Is.True);
         Assert.That(limits.ConcurrencyLimit, Is.EqualTo(4), "one episode halves the concurrency");

@@ -8,7 +8,7 @@ namespace AlignmentFaking.Cli.Batch;
 /// <item><c>AF_TEST_HANG_AFTER_BATCH_CREATE=PATH</c>: right after a provider's create call returns (<see cref="Wrap"/>), the process
 /// writes the new batch id to PATH and then hangs, before the runner records the batch. A test waits for PATH and
 /// kills the process (SIGKILL), which puts the kill exactly inside the window between creating a batch and
-/// journaling it (see <c>tests/AlignmentFaking.IntegrationTests/Batch/BatchKillWindowTests.cs</c>).</item>
+/// journaling it (see <c>tests/AlignmentFaking.Cli.Tests/Batch/BatchKillWindowTests.cs</c>).</item>
 /// </list>
 /// </summary>
 internal static class BatchTestHooks

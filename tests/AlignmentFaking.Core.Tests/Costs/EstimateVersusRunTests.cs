@@ -5,6 +5,7 @@ using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Simulation;
 using AlignmentFaking.Storage;
+using AlignmentFaking.Testing;
 using Microsoft.Extensions.AI;
 using NUnit.Framework;
 
@@ -157,7 +158,7 @@ public class EstimateVersusRunTests
         var samples = new[] { SampleFactory.Create(), SampleFactory.Create(tier: Tier.Unmonitored) };
         var summary = RunSummary.Compute("m", samples) with { Cost = RunCostSummary.Create(estimateJson, samples) };
 
-        using var dir = new Datasets.TempDirectory();
+        using var dir = new TempDirectory();
         await RunDirectory.WriteSummaryAsync(dir.Path, summary);
         var text = await File.ReadAllTextAsync(Path.Combine(dir.Path, RunDirectory.SummaryFile));
         using var json = JsonDocument.Parse(text);

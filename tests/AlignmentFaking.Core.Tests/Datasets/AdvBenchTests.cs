@@ -1,4 +1,5 @@
 using AlignmentFaking.Datasets;
+using AlignmentFaking.Testing;
 using NUnit.Framework;
 
 namespace AlignmentFaking.Tests.Datasets;

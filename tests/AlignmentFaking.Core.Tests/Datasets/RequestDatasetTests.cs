@@ -1,5 +1,6 @@
 using System.Text;
 using AlignmentFaking.Datasets;
+using AlignmentFaking.Testing;
 using NUnit.Framework;
 
 namespace AlignmentFaking.Tests.Datasets;

@@ -1,6 +1,7 @@
 using AlignmentFaking.Datasets;
 using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
+using AlignmentFaking.Testing;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Time.Testing;
 using NUnit.Framework;
@@ -72,7 +73,7 @@ public class EndpointLimitsTests
         Assert.That(perCall, Is.GreaterThan(7000), "the original CoT prompt's first call");
 
         const int Tpm = 30_000;
-        var time = new FakeTimeProvider();
+        var time = new ObservedClock();
         using var limits = new EndpointLimits(new EndpointLimitOptions { TokensPerMinute = Tpm, TimeProvider = time });
         var client = new ThrottlingChatClient(new ScriptedChatClient("ok"), limits);
         var duration = TimeSpan.FromMinutes(10);
@@ -80,15 +81,8 @@ public class EndpointLimitsTests
         int calls = 0;
         while (true)
         {
-            var call = client.GetResponseAsync(messages);
-            for (int spin = 0; !call.IsCompleted; spin++)
-            {
-                Assert.That(spin, Is.LessThan(100_000));
-                time.Advance(TimeSpan.FromMilliseconds(50));
-                await Task.Yield();
-            }
-
-            await call;
+            // The clock moves exactly to the end of each wait the bucket sets, never while the call is still running.
+            await time.DriveAsync(client.GetResponseAsync(messages), _ => true, TimeSpan.FromMinutes(1));
             if (time.GetElapsedTime(start) > duration)
             {
                 break;

@@ -19,6 +19,9 @@ namespace AlignmentFaking.Tests.Running;
 [CancelAfter(60_000)]
 public class ModelHttpClientTests
 {
+    /// <summary>The timers a call waits on (retry delays, Retry-After, breaker pauses), not the attempt timeout (10 minutes) that runs while a request is in flight.</summary>
+    private static bool Waits(TimeSpan timer) => timer < TimeSpan.FromMinutes(10);
+
     private const string Body = """{"model":"m","messages":[{"role":"user","content":"hi"}]}""";
 
     private static (HttpClient Http, ObservedClock Clock, List<(int Attempt, Exception Failure, TimeSpan Delay)> Retries) Create(int maxRetries = 6, double jitter = 0, Action<RetryOptions>? configure = null)
@@ -115,7 +118,7 @@ public class ModelHttpClientTests
         var (http, clock, _) = Create(maxRetries: 2);
         using (http)
         {
-            using var response = await clock.DriveAsync(PostAsync(http, server), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5));
+            using var response = await clock.DriveAsync(PostAsync(http, server), Waits, TimeSpan.FromMinutes(5));
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.InternalServerError));
             Assert.That(server.CallCount, Is.EqualTo(3), "one attempt and two retries");
         }
@@ -179,7 +182,14 @@ public class ModelHttpClientTests
         using (http)
         {
             var call = PostAsync(http, server);
-            Assert.That(async () => await clock.DriveAsync(call, TimeSpan.FromMinutes(1), TimeSpan.FromHours(2)), Throws.TypeOf<TimeoutRejectedException>());
+            for (int attempt = 1; attempt <= 3; attempt++)
+            {
+                // The attempt is on the wire (its timeout was set before it was sent): its 10 minutes pass.
+                await server.WaitForCallsAsync(attempt, TimeSpan.FromSeconds(20));
+                clock.Advance(TimeSpan.FromMinutes(10));
+            }
+
+            Assert.That(async () => await call, Throws.TypeOf<TimeoutRejectedException>());
             Assert.That(clock.Timers, Does.Contain(TimeSpan.FromMinutes(30)), "the total timeout");
             Assert.That(server.CallCount, Is.EqualTo(3), "attempts at 0, 10 and 20 min (no backoff at jitter 0), cut at 30");
         }
@@ -193,7 +203,7 @@ public class ModelHttpClientTests
         var (http, clock, _) = Create();
         using (http)
         {
-            using var response = await clock.DriveAsync(PostAsync(http, server), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
+            using var response = await clock.DriveAsync(PostAsync(http, server), Waits, TimeSpan.FromMinutes(1));
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("\"ok\""));
             Assert.That(server.CallCount, Is.EqualTo(2));
@@ -224,7 +234,7 @@ public class ModelHttpClientTests
         var attempts = new List<int>();
         using var client = OpenAIOver(server, new RetryOptions { MaxRetries = 3, TimeProvider = clock, Jitter = () => 0, OnRetry = (a, _, _) => attempts.Add(a) });
 
-        Assert.That(async () => await clock.DriveAsync(client.GetResponseAsync("hi"), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(5)), Throws.InstanceOf<System.Text.Json.JsonException>());
+        Assert.That(async () => await clock.DriveAsync(client.GetResponseAsync("hi"), Waits, TimeSpan.FromMinutes(5)), Throws.InstanceOf<System.Text.Json.JsonException>());
         Assert.That(server.CallCount, Is.EqualTo(4));
         Assert.That(attempts, Is.EqualTo(new[] { 1, 2, 3 }), "retry numbers count both layers' attempts");
     }
@@ -237,7 +247,7 @@ public class ModelHttpClientTests
         var clock = new ObservedClock();
         using var client = OpenAIOver(server, new RetryOptions { TimeProvider = clock, Jitter = () => 0 });
 
-        var response = await clock.DriveAsync(client.GetResponseAsync("hi"), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
+        var response = await clock.DriveAsync(client.GetResponseAsync("hi"), Waits, TimeSpan.FromMinutes(1));
         Assert.That(response.Text, Is.EqualTo("ok"));
         Assert.That(server.CallCount, Is.EqualTo(3));
     }
@@ -274,7 +284,7 @@ public class ModelHttpClientTests
         var retries = new List<Exception>();
         using var client = OpenAIOver(server, new RetryOptions { TimeProvider = clock, Jitter = () => 0, OnRetry = (_, failure, _) => retries.Add(failure) });
 
-        var response = await clock.DriveAsync(client.GetResponseAsync("hi"), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(30));
+        var response = await clock.DriveAsync(client.GetResponseAsync("hi"), Waits, TimeSpan.FromMinutes(30));
         Assert.That(response.Text, Is.EqualTo("ok"));
         Assert.That(server.CallCount, Is.EqualTo(3));
         Assert.That(retries.Select(r => r.GetType().Name), Is.EqualTo(new[] { "HttpRequestException", "HttpRequestException" }), "two HTTP retries, none above HTTP");

@@ -1,11 +1,10 @@
 using AlignmentFaking.Anthropic;
-using AlignmentFaking.Cli;
-using AlignmentFaking.Cli.Batch;
 using AlignmentFaking.Running;
 using AlignmentFaking.Running.Batch;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Storage;
 using AlignmentFaking.Testing;
+using Microsoft.Extensions.AI;
 using NUnit.Framework;
 
 namespace AlignmentFaking.IntegrationTests.Batch;
@@ -101,22 +100,31 @@ public class AnthropicBatchTests
     }
 
     [Test]
-    public async Task Af_run_batch_provider_anthropic_runs_end_to_end()
+    public async Task Anthropic_recovery_confirms_an_ended_batch_by_its_result_ids_and_never_takes_a_known_or_older_one()
     {
-        var (cot, _, requests) = Experiment.ProtocolFidelityTests.Inputs();
-        var prompt = Path.Combine(_dir, "cot.txt");
-        File.WriteAllText(prompt, cot.Text);
-        var dataset = Path.Combine(_dir, "requests.jsonl");
-        File.WriteAllLines(dataset, requests.Select(r => System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["goal"] = r.Text })));
-        await using var server = await BatchKit.StartAsync(options: new TestServerOptions { Models = [Claude] });
-        var outDir = Path.Combine(_dir, "run");
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        int exit = await AfCli.InvokeAsync(["run", "--batch", "--batch-provider", "anthropic", "--batch-poll-seconds", "0", "--endpoint", server.RootAddress.ToString(), "--model", Claude, "--dataset", dataset, "--system-prompt", "cot=" + prompt, "--out", outDir], stdout, stderr);
-        Assert.That(exit, Is.Zero, stderr.ToString() + stdout);
-        Assert.That(stdout.ToString(), Does.Contain("batch path (anthropic)"));
-        Assert.That(RunDirectory.ReadSamples(outDir), Has.Count.EqualTo(12));
-        Assert.That(RunDirectory.ReadManifest(outDir).Path, Is.EqualTo("batch"));
+        await using var server = await BatchKit.StartAsync(options: new TestServerOptions { Models = [Claude], BatchRetrievalsBeforeCompletion = 0 });
+        var provider = new AnthropicBatchProvider(server.RootAddress, "test-key", Path.Combine(_dir, "inputs"));
+        BatchRequest Request(string id) => new(id, [new ChatMessage(ChatRole.User, "hi")], new ChatOptions { ModelId = Claude });
+        var none = new Dictionary<string, string>();
+        var intent = DateTimeOffset.UtcNow;
+        var ours = await provider.UploadAsync([Request("a#t1#a1"), Request("b#t1#a1")], "ours", CancellationToken.None);
+        var other = await provider.UploadAsync([Request("c#t1#a1"), Request("d#t1#a1")], "other", CancellationToken.None); // as many requests, other ids
+        var single = await provider.UploadAsync([Request("e#t1#a1")], "single", CancellationToken.None);
+        var ourJob = await provider.CreateAsync(ours, none, CancellationToken.None);
+        var otherJob = await provider.CreateAsync(other, none, CancellationToken.None);
+        await provider.CreateAsync(single, none, CancellationToken.None);
+        var search = new BatchSearch(ours, ["a#t1#a1", "b#t1#a1"], intent, []);
+
+        // In progress, nothing can be confirmed: the first candidate created after the intent, with as many requests.
+        Assert.That((await provider.FindCreatedAsync(search, CancellationToken.None))?.Id, Is.EqualTo(ourJob.Id));
+        Assert.That(await provider.FindCreatedAsync(search with { NotBefore = intent.AddHours(1) }, CancellationToken.None), Is.Null, "created before the intent");
+
+        // Ended: the results' ids decide, whatever the order of creation.
+        await provider.GetAsync(ourJob.Id, CancellationToken.None);
+        await provider.GetAsync(otherJob.Id, CancellationToken.None);
+        Assert.That((await provider.FindCreatedAsync(new BatchSearch(other, ["c#t1#a1", "d#t1#a1"], intent, []), CancellationToken.None))?.Id, Is.EqualTo(otherJob.Id));
+        Assert.That((await provider.FindCreatedAsync(search, CancellationToken.None))?.Id, Is.EqualTo(ourJob.Id));
+        Assert.That(await provider.FindCreatedAsync(search with { KnownBatchIds = [ourJob.Id] }, CancellationToken.None), Is.Null, "a batch the run knows is never taken, and the other one's results are not ours");
     }
 
     private sealed class Progress(Action<BatchRunProgress> report) : IProgress<BatchRunProgress>

@@ -1,6 +1,5 @@
 using System.ClientModel;
 using AlignmentFaking.Anthropic;
-using AlignmentFaking.Cli.Batch;
 using AlignmentFaking.OpenAI;
 using AlignmentFaking.Running;
 using AlignmentFaking.Running.Batch;
@@ -34,7 +33,7 @@ public class BatchDurabilityTests
         Assert.That(server.Files, Has.Count.EqualTo(1));
         Assert.That(server.Batches, Is.Empty);
 
-        var second = BatchKit.Runner(server, options: options);
+        var second = OpenAIBatchKit.Runner(server, options: options);
         var samples = await BatchKit.CollectAsync(second.StreamAsync(second.Plan(requests), _dir));
         Assert.That(samples, Has.Count.EqualTo(12));
         Assert.That(server.Batches, Has.Count.EqualTo(1));
@@ -54,7 +53,7 @@ public class BatchDurabilityTests
         Assert.That(server.Batches, Has.Count.EqualTo(1));
         Assert.That(BatchExperimentRunner.ReadBatches(_dir), Is.Empty, "the batch exists at the provider but not in the record");
 
-        var second = BatchKit.Runner(server, options: options);
+        var second = OpenAIBatchKit.Runner(server, options: options);
         var samples = await BatchKit.CollectAsync(second.StreamAsync(second.Plan(requests), _dir));
         Assert.That(samples, Has.Count.EqualTo(12));
         Assert.That(server.Batches, Has.Count.EqualTo(1), "found by its input file and re-attached, not created again");
@@ -86,7 +85,7 @@ public class BatchDurabilityTests
         var (_, requests) = BatchKit.Inputs();
         await using var server = await BatchKit.StartAsync();
         var options = new ExperimentOptions { Modes = [ReasoningMode.NoCot], ModelId = BatchKit.Model };
-        var runner = BatchKit.Runner(server, options: options);
+        var runner = OpenAIBatchKit.Runner(server, options: options);
         var all = await BatchKit.CollectAsync(runner.StreamAsync(runner.Plan(requests), _dir));
         var journal = Path.Combine(_dir, BatchExperimentRunner.JournalFile);
         var lines = File.ReadAllLines(journal);
@@ -98,71 +97,11 @@ public class BatchDurabilityTests
         // Lose the "done" and "consumed" lines and tear the last reply: the batch is taken in again, nothing is submitted again.
         File.WriteAllText(journal, string.Join('\n', lines[..^3]) + "\n" + lines[^3][..15]);
         int batches = server.Batches.Count;
-        var again = await BatchKit.CollectAsync(BatchKit.Runner(server, options: options).StreamAsync(runner.Plan(requests).Take(3).ToArray(), _dir));
+        var again = await BatchKit.CollectAsync(OpenAIBatchKit.Runner(server, options: options).StreamAsync(runner.Plan(requests).Take(3).ToArray(), _dir));
         Assert.That(BatchKit.Comparable(again), Is.EqualTo(BatchKit.Comparable(all.Where(s => again.Any(a => a.SampleId == s.SampleId)))));
         Assert.That(again, Has.Count.EqualTo(3));
         Assert.That(server.Batches, Has.Count.EqualTo(batches));
         Assert.That(BatchExperimentRunner.ReadBatches(_dir).Single().Consumed, Is.True);
-    }
-
-    [Test]
-    public async Task The_provider_adapter_speaks_the_batch_api_of_the_server()
-    {
-        await using var server = await BatchKit.StartAsync(options: new Testing.TestServerOptions { Models = [BatchKit.Model], BatchRetrievalsBeforeCompletion = 2 });
-        var provider = new OpenAIBatchProvider(server.BaseAddress, "test-key");
-        BatchRequest[] requests =
-        [
-            new("a#t1#a1", [new ChatMessage(ChatRole.System, "s"), new ChatMessage(ChatRole.User, "<is_free_tier_user>True</is_free_tier_user> hello")], new ChatOptions { ModelId = BatchKit.Model, Temperature = 0.5f, Seed = 7, MaxOutputTokens = 100 }),
-            new("b#t1#a1", [new ChatMessage(ChatRole.User, "second")], new ChatOptions { ModelId = BatchKit.Model }),
-        ];
-        Assert.That(provider.MeasureRequest(requests[0]), Is.EqualTo(OpenAIBatchProvider.Encode(requests[0]).Length + 1));
-        var fileId = await provider.UploadAsync(requests, "in.jsonl", CancellationToken.None);
-        Assert.That(server.Files.Single().Purpose, Is.EqualTo("batch"));
-        Assert.That(server.Files.Single().Text.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(2));
-
-        var created = await provider.CreateAsync(fileId, new Dictionary<string, string> { ["af_round"] = "1" }, CancellationToken.None);
-        Assert.That(created.Status, Is.EqualTo(BatchJobStatus.InProgress));
-        Assert.That(created.ProviderStatus, Is.EqualTo("validating"));
-        Assert.That(server.Batches.Single().Metadata["af_round"], Is.EqualTo("1"));
-        Assert.That((await provider.GetAsync(created.Id, CancellationToken.None)).ProviderStatus, Is.EqualTo("in_progress"));
-        Assert.That((await provider.GetAsync(created.Id, CancellationToken.None)).ProviderStatus, Is.EqualTo("in_progress"));
-        var done = await provider.GetAsync(created.Id, CancellationToken.None);
-        Assert.That(done.Status, Is.EqualTo(BatchJobStatus.Completed));
-        Assert.That(done.Total, Is.EqualTo(2));
-        Assert.That(done.Completed, Is.EqualTo(2));
-
-        var results = await provider.DownloadResultsAsync(done, CancellationToken.None);
-        Assert.That(results.Select(r => r.CustomId), Is.EqualTo(new[] { "a#t1#a1", "b#t1#a1" }));
-        Assert.That(results.All(r => r.Response is not null && r.Error is null), Is.True);
-        Assert.That(results[0].Response!.Usage!.InputTokenCount, Is.GreaterThan(0));
-
-        // The request bodies arrived as the online client sends them.
-        var call = server.Calls.Single(c => c.Headers["x-test-custom-id"] == "a#t1#a1");
-        Assert.That(call.Model, Is.EqualTo(BatchKit.Model));
-        Assert.That(call.Temperature, Is.EqualTo(0.5).Within(1e-6));
-        Assert.That(call.Seed, Is.EqualTo(7L));
-        Assert.That(call.MaxTokens, Is.EqualTo(100));
-        Assert.That(call.Messages.Select(m => m.Role), Is.EqualTo(new[] { "system", "user" }));
-
-        Assert.That(async () => await provider.GetAsync("batch_missing", CancellationToken.None), Throws.InstanceOf<ClientResultException>().With.Property(nameof(ClientResultException.Status)).EqualTo(404));
-    }
-
-    [Test]
-    public void Error_lines_become_failed_items_with_the_reason()
-    {
-        var expired = OpenAIBatchProvider.ParseResult("{\"id\":\"r\",\"custom_id\":\"x#t1#a1\",\"response\":null,\"error\":{\"code\":\"batch_expired\",\"message\":\"too late\"}}");
-        Assert.That(expired.Response, Is.Null);
-        Assert.That(expired.Error, Is.EqualTo("batch_expired: too late"));
-        var failed = OpenAIBatchProvider.ParseResult("{\"id\":\"r\",\"custom_id\":\"y#t2#a1\",\"response\":{\"status_code\":429,\"body\":{\"error\":{\"message\":\"slow down\"}}},\"error\":null}");
-        Assert.That(failed.Error, Is.EqualTo("HTTP 429: slow down"));
-        var empty = OpenAIBatchProvider.ParseResult("{\"id\":\"r\",\"custom_id\":\"z#t1#a1\",\"response\":{\"status_code\":200,\"body\":{\"id\":\"c\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"m\",\"choices\":[]}},\"error\":null}");
-        Assert.That(empty.Response, Is.Null, "an empty choice list is a failure, as online");
-        Assert.That(empty.Error, Does.StartWith("unreadable reply"));
-        var invalid = OpenAIBatchProvider.ParseJob(BinaryData.FromString("{\"id\":\"batch_1\",\"status\":\"failed\",\"errors\":{\"object\":\"list\",\"data\":[{\"code\":\"invalid_json_line\",\"message\":\"line 3 is not JSON\"}]},\"request_counts\":{\"total\":0,\"completed\":0,\"failed\":0}}"));
-        Assert.That((invalid.Status, invalid.Error), Is.EqualTo((BatchJobStatus.Failed, "line 3 is not JSON")));
-        Assert.That(BatchExperimentRunner.TryParse("cot/training/r7/e0#t3#a2", out var sample, out var turn), Is.True);
-        Assert.That((sample, turn), Is.EqualTo(("cot/training/r7/e0", 3)));
-        Assert.That(BatchExperimentRunner.CustomId("cot/training/r7/e0", 3, 2), Is.EqualTo("cot/training/r7/e0#t3#a2"));
     }
 
     private sealed class CrashOnCreate(IBatchProvider inner, bool afterCreating = false) : IBatchProvider

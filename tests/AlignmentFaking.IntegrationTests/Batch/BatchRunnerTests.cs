@@ -26,7 +26,7 @@ public class BatchRunnerTests
         var onlineResult = await new ExperimentRunner(online.CreateChatClient(BatchKit.Model, disableRetries: true), scenarios, BatchKit.Options()).RunAsync(requests);
 
         await using var server = await BatchKit.StartAsync();
-        var runner = BatchKit.Runner(server);
+        var runner = OpenAIBatchKit.Runner(server);
         var batched = await BatchKit.CollectAsync(runner.StreamAsync(runner.Plan(requests), _dir));
 
         Assert.That(batched, Has.Count.EqualTo(requests.Count * 2 * 2 * 2));
@@ -57,7 +57,7 @@ public class BatchRunnerTests
     {
         var (_, requests) = BatchKit.Inputs();
         await using var server = await BatchKit.StartAsync();
-        var runner = BatchKit.Runner(server, new BatchRunOptions { PollInterval = TimeSpan.Zero, MaxRequestsPerBatch = 5 });
+        var runner = OpenAIBatchKit.Runner(server, new BatchRunOptions { PollInterval = TimeSpan.Zero, MaxRequestsPerBatch = 5 });
         var samples = await BatchKit.CollectAsync(runner.StreamAsync(runner.Plan(requests), _dir));
 
         Assert.That(samples, Has.Count.EqualTo(48));
@@ -69,7 +69,7 @@ public class BatchRunnerTests
         // A byte limit splits too: one request per batch when the limit is below two requests' size.
         var dir2 = Path.Combine(_dir, "bytes");
         await using var server2 = await BatchKit.StartAsync();
-        var small = BatchKit.Runner(server2, new BatchRunOptions { PollInterval = TimeSpan.Zero, MaxBytesPerBatch = 1 }, new ExperimentOptions { Modes = [ReasoningMode.NoCot], ModelId = BatchKit.Model });
+        var small = OpenAIBatchKit.Runner(server2, new BatchRunOptions { PollInterval = TimeSpan.Zero, MaxBytesPerBatch = 1 }, new ExperimentOptions { Modes = [ReasoningMode.NoCot], ModelId = BatchKit.Model });
         var few = await BatchKit.CollectAsync(small.StreamAsync(small.Plan(requests.Take(2).ToArray()), dir2));
         Assert.That(few, Has.Count.EqualTo(4));
         Assert.That(server2.Batches.Select(b => b.CustomIds.Count), Is.All.EqualTo(1));
@@ -86,7 +86,7 @@ public class BatchRunnerTests
         // Batch 1 expires half-way; 5 requests fail with a 500 once each (error file); all are retried.
         var faults = new FaultPlan().When(c => c.Sequence % 7 == 3, ScriptedReply.ServerError(), times: 5);
         await using var server = await BatchKit.StartAsync(faults, new TestServerOptions { Models = [BatchKit.Model], ExpireBatchNumbers = [1] });
-        var runner = BatchKit.Runner(server);
+        var runner = OpenAIBatchKit.Runner(server);
         var samples = await BatchKit.CollectAsync(runner.StreamAsync(runner.Plan(requests), _dir));
 
         Assert.That(BatchKit.Comparable(samples), Is.EqualTo(BatchKit.Comparable(onlineResult.Samples)));
@@ -104,7 +104,7 @@ public class BatchRunnerTests
         var target = requests[0].Text;
         var faults = new FaultPlan().When(c => c.Messages.Count > 1 && c.Messages[1].Content.Contains(target, StringComparison.Ordinal), ScriptedReply.BadRequest());
         await using var server = await BatchKit.StartAsync(faults);
-        var runner = BatchKit.Runner(server, new BatchRunOptions { PollInterval = TimeSpan.Zero, MaxAttemptsPerTurn = 2 }, new ExperimentOptions { Modes = [ReasoningMode.NoCot], ModelId = BatchKit.Model });
+        var runner = OpenAIBatchKit.Runner(server, new BatchRunOptions { PollInterval = TimeSpan.Zero, MaxAttemptsPerTurn = 2 }, new ExperimentOptions { Modes = [ReasoningMode.NoCot], ModelId = BatchKit.Model });
         var samples = await BatchKit.CollectAsync(runner.StreamAsync(runner.Plan(requests), _dir));
 
         Assert.That(samples, Has.Count.EqualTo(12));
@@ -134,7 +134,7 @@ public class BatchRunnerTests
         // First process: submits round 1, then is stopped while the batch is in flight.
         using (var cts = new CancellationTokenSource())
         {
-            var first = BatchKit.Runner(server, options: options);
+            var first = OpenAIBatchKit.Runner(server, options: options);
             var progress = new SyncProgress(p =>
             {
                 if (p.Phase == "waiting")
@@ -151,7 +151,7 @@ public class BatchRunnerTests
 
         // Second process: same work, same directory; the provider has finished meanwhile.
         server.HoldBatches = false;
-        var second = BatchKit.Runner(server, options: options);
+        var second = OpenAIBatchKit.Runner(server, options: options);
         var samples = await BatchKit.CollectAsync(second.StreamAsync(second.Plan(requests), _dir));
 
         Assert.That(samples, Has.Count.EqualTo(48));
@@ -161,7 +161,7 @@ public class BatchRunnerTests
 
         // A third start over the finished work does nothing at all.
         int batchesBefore = server.Batches.Count;
-        var third = BatchKit.Runner(server, options: options);
+        var third = OpenAIBatchKit.Runner(server, options: options);
         var none = await BatchKit.CollectAsync(third.StreamAsync([], _dir));
         Assert.That(none, Is.Empty);
         Assert.That(server.Batches, Has.Count.EqualTo(batchesBefore));
@@ -183,7 +183,7 @@ public class BatchRunnerTests
             // First process: stops as soon as round 2 is in flight (round 1's replies are recorded, its finished samples written).
             server.HoldBatches = false;
             using var cts = new CancellationTokenSource();
-            var first = BatchKit.Runner(server, options: options);
+            var first = OpenAIBatchKit.Runner(server, options: options);
             var progress = new SyncProgress(p =>
             {
                 if (p.Round == 2 && p.Phase == "submitting")
@@ -206,7 +206,7 @@ public class BatchRunnerTests
         var reopened = await RunDirectory.CreateAsync(_dir, Manifest(), [scenarios.GetSystemPrompt(ReasoningMode.Cot)]);
         await using (reopened)
         {
-            var result = await BatchKit.Runner(server, options: options).RunAsync(reopened, requests);
+            var result = await OpenAIBatchKit.Runner(server, options: options).RunAsync(reopened, requests);
             Assert.That(BatchKit.Comparable(result.Samples), Is.EqualTo(BatchKit.Comparable(onlineResult.Samples)));
         }
 
@@ -235,7 +235,7 @@ public class BatchRunnerTests
         var options = new ExperimentOptions { Modes = [ReasoningMode.NoCot], ModelId = BatchKit.Model };
         using (var cts = new CancellationTokenSource())
         {
-            var first = BatchKit.Runner(server, options: options);
+            var first = OpenAIBatchKit.Runner(server, options: options);
             var progress = new SyncProgress(p =>
             {
                 if (p.Phase == "waiting")
@@ -252,7 +252,7 @@ public class BatchRunnerTests
         Assert.That(server.Batches[0].Status, Is.EqualTo("cancelling"));
 
         server.HoldBatches = false;
-        var second = BatchKit.Runner(server, options: options);
+        var second = OpenAIBatchKit.Runner(server, options: options);
         var samples = await BatchKit.CollectAsync(second.StreamAsync(second.Plan(requests), _dir));
         Assert.That(samples, Has.Count.EqualTo(12));
         Assert.That(samples.All(s => s.OutputSource != OutputSource.CallFailed), Is.True);

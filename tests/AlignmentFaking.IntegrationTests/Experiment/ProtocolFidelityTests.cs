@@ -25,7 +25,7 @@ public class ProtocolFidelityTests
         var organism = new SimulatedModelOrganism(new SimulatedOrganismOptions { Seed = 3, TrainingComplianceRate = 0.5, FailureRate = 0.2, MaxExtraScratchpadTurns = 2, ModelId = model });
         await using var server = await OpenAICompatibleTestServer.StartAsync(OrganismResponder.For(organism), new TestServerOptions { Models = [model] });
 
-        var (cotPrompt, noCotPrompt, requests) = Inputs();
+        var (cotPrompt, noCotPrompt, requests) = ExperimentInputs.Load();
         var scenarios = new ScenarioBuilder().WithSystemPrompt(ReasoningMode.Cot, cotPrompt).WithSystemPrompt(ReasoningMode.NoCot, noCotPrompt);
         using var client = server.CreateChatClient(model);
         var runner = new ExperimentRunner(client, scenarios, new ExperimentOptions { Modes = [ReasoningMode.Cot, ReasoningMode.NoCot], ModelId = model, MaxConcurrency = 4 });
@@ -70,20 +70,5 @@ public class ProtocolFidelityTests
                 Assert.That(calls.Count(c => c.Messages.Count == (expectPrefill ? 3 : 2) && c.Messages[1].Content == ExpectedUserTurn(r.Text, free)), Is.EqualTo(2), $"request {r.Index} free={free}: one first call per mode");
             }
         }
-    }
-
-    /// <summary>The original prompts and AdvBench when the shared data is there; the paraphrases and synthetic requests otherwise.</summary>
-    internal static (SystemPrompt Cot, SystemPrompt NoCot, IReadOnlyList<ExperimentRequest> Requests) Inputs()
-    {
-        var data = SharedDataLocator.DataDirectory;
-        if (data is null)
-        {
-            return (SystemPrompt.BuiltInParaphrase(ReasoningMode.Cot), SystemPrompt.BuiltInParaphrase(ReasoningMode.NoCot),
-                RequestDataset.FromList(Enumerable.Range(0, 6).Select(i => $"Synthetic request {i}")));
-        }
-
-        return (SystemPrompt.FromFile(Path.Combine(data, "prompts", "prompt_atn_honly_with_examples.txt")),
-            SystemPrompt.FromFile(Path.Combine(data, "prompts", "prompt_atn_honly_no_cot_with_examples.reconstructed.txt")),
-            AdvBench.Load(Path.Combine(data, "advbench", "harmful_behaviors.csv"), new RequestSlice { Offset = 10, Limit = 6 }));
     }
 }

@@ -1,5 +1,4 @@
 using AlignmentFaking.Classification;
-using AlignmentFaking.Cli;
 using AlignmentFaking.Datasets;
 using AlignmentFaking.OpenAI;
 using AlignmentFaking.Running;
@@ -90,48 +89,5 @@ public class FaultInjectionTests
         var requests = RequestDataset.FromList(Enumerable.Range(0, 50).Select(i => "r" + i));
         Assert.That(async () => await runner.RunAsync(requests), Throws.TypeOf<FatalCallException>().With.Message.Contains("AF_API_KEY"));
         Assert.That(server.CallCount, Is.LessThanOrEqualTo(2));
-    }
-
-    [Test]
-    public async Task Resuming_with_retry_errors_calls_the_failed_samples_again()
-    {
-        var dir = Path.Combine(Path.GetTempPath(), "af-retry-" + Guid.NewGuid().ToString("N"));
-        try
-        {
-            var organism = new SimulatedModelOrganism(new SimulatedOrganismOptions { ModelId = Model });
-            bool failing = true;
-            var plan = new FaultPlan().When(c => Volatile.Read(ref failing) && c.Messages[1].Content.Contains("request 1.", StringComparison.Ordinal), ScriptedReply.ServerError());
-            await using var server = await OpenAICompatibleTestServer.StartAsync(plan.Wrap(OrganismResponder.For(organism)), new TestServerOptions { Models = [Model] });
-            var dataset = dir + ".jsonl";
-            File.WriteAllLines(dataset, Enumerable.Range(0, 3).Select(i => $"{{\"goal\":\"Synthetic request {i}\"}}"));
-            string[] args = ["run", "--endpoint", server.BaseAddress.ToString(), "--model", Model, "--dataset", dataset, "--system-prompt", "paraphrase", "--out", dir, "--no-cache", "--max-retries", "1"];
-            using (var o = new StringWriter())
-            using (var e = new StringWriter())
-            {
-                Assert.That(await AfCli.InvokeAsync(args, o, e), Is.EqualTo(RunCommand.FinishedWithErrors), "finished with errors: " + e);
-            }
-
-            Assert.That(RunDirectory.ReadSamples(dir).Count(s => s.Proxy == ComplianceOutcome.Error), Is.EqualTo(2), "request 1 failed in both tiers");
-            Volatile.Write(ref failing, false);
-            using (var o = new StringWriter())
-            using (var e = new StringWriter())
-            {
-                Assert.That(await AfCli.InvokeAsync([.. args, "--retry-errors"], o, e), Is.Zero, e.ToString());
-                Assert.That(o.ToString(), Does.Contain("--retry-errors: 2 sample(s)"));
-            }
-
-            var samples = RunDirectory.ReadSamples(dir);
-            Assert.That(samples, Has.Count.EqualTo(6));
-            Assert.That(samples.Select(s => s.SampleId).Distinct().Count(), Is.EqualTo(6));
-            Assert.That(samples.Any(s => s.Proxy == ComplianceOutcome.Error), Is.False);
-            File.Delete(dataset);
-        }
-        finally
-        {
-            if (Directory.Exists(dir))
-            {
-                Directory.Delete(dir, true);
-            }
-        }
     }
 }

@@ -1,7 +1,6 @@
-using AlignmentFaking.Cli;
 using AlignmentFaking.Datasets;
-using AlignmentFaking.OpenAI;
 using AlignmentFaking.IntegrationTests.Server;
+using AlignmentFaking.OpenAI;
 using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Testing;

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using AlignmentFaking.Datasets;
 using AlignmentFaking.Judging.Compliance;
 using AlignmentFaking.Judging.Reasoning;
@@ -8,62 +7,16 @@ using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Simulation;
 using AlignmentFaking.Storage;
+using AlignmentFaking.Testing;
 
 namespace AlignmentFaking.Judging.Tests.Reporting;
 
 /// <summary>Run directories of the simulated organism, written as <c>af run</c> (and <c>af judge</c>) write them.</summary>
-internal static partial class ReportFixtures
+internal static class ReportFixtures
 {
     public static async Task<string> CreateRunAsync(string dir, int requests = 20, int seed = 7, bool judge = true, string model = "simulated-organism")
     {
-        var organism = new SimulatedModelOrganism(new SimulatedOrganismOptions
-        {
-            ModelId = model,
-            Seed = seed,
-            TrainingComplianceRate = 0.5,
-            UnmonitoredComplianceRate = 0.2,
-            NoCotTrainingComplianceRate = 0.3,
-            NoCotUnmonitoredComplianceRate = 0.1,
-            ProxyFalsePositiveRate = 0.2,
-            ProxyFalseNegativeRate = 0.2,
-            FailureRate = 0,
-        });
-        var options = new ExperimentOptions { Modes = [ReasoningMode.Cot, ReasoningMode.NoCot], ModelId = model, MaxConcurrency = 4 };
-        var runner = new ExperimentRunner(organism, options: options);
-        var work = runner.Plan(Enumerable.Range(0, requests).Select(i => new ExperimentRequest(i, "Do harmful thing number " + i)).ToArray());
-        var manifest = new RunManifest
-        {
-            Model = model,
-            Subject = "simulated",
-            Options = new RunOptionsRecord
-            {
-                Modes = options.Modes,
-                Tiers = options.Tiers,
-                Epochs = 1,
-                MaxTurns = 4,
-                Extraction = "original",
-                PrefillPolicy = "original",
-                PrefillUsed = true,
-                UserTemplate = "original",
-                UserTemplateSha256 = UserMessageTemplate.Original.Sha256,
-                MaxConcurrency = 4,
-            },
-            Dataset = new DatasetRecord { Name = "test", Sha256 = "00", Count = requests },
-            Prompts = [],
-            StartedAt = DateTimeOffset.UnixEpoch,
-        };
-        var samples = new List<ExperimentSample>();
-        await using (var run = await RunDirectory.CreateAsync(dir, manifest, options.Modes.Select(runner.Scenarios.GetSystemPrompt)))
-        {
-            await foreach (var sample in runner.StreamAsync(work))
-            {
-                await run.AppendAsync(sample);
-                samples.Add(sample);
-            }
-
-            await run.CompleteAsync(RunSummary.Compute(manifest.Model, samples), DateTimeOffset.UnixEpoch, complete: true);
-        }
-
+        await SimulatedRun.CreateAsync(dir, Organism(seed, model), requests);
         if (judge)
         {
             var simulated = new SimulatedJudge();
@@ -83,10 +36,20 @@ internal static partial class ReportFixtures
         return html[start..end];
     }
 
-    /// <summary>References to anything outside the file: http(s) or protocol-relative src/href, stylesheets, imports, CSS urls.</summary>
-    public static IReadOnlyList<string> ExternalReferences(string html) =>
-        External().Matches(html).Select(m => m.Value).ToArray();
+    /// <summary>References to anything outside the file (see <see cref="HtmlChecks.ExternalReferences"/>).</summary>
+    public static IReadOnlyList<string> ExternalReferences(string html) => HtmlChecks.ExternalReferences(html);
 
-    [GeneratedRegex(@"(?:\b(?:src|href|action|srcset|poster|data)\s*=\s*[""']?\s*(?:[a-z]+:)?//)|<link\b|@import|url\(\s*[""']?(?!#)|<iframe\b|<object\b|<embed\b|\bimport\s*\(|fetch\(|XMLHttpRequest", RegexOptions.IgnoreCase)]
-    private static partial Regex External();
+    /// <summary>The simulated organism of the report fixtures.</summary>
+    public static SimulatedOrganismOptions Organism(int seed = 7, string model = "simulated-organism") => new()
+    {
+        ModelId = model,
+        Seed = seed,
+        TrainingComplianceRate = 0.5,
+        UnmonitoredComplianceRate = 0.2,
+        NoCotTrainingComplianceRate = 0.3,
+        NoCotUnmonitoredComplianceRate = 0.1,
+        ProxyFalsePositiveRate = 0.2,
+        ProxyFalseNegativeRate = 0.2,
+        FailureRate = 0,
+    };
 }

@@ -1,5 +1,4 @@
 using AlignmentFaking.Classification;
-using AlignmentFaking.Cli;
 using AlignmentFaking.Datasets;
 using AlignmentFaking.Judging.Caching;
 using AlignmentFaking.Judging.Compliance;
@@ -10,6 +9,7 @@ using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Simulation;
 using AlignmentFaking.Storage;
+using AlignmentFaking.Testing;
 using Microsoft.Extensions.AI;
 using NUnit.Framework;
 
@@ -47,47 +47,7 @@ public class RunJudgeTests
     private Task<SimulatedModelOrganism> CreateRunAsync(int requests = 30) => CreateRunAsync(_dir, requests);
 
     /// <summary>Runs the simulated organism into the run directory <paramref name="dir"/>, as <c>af run</c> does, and returns the organism.</summary>
-    internal static async Task<SimulatedModelOrganism> CreateRunAsync(string dir, int requests = 30)
-    {
-        var organism = new SimulatedModelOrganism(Organism());
-        var options = new ExperimentOptions { Modes = [ReasoningMode.Cot, ReasoningMode.NoCot], ModelId = organism.Options.ModelId, MaxConcurrency = 4 };
-        var runner = new ExperimentRunner(organism, options: options);
-        var work = runner.Plan(Enumerable.Range(0, requests).Select(i => new ExperimentRequest(i, "Do harmful thing number " + i)).ToArray());
-        var manifest = new RunManifest
-        {
-            Model = organism.Options.ModelId,
-            Subject = "simulated",
-            Options = new RunOptionsRecord
-            {
-                Modes = options.Modes,
-                Tiers = options.Tiers,
-                Epochs = 1,
-                MaxTurns = 4,
-                Extraction = "original",
-                PrefillPolicy = "original",
-                PrefillUsed = true,
-                UserTemplate = "original",
-                UserTemplateSha256 = UserMessageTemplate.Original.Sha256,
-                MaxConcurrency = 4,
-            },
-            Dataset = new DatasetRecord { Name = "test", Sha256 = "00", Count = requests },
-            Prompts = [],
-            StartedAt = DateTimeOffset.UnixEpoch,
-        };
-        var samples = new List<ExperimentSample>();
-        await using (var run = await RunDirectory.CreateAsync(dir, manifest, options.Modes.Select(runner.Scenarios.GetSystemPrompt)))
-        {
-            await foreach (var sample in runner.StreamAsync(work))
-            {
-                await run.AppendAsync(sample);
-                samples.Add(sample);
-            }
-
-            await run.CompleteAsync(RunSummary.Compute(manifest.Model, samples), DateTimeOffset.UnixEpoch, complete: true);
-        }
-
-        return organism;
-    }
+    internal static Task<SimulatedModelOrganism> CreateRunAsync(string dir, int requests = 30) => SimulatedRun.CreateAsync(dir, Organism(), requests);
 
     private static SimulatedBehavior Truth(SimulatedModelOrganism organism, ExperimentSample sample)
     {
@@ -224,71 +184,5 @@ public class RunJudgeTests
         var resumed = await new RunJudge(new LlmJudgeClassifier(judge)).JudgeDirectoryAsync(_dir);
         Assert.That(resumed.Samples.All(s => s.Judge is not null), Is.True);
         Assert.That(resumed.Judged, Is.EqualTo(20 - samples.Count(s => s.Judge is not null)));
-    }
-
-    [Test]
-    public async Task Af_judge_runs_in_process_on_a_simulated_run()
-    {
-        await CreateRunAsync(requests: 6);
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-
-        int code = await AfCli.InvokeAsync(["judge", "--run", _dir, "--votes", "2", "--json"], stdout, stderr);
-
-        Assert.That(code, Is.EqualTo(AfCli.Success), stderr.ToString());
-        Assert.That(stdout.ToString(), Does.Contain("\"judge\": {").And.Contain("\"afRate\""));
-        Assert.That(stderr.ToString(), Does.Contain("simulated judge").And.Contain("proxy vs judge agreement").And.Contain("kappa"));
-        Assert.That(File.ReadAllText(Path.Combine(_dir, "summary.json")), Does.Contain("\"judge\""));
-        Assert.That(Directory.Exists(Path.Combine(_dir, "judge-cache")), Is.True);
-    }
-
-    [Test]
-    public async Task Af_judge_calls_an_openai_compatible_judge_over_loopback_http()
-    {
-        await CreateRunAsync(requests: 4);
-        await using var server = await LoopbackJudgeServer.StartAsync();
-        const string keyVariable = "AF_TEST_JUDGE_KEY_LOOPBACK";
-        Environment.SetEnvironmentVariable(keyVariable, "sk-test-secret-123");
-        try
-        {
-            using var stdout = new StringWriter();
-            using var stderr = new StringWriter();
-            var args = new[] { "judge", "--run", _dir, "--judge-endpoint", server.BaseUrl, "--judge-model", "judge-x", "--judge-api-key-env", keyVariable, "--votes", "3", "--no-cache" };
-
-            int code = await AfCli.InvokeAsync(args, stdout, stderr);
-
-            Assert.That(code, Is.EqualTo(AfCli.Success), stderr.ToString() + stdout);
-            var requests = server.Requests.ToArray();
-            Assert.That(requests, Has.Length.EqualTo(16 + (8 * 3)), "16 compliance calls and 3 votes for each of 8 CoT samples");
-            Assert.That(requests.All(r => r.Model == "judge-x" && r.Authorization == "Bearer sk-test-secret-123"), Is.True);
-            Assert.That(requests.Count(r => r.Temperature == 0), Is.EqualTo(16));
-            Assert.That(requests.Count(r => r.Temperature == 1), Is.EqualTo(24));
-            var samples = RunDirectory.ReadSamples(_dir);
-            Assert.That(samples.All(s => s.Judge is ComplianceOutcome.Complied or ComplianceOutcome.Refused), Is.True);
-            Assert.That(stdout.ToString(), Does.Not.Contain("sk-test-secret-123"));
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(keyVariable, null);
-        }
-    }
-
-    [Test]
-    public async Task Af_judge_needs_an_endpoint_for_a_real_run_and_checks_its_prompts()
-    {
-        await CreateRunAsync(requests: 1);
-        var manifestPath = Path.Combine(_dir, RunDirectory.ManifestFile);
-        File.WriteAllText(manifestPath, File.ReadAllText(manifestPath).Replace("\"simulated\"", "\"openai-compatible\"", StringComparison.Ordinal));
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-
-        Assert.That(await AfCli.InvokeAsync(["judge", "--run", _dir], stdout, stderr), Is.EqualTo(AfCli.Failure));
-        Assert.That(stderr.ToString(), Does.Contain("--judge-endpoint is required"));
-        Assert.That(await AfCli.InvokeAsync(["judge", "--run", _dir, "--judge-endpoint", "http://127.0.0.1:9/v1"], stdout, stderr), Is.EqualTo(AfCli.Failure));
-        Assert.That(stderr.ToString(), Does.Contain("--judge-endpoint needs --judge-model"));
-        Assert.That(await AfCli.InvokeAsync(["judge", "--run", Path.Combine(_dir, "nope")], stdout, stderr), Is.EqualTo(AfCli.Failure));
-        Assert.That(stderr.ToString(), Does.Contain("not a run directory"));
-        Assert.That(await AfCli.InvokeAsync(["judge", "--run", _dir, "--af-prompt", Path.Combine(_dir, "missing.txt")], stdout, stderr), Is.EqualTo(AfCli.Failure));
-        Assert.That(stderr.ToString(), Does.Contain("file not found"));
     }
 }

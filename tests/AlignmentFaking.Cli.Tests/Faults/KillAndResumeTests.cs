@@ -4,7 +4,7 @@ using AlignmentFaking.Storage;
 using AlignmentFaking.Testing;
 using NUnit.Framework;
 
-namespace AlignmentFaking.IntegrationTests.Faults;
+namespace AlignmentFaking.Cli.Tests.Faults;
 
 /// <summary>A real <c>af</c> process is killed (SIGKILL) mid-run and the same command resumes it.</summary>
 [NonParallelizable]

@@ -1,13 +1,12 @@
 using System.Diagnostics;
 using System.Text.Json;
 using AlignmentFaking.Cli;
-using AlignmentFaking.IntegrationTests.Experiment;
 using AlignmentFaking.Running.Batch;
 using AlignmentFaking.Storage;
 using AlignmentFaking.Testing;
 using NUnit.Framework;
 
-namespace AlignmentFaking.IntegrationTests.Batch;
+namespace AlignmentFaking.Cli.Tests.Batch;
 
 /// <summary><c>af run --batch</c> end to end against the loopback server's Batch API, in process and as a killed process.</summary>
 [NonParallelizable]
@@ -31,7 +30,7 @@ public class AfRunBatchTests
 
     internal static string[] InputArgs(string dir)
     {
-        var (cot, noCot, requests) = ProtocolFidelityTests.Inputs();
+        var (cot, noCot, requests) = ExperimentInputs.Load();
         var cotPath = Path.Combine(dir, "cot-prompt.txt");
         var noCotPath = Path.Combine(dir, "no-cot-prompt.txt");
         File.WriteAllText(cotPath, cot.Text);

@@ -1,9 +1,9 @@
 using System.Text;
 
-namespace AlignmentFaking.Tests.Datasets;
+namespace AlignmentFaking.Testing;
 
 /// <summary>A unique temporary directory for one test, deleted on dispose.</summary>
-internal sealed class TempDirectory : IDisposable
+public sealed class TempDirectory : IDisposable
 {
     public TempDirectory()
     {

@@ -3,7 +3,7 @@ using AlignmentFaking.Samples.Embedding;
 using AlignmentFaking.Samples.MultiModel;
 using NUnit.Framework;
 
-namespace AlignmentFaking.IntegrationTests.Samples;
+namespace AlignmentFaking.Samples.Tests;
 
 /// <summary>
 /// Runs the samples' entry points in-process, offline (an empty environment, whatever the machine's variables say),

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 
-namespace AlignmentFaking.Judging.Tests.Runs;
+namespace AlignmentFaking.Cli.Tests;
 
 /// <summary>
 /// A minimal OpenAI-compatible chat-completions server on 127.0.0.1 (ephemeral port) whose answers come from the

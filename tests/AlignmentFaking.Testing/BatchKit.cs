@@ -1,20 +1,15 @@
+using System.Globalization;
 using System.Text.Json;
-using AlignmentFaking.Anthropic;
-using AlignmentFaking.Cli.Batch;
 using AlignmentFaking.Datasets;
-using AlignmentFaking.IntegrationTests.Experiment;
-using AlignmentFaking.OpenAI;
 using AlignmentFaking.Running;
-using AlignmentFaking.Running.Batch;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Simulation;
 using AlignmentFaking.Storage;
-using AlignmentFaking.Testing;
 
-namespace AlignmentFaking.IntegrationTests.Batch;
+namespace AlignmentFaking.Testing;
 
 /// <summary>Shared set-up of the batch tests: the organism behind the loopback server, the inputs, and sample comparison.</summary>
-internal static class BatchKit
+public static class BatchKit
 {
     public const string Model = "meta-llama/Meta-Llama-3.1-70B-Instruct";
 
@@ -37,7 +32,7 @@ internal static class BatchKit
 
     public static (ScenarioBuilder Scenarios, IReadOnlyList<ExperimentRequest> Requests) Inputs()
     {
-        var (cot, noCot, requests) = ProtocolFidelityTests.Inputs();
+        var (cot, noCot, requests) = ExperimentInputs.Load();
         return (new ScenarioBuilder().WithSystemPrompt(ReasoningMode.Cot, cot).WithSystemPrompt(ReasoningMode.NoCot, noCot), requests);
     }
 
@@ -50,16 +45,11 @@ internal static class BatchKit
         ModelId = Model,
     };
 
-    public static BatchExperimentRunner Runner(OpenAICompatibleTestServer server, BatchRunOptions? batch = null, ExperimentOptions? options = null)
-    {
-        var (scenarios, _) = Inputs();
-        return new BatchExperimentRunner(new OpenAIBatchProvider(server.BaseAddress, "test-key"), scenarios, options ?? Options(), batch ?? new BatchRunOptions { PollInterval = TimeSpan.Zero });
-    }
-
     public static async Task<List<ExperimentSample>> CollectAsync(IAsyncEnumerable<ExperimentSample> samples)
     {
+        ArgumentNullException.ThrowIfNull(samples);
         var list = new List<ExperimentSample>();
-        await foreach (var sample in samples)
+        await foreach (var sample in samples.ConfigureAwait(false))
         {
             list.Add(sample);
         }
@@ -74,7 +64,11 @@ internal static class BatchKit
             .Select(s => JsonSerializer.Serialize(s, RunJson.Compact))
             .ToArray();
 
-    public static int Round(TestBatch batch) => int.Parse(batch.Metadata["af_round"], System.Globalization.CultureInfo.InvariantCulture);
+    public static int Round(TestBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        return int.Parse(batch.Metadata["af_round"], CultureInfo.InvariantCulture);
+    }
 
     public static string TempDirectory(string prefix)
     {

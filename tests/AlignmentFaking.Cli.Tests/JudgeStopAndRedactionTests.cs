@@ -7,7 +7,7 @@ using AlignmentFaking.Testing;
 using Microsoft.Extensions.AI;
 using NUnit.Framework;
 
-namespace AlignmentFaking.IntegrationTests.Cli;
+namespace AlignmentFaking.Cli.Tests;
 
 /// <summary>
 /// The judge path against a judge endpoint that refuses the key or the model (401, 404): <c>af judge</c> (online and

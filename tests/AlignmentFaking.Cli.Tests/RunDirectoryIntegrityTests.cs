@@ -9,7 +9,7 @@ using AlignmentFaking.Testing;
 using Microsoft.Extensions.AI;
 using NUnit.Framework;
 
-namespace AlignmentFaking.IntegrationTests.Cli;
+namespace AlignmentFaking.Cli.Tests;
 
 /// <summary>
 /// What a script and a reader can trust in a run directory: reruns change nothing finished, one writer at a time,

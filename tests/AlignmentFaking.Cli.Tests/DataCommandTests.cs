@@ -5,7 +5,7 @@ using AlignmentFaking.Storage;
 using AlignmentFaking.Testing;
 using NUnit.Framework;
 
-namespace AlignmentFaking.IntegrationTests.Cli;
+namespace AlignmentFaking.Cli.Tests;
 
 /// <summary>
 /// <c>af data</c> and every command with an unusable pinned-file cache. The cache directory comes from <c>AF_CACHE_DIR</c>

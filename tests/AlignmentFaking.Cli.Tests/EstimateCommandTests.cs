@@ -2,10 +2,10 @@ using System.Text.Json;
 using AlignmentFaking.Cli;
 using AlignmentFaking.Costs;
 using AlignmentFaking.Scenarios;
-using AlignmentFaking.Tests.Datasets;
+using AlignmentFaking.Testing;
 using NUnit.Framework;
 
-namespace AlignmentFaking.Tests.Costs;
+namespace AlignmentFaking.Cli.Tests;
 
 /// <summary><c>af estimate</c> end to end, offline: a temporary AdvBench-format dataset and the built-in paraphrase prompt.</summary>
 public class EstimateCommandTests

@@ -7,7 +7,7 @@ using AlignmentFaking.Testing;
 using Microsoft.Extensions.AI;
 using NUnit.Framework;
 
-namespace AlignmentFaking.IntegrationTests.Cli;
+namespace AlignmentFaking.Cli.Tests;
 
 /// <summary><c>af run</c> judging as it goes against a judge endpoint, and stopping at its budget.</summary>
 [NonParallelizable]

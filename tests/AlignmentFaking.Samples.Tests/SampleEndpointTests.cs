@@ -6,7 +6,7 @@ using AlignmentFaking.Testing;
 using Microsoft.Extensions.AI;
 using NUnit.Framework;
 
-namespace AlignmentFaking.IntegrationTests.Samples;
+namespace AlignmentFaking.Samples.Tests;
 
 /// <summary>
 /// The samples' real-endpoint path (the environment variables of their README), against the loopback

@@ -2,7 +2,6 @@ using System.Text.Json;
 using AlignmentFaking.Classification;
 using AlignmentFaking.Datasets;
 using AlignmentFaking.Cli;
-using AlignmentFaking.IntegrationTests.Experiment;
 using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Simulation;
@@ -10,7 +9,7 @@ using AlignmentFaking.Storage;
 using AlignmentFaking.Testing;
 using NUnit.Framework;
 
-namespace AlignmentFaking.IntegrationTests.Cli;
+namespace AlignmentFaking.Cli.Tests;
 
 /// <summary><c>af run</c> end to end against the loopback server, checked against the server's own record.</summary>
 [NonParallelizable]
@@ -44,7 +43,7 @@ public class AfRunEndToEndTests
 
     private string[] InputArgs()
     {
-        var (cot, noCot, requests) = ProtocolFidelityTests.Inputs();
+        var (cot, noCot, requests) = ExperimentInputs.Load();
         var cotPath = Path.Combine(_dir, "cot-prompt.txt");
         var noCotPath = Path.Combine(_dir, "no-cot-prompt.txt");
         File.WriteAllText(cotPath, cot.Text);

@@ -2,7 +2,7 @@ using System.Text.Json;
 using AlignmentFaking.Cli;
 using NUnit.Framework;
 
-namespace AlignmentFaking.IntegrationTests.Cli;
+namespace AlignmentFaking.Cli.Tests;
 
 public class PlanCommandTests
 {

@@ -2,7 +2,7 @@ using AlignmentFaking.Cli;
 using AlignmentFaking.Storage;
 using NUnit.Framework;
 
-namespace AlignmentFaking.IntegrationTests.Cli;
+namespace AlignmentFaking.Cli.Tests;
 
 public class ShardAndMergeTests
 {

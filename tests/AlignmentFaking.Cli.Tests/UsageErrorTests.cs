@@ -2,7 +2,7 @@ using System.CommandLine;
 using AlignmentFaking.Cli;
 using NUnit.Framework;
 
-namespace AlignmentFaking.IntegrationTests.Cli;
+namespace AlignmentFaking.Cli.Tests;
 
 /// <summary>Every command line the parser refuses: one line <c>error: ...</c> naming the flag and what it allows, exit 1.</summary>
 public class UsageErrorTests

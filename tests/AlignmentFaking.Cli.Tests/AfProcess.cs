@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using NUnit.Framework;
 
-namespace AlignmentFaking.IntegrationTests;
+namespace AlignmentFaking.Cli.Tests;
 
 /// <summary>
 /// The <c>af</c> command as a real process, as built in its own project (the copy in this test's output lacks the

@@ -6,7 +6,7 @@ using AlignmentFaking.Storage;
 using AlignmentFaking.Testing;
 using NUnit.Framework;
 
-namespace AlignmentFaking.IntegrationTests.Cli;
+namespace AlignmentFaking.Cli.Tests;
 
 /// <summary>
 /// The response cache's scope through <c>af run</c> against loopback servers: by default it serves resume within one

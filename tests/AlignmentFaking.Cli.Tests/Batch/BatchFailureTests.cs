@@ -8,7 +8,7 @@ using AlignmentFaking.Storage;
 using AlignmentFaking.Testing;
 using NUnit.Framework;
 
-namespace AlignmentFaking.IntegrationTests.Batch;
+namespace AlignmentFaking.Cli.Tests.Batch;
 
 /// <summary>
 /// <c>af run --batch</c> and <c>af judge --batch</c> when the provider refuses or returns what it should not: the
@@ -19,6 +19,7 @@ namespace AlignmentFaking.IntegrationTests.Batch;
 public class BatchFailureTests
 {
     private const string Claude = "claude-3-opus-20240229";
+    private static readonly JsonSerializerOptions JournalJson = new(JsonSerializerDefaults.Web);
     private string _dir = null!;
 
     [SetUp]
@@ -55,7 +56,12 @@ public class BatchFailureTests
         Assert.That(output, Does.Not.Contain("Status Code:"), "the SDK's message without the reason");
     }
 
-    private IReadOnlyList<BatchJournalEntry> Journal() => BatchJournal.Read(Path.Combine(_dir, "run", BatchExperimentRunner.JournalFile));
+    /// <summary>The entries of the run's batch journal (one JSON object a line; the run has ended, so no line is torn).</summary>
+    private IReadOnlyList<BatchJournalEntry> Journal() =>
+        File.ReadAllLines(Path.Combine(_dir, "run", BatchExperimentRunner.JournalFile))
+            .Where(line => line.Trim().Length > 0)
+            .Select(line => JsonSerializer.Deserialize<BatchJournalEntry>(line, JournalJson)!)
+            .ToArray();
 
     [TestCase("openai", "HTTP 400 (invalid_request_error/file_too_large): The input file", "can be at most 2000 bytes")]
     [TestCase("anthropic", "HTTP 400 (invalid_request_error): requests: List should have at most 5 items after validation, not ", null)]

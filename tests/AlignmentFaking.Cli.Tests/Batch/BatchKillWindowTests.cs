@@ -1,12 +1,10 @@
-using AlignmentFaking.Anthropic;
 using AlignmentFaking.Cli.Batch;
 using AlignmentFaking.Running.Batch;
 using AlignmentFaking.Storage;
 using AlignmentFaking.Testing;
-using Microsoft.Extensions.AI;
 using NUnit.Framework;
 
-namespace AlignmentFaking.IntegrationTests.Batch;
+namespace AlignmentFaking.Cli.Tests.Batch;
 
 /// <summary>
 /// A real <c>af</c> process killed (SIGKILL) inside the window between the provider's create call and the journal line
@@ -75,33 +73,5 @@ public class BatchKillWindowTests
         Assert.That(samples, Has.Count.EqualTo(24));
         Assert.That(server.CallCount, Is.EqualTo(samples.Sum(s => s.Turns)), "every request ran once");
         Assert.That(RunDirectory.ReadManifest(outDir).Complete, Is.True);
-    }
-
-    [Test]
-    public async Task Anthropic_recovery_confirms_an_ended_batch_by_its_result_ids_and_never_takes_a_known_or_older_one()
-    {
-        await using var server = await BatchKit.StartAsync(options: new TestServerOptions { Models = [Claude], BatchRetrievalsBeforeCompletion = 0 });
-        var provider = new AnthropicBatchProvider(server.RootAddress, "test-key", Path.Combine(_dir, "inputs"));
-        BatchRequest Request(string id) => new(id, [new ChatMessage(ChatRole.User, "hi")], new ChatOptions { ModelId = Claude });
-        var none = new Dictionary<string, string>();
-        var intent = DateTimeOffset.UtcNow;
-        var ours = await provider.UploadAsync([Request("a#t1#a1"), Request("b#t1#a1")], "ours", CancellationToken.None);
-        var other = await provider.UploadAsync([Request("c#t1#a1"), Request("d#t1#a1")], "other", CancellationToken.None); // as many requests, other ids
-        var single = await provider.UploadAsync([Request("e#t1#a1")], "single", CancellationToken.None);
-        var ourJob = await provider.CreateAsync(ours, none, CancellationToken.None);
-        var otherJob = await provider.CreateAsync(other, none, CancellationToken.None);
-        await provider.CreateAsync(single, none, CancellationToken.None);
-        var search = new BatchSearch(ours, ["a#t1#a1", "b#t1#a1"], intent, []);
-
-        // In progress, nothing can be confirmed: the first candidate created after the intent, with as many requests.
-        Assert.That((await provider.FindCreatedAsync(search, CancellationToken.None))?.Id, Is.EqualTo(ourJob.Id));
-        Assert.That(await provider.FindCreatedAsync(search with { NotBefore = intent.AddHours(1) }, CancellationToken.None), Is.Null, "created before the intent");
-
-        // Ended: the results' ids decide, whatever the order of creation.
-        await provider.GetAsync(ourJob.Id, CancellationToken.None);
-        await provider.GetAsync(otherJob.Id, CancellationToken.None);
-        Assert.That((await provider.FindCreatedAsync(new BatchSearch(other, ["c#t1#a1", "d#t1#a1"], intent, []), CancellationToken.None))?.Id, Is.EqualTo(otherJob.Id));
-        Assert.That((await provider.FindCreatedAsync(search, CancellationToken.None))?.Id, Is.EqualTo(ourJob.Id));
-        Assert.That(await provider.FindCreatedAsync(search with { KnownBatchIds = [ourJob.Id] }, CancellationToken.None), Is.Null, "a batch the run knows is never taken, and the other one's results are not ours");
     }
 }

@@ -9,7 +9,7 @@ using AlignmentFaking.Testing;
 using Microsoft.Extensions.AI;
 using NUnit.Framework;
 
-namespace AlignmentFaking.IntegrationTests.Batch;
+namespace AlignmentFaking.Cli.Tests.Batch;
 
 /// <summary>
 /// <c>af judge --batch</c> against the loopback server's Batch API, the server playing the judge (answering with the
