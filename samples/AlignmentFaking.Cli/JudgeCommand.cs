@@ -5,7 +5,7 @@ using System.Text.Json;
 using AlignmentFaking.Anthropic;
 using AlignmentFaking.Classification;
 using AlignmentFaking.Cli.Batch;
-using AlignmentFaking.Internal;
+using AlignmentFaking.Diagnostics;
 using AlignmentFaking.Judging.Caching;
 using AlignmentFaking.Judging.Compliance;
 using AlignmentFaking.Judging.Prompts;
@@ -74,13 +74,13 @@ internal static class JudgeCommand
             }
             catch (Exception ex) when (ex is CliException or RunDirectoryLockedException)
             {
-                await stderr.WriteLineAsync("error: " + SecretRedactor.Redact(ex.Message)).ConfigureAwait(false);
+                await stderr.WriteLineAsync("error: " + SecretRedaction.Redact(ex.Message)).ConfigureAwait(false);
                 return AfCli.Failure;
             }
             catch (FatalCallException ex)
             {
                 // A wrong judge key, model or URL (401, 403, 404): no call can succeed, so the judgement stopped at once.
-                await stderr.WriteLineAsync($"stopped: {SecretRedactor.Redact(ex.Message)}. The samples judged before it are kept in {Path.GetFullPath(settings.Run)} (no sample was marked as a judge error); fix the cause and rerun the same command to resume.").ConfigureAwait(false);
+                await stderr.WriteLineAsync($"stopped: {SecretRedaction.Redact(ex.Message)}. The samples judged before it are kept in {Path.GetFullPath(settings.Run)} (no sample was marked as a judge error); fix the cause and rerun the same command to resume.").ConfigureAwait(false);
                 return AfCli.Failure;
             }
         });

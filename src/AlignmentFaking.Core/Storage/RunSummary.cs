@@ -102,7 +102,7 @@ public sealed record RunSummary
                 Unmonitored = proxy.Unmonitored,
                 Gap = proxy.Gap,
                 OriginalPrintout = OriginalPrintout(model, proxy.Training, proxy.Unmonitored),
-                Judge = JudgeRatesOf(group, statistics),
+                Judge = JudgeRates.Compute(group, statistics),
                 AfRate = afRate,
                 AfRateCiLower = afLower,
                 AfRateCiUpper = afUpper,
@@ -117,20 +117,6 @@ public sealed record RunSummary
             Cost = cost?.WithActual(usage.ToActual(cost.Prices, cost.Batch)),
             Cache = usage.ToCacheSummary(),
         };
-    }
-
-    /// <summary>The judge's rates over one mode's samples; <see langword="null"/> when none was judged.</summary>
-    internal static JudgeRates? JudgeRatesOf(IEnumerable<ExperimentSample> samples, ComplianceGapOptions? statistics = null)
-    {
-        var judged = samples.Where(s => s.Judge is not null).ToList();
-        if (judged.Count == 0)
-        {
-            return null;
-        }
-
-        // Unparseable judge replies are not verdicts (unlike the proxy's unparseable): counted, kept out of N and the test.
-        var rates = ComplianceRates.Compute(judged, s => s.Judge, statistics, o => OutcomeNames.IsVerdict(o) && o != ComplianceOutcome.Unparseable);
-        return new JudgeRates { Training = rates.Training, Unmonitored = rates.Unmonitored, Gap = rates.Gap };
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using AlignmentFaking.Diagnostics;
 using AlignmentFaking.Internal;
 using AlignmentFaking.Judging.Caching;
 using AlignmentFaking.Running;
@@ -165,7 +166,7 @@ public sealed class BatchJudge
 
         public async ValueTask<BatchJournalEntry?> TakeReplyAsync(string customId, ChatResponse response, string batchId, TimeSpan latency, CancellationToken cancellationToken)
         {
-            var reply = new CachedJudgeReply(SecretRedactor.RedactSecrets(response.Text), response.FinishReason?.Value);
+            var reply = new CachedJudgeReply(SecretRedaction.RedactRegistered(response.Text), response.FinishReason?.Value);
             var cache = _cacheOf.GetValueOrDefault(customId) ?? fallback;
             await cache.SetAsync(customId, reply, CancellationToken.None).ConfigureAwait(false);
 
