@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using AlignmentFaking.Scenarios;
 
-namespace AlignmentFaking.Reporting;
+namespace AlignmentFaking.Judging.Reporting;
 
 /// <summary>
 /// The paper-style chart (Greenblatt et al. 2024, Fig. 1) as a self-contained SVG: one horizontal stacked bar per mode

@@ -4,7 +4,7 @@ using System.Xml.Linq;
 using AlignmentFaking.Classification;
 using AlignmentFaking.Cli;
 using AlignmentFaking.Costs;
-using AlignmentFaking.Reporting;
+using AlignmentFaking.Judging.Reporting;
 using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Storage;
