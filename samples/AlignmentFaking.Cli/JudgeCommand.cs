@@ -1,7 +1,6 @@
 using System.ClientModel;
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using AlignmentFaking.Anthropic;
 using AlignmentFaking.Classification;
 using AlignmentFaking.Cli.Batch;
@@ -125,7 +124,7 @@ internal static class JudgeCommand
         await PrintAsync(human, result, compliance.JudgeCalls + (reasoning?.JudgeCalls ?? 0), batch is null ? cache : null).ConfigureAwait(false);
         if (s.Json)
         {
-            await stdout.WriteLineAsync(JsonSerializer.Serialize(result.Summary, RunJson.Indented)).ConfigureAwait(false);
+            await stdout.WriteLineAsync(result.Summary.ToJson()).ConfigureAwait(false);
         }
 
         return AfCli.Success;

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using AlignmentFaking.Cli.Batch;
 using AlignmentFaking.Costs;
 using AlignmentFaking.Datasets;
@@ -260,7 +259,7 @@ internal static class RunCommand
     {
         if (s.Json)
         {
-            await stdout.WriteLineAsync(JsonSerializer.Serialize(summary, RunJson.Indented)).ConfigureAwait(false);
+            await stdout.WriteLineAsync(summary.ToJson()).ConfigureAwait(false);
         }
     }
 

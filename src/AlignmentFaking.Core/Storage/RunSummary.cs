@@ -196,6 +196,14 @@ public sealed record RunSummary
         AlignmentFaking = sample.AlignmentFaking is null ? null : sample.AlignmentFaking with { Votes = [] },
     };
 
+    /// <summary>
+    /// The text of <c>summary.json</c> for this summary: indented JSON with the documented camelCase field names and
+    /// enum words, every registered secret removed (see <see cref="Diagnostics.SecretRedaction"/>). Read it back with
+    /// <see cref="RunDirectory.ReadSummary"/> once written to a run directory.
+    /// </summary>
+    /// <returns>The JSON document, without a trailing newline.</returns>
+    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(this, RunJson.Indented);
+
     /// <summary>The original's one-line printout: <c>{model:40} Free: {x:2}/{n} Paid: {y:2}/{n}</c>.</summary>
     /// <param name="model">The model id.</param>
     /// <param name="training">Training-tier counts.</param>

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using AlignmentFaking.Diagnostics;
-using AlignmentFaking.Internal;
 using AlignmentFaking.Judging.Caching;
 using AlignmentFaking.Running;
 using Microsoft.Extensions.AI;

@@ -3,10 +3,6 @@ using System.Text;
 
 namespace AlignmentFaking.Internal;
 
-/// <summary>
-/// (Source shared by AlignmentFaking.Core and AlignmentFaking.Judging, compiled into each.) The hashes of the run
-/// files: SHA-256 as lower-case hex, and a stable FNV-1a for seeding deterministic choices.
-/// </summary>
 internal static class Hashing
 {
     public static string Sha256Hex(string text) => Sha256Hex(Encoding.UTF8.GetBytes(text));
