@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
-using AlignmentFaking.Internal;
+using AlignmentFaking.Diagnostics;
 
 namespace AlignmentFaking.Cli;
 
@@ -49,7 +49,7 @@ public static class AfCli
         }
         catch (Exception ex)
         {
-            await stderr.WriteLineAsync("error: " + OneLine(SecretRedactor.Redact(ex.Message))).ConfigureAwait(false);
+            await stderr.WriteLineAsync("error: " + OneLine(SecretRedaction.Redact(ex.Message))).ConfigureAwait(false);
             return Failure;
         }
     }

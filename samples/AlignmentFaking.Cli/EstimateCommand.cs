@@ -4,7 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AlignmentFaking.Costs;
-using AlignmentFaking.Internal;
+using AlignmentFaking.Diagnostics;
 using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Simulation;
@@ -76,7 +76,7 @@ internal static class EstimateCommand
             }
             catch (CliException ex)
             {
-                await stderr.WriteLineAsync("error: " + SecretRedactor.Redact(ex.Message)).ConfigureAwait(false);
+                await stderr.WriteLineAsync("error: " + SecretRedaction.Redact(ex.Message)).ConfigureAwait(false);
                 return AfCli.Failure;
             }
         });

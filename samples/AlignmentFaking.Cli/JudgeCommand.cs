@@ -1,11 +1,10 @@
 using System.ClientModel;
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using AlignmentFaking.Anthropic;
 using AlignmentFaking.Classification;
 using AlignmentFaking.Cli.Batch;
-using AlignmentFaking.Internal;
+using AlignmentFaking.Diagnostics;
 using AlignmentFaking.Judging.Caching;
 using AlignmentFaking.Judging.Compliance;
 using AlignmentFaking.Judging.Prompts;
@@ -74,13 +73,13 @@ internal static class JudgeCommand
             }
             catch (Exception ex) when (ex is CliException or RunDirectoryLockedException)
             {
-                await stderr.WriteLineAsync("error: " + SecretRedactor.Redact(ex.Message)).ConfigureAwait(false);
+                await stderr.WriteLineAsync("error: " + SecretRedaction.Redact(ex.Message)).ConfigureAwait(false);
                 return AfCli.Failure;
             }
             catch (FatalCallException ex)
             {
                 // A wrong judge key, model or URL (401, 403, 404): no call can succeed, so the judgement stopped at once.
-                await stderr.WriteLineAsync($"stopped: {SecretRedactor.Redact(ex.Message)}. The samples judged before it are kept in {Path.GetFullPath(settings.Run)} (no sample was marked as a judge error); fix the cause and rerun the same command to resume.").ConfigureAwait(false);
+                await stderr.WriteLineAsync($"stopped: {SecretRedaction.Redact(ex.Message)}. The samples judged before it are kept in {Path.GetFullPath(settings.Run)} (no sample was marked as a judge error); fix the cause and rerun the same command to resume.").ConfigureAwait(false);
                 return AfCli.Failure;
             }
         });
@@ -125,7 +124,7 @@ internal static class JudgeCommand
         await PrintAsync(human, result, compliance.JudgeCalls + (reasoning?.JudgeCalls ?? 0), batch is null ? cache : null).ConfigureAwait(false);
         if (s.Json)
         {
-            await stdout.WriteLineAsync(JsonSerializer.Serialize(result.Summary, RunJson.Indented)).ConfigureAwait(false);
+            await stdout.WriteLineAsync(result.Summary.ToJson()).ConfigureAwait(false);
         }
 
         return AfCli.Success;

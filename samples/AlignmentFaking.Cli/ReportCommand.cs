@@ -1,5 +1,5 @@
 using System.CommandLine;
-using AlignmentFaking.Reporting;
+using AlignmentFaking.Judging.Reporting;
 using AlignmentFaking.Storage;
 
 namespace AlignmentFaking.Cli;

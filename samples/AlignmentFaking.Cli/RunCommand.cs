@@ -1,10 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using AlignmentFaking.Cli.Batch;
-using AlignmentFaking.Datasets;
 using AlignmentFaking.Costs;
-using AlignmentFaking.Internal;
+using AlignmentFaking.Datasets;
+using AlignmentFaking.Diagnostics;
 using AlignmentFaking.Judging.Caching;
 using AlignmentFaking.Judging.Runs;
 using AlignmentFaking.OpenAI;
@@ -59,7 +58,7 @@ internal static class RunCommand
             }
             catch (Exception ex) when (ex is CliException or ArgumentException or RunDirectoryLockedException)
             {
-                await stderr.WriteLineAsync("error: " + SecretRedactor.Redact(ex.Message)).ConfigureAwait(false);
+                await stderr.WriteLineAsync("error: " + SecretRedaction.Redact(ex.Message)).ConfigureAwait(false);
                 return AfCli.Failure;
             }
         });
@@ -246,10 +245,10 @@ internal static class RunCommand
                 Retry = new RetryOptions
                 {
                     MaxRetries = s.MaxRetries,
-                    OnRetry = (attempt, ex, delay) => human.WriteLine(string.Create(CultureInfo.InvariantCulture, $"retry {attempt}/{s.MaxRetries} in {delay.TotalSeconds:0.0}s after {SecretRedactor.Redact(ex.GetType().Name + ": " + ex.Message).Split('\n')[0]}")),
+                    OnRetry = (attempt, ex, delay) => human.WriteLine(string.Create(CultureInfo.InvariantCulture, $"retry {attempt}/{s.MaxRetries} in {delay.TotalSeconds:0.0}s after {SecretRedaction.Redact(ex.GetType().Name + ": " + ex.Message).Split('\n')[0]}")),
                 },
                 Limits = new EndpointLimitOptions { RequestsPerMinute = s.Rpm, TokensPerMinute = s.Tpm, MaxConcurrency = Math.Max(1, s.Concurrency) },
-                CircuitBreaker = new CircuitBreakerOptions { OnStateChanged = message => human.WriteLine(SecretRedactor.Redact(message)) },
+                CircuitBreaker = new CircuitBreakerOptions { OnStateChanged = message => human.WriteLine(SecretRedaction.Redact(message)) },
             },
         });
         var host = uri.IsDefaultPort ? uri.Host : uri.Host + ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
@@ -260,7 +259,7 @@ internal static class RunCommand
     {
         if (s.Json)
         {
-            await stdout.WriteLineAsync(JsonSerializer.Serialize(summary, RunJson.Indented)).ConfigureAwait(false);
+            await stdout.WriteLineAsync(summary.ToJson()).ConfigureAwait(false);
         }
     }
 

@@ -57,11 +57,13 @@ public static class BatchKit
         return list;
     }
 
-    /// <summary>The samples as <c>samples.jsonl</c> lines in sample-id order, without what may differ between paths: latencies, response ids, batch ids.</summary>
+    private static readonly JsonSerializerOptions ComparableJson = new(JsonSerializerDefaults.Web);
+
+    /// <summary>The samples as JSON lines in sample-id order, without what may differ between paths: latencies, response ids, batch ids.</summary>
     public static string[] Comparable(IEnumerable<ExperimentSample> samples) =>
         samples.OrderBy(s => s.SampleId, StringComparer.Ordinal)
             .Select(s => s with { Calls = s.Calls.Select(c => c with { LatencyMs = 0, ResponseId = null, BatchId = null }).ToArray() })
-            .Select(s => JsonSerializer.Serialize(s, RunJson.Compact))
+            .Select(s => JsonSerializer.Serialize(s, ComparableJson))
             .ToArray();
 
     public static int Round(TestBatch batch)

@@ -1,7 +1,7 @@
 using System.ClientModel;
 using System.Globalization;
 using System.Text.Json;
-using AlignmentFaking.Internal;
+using AlignmentFaking.Diagnostics;
 
 namespace AlignmentFaking.Cli.Batch;
 
@@ -93,7 +93,7 @@ internal static class BatchApiErrors
 
     private static string Clean(string text)
     {
-        var line = SecretRedactor.Redact(text).ReplaceLineEndings(" ").Trim();
+        var line = SecretRedaction.Redact(text).ReplaceLineEndings(" ").Trim();
         return line.Length <= MaxLength ? line : line[..MaxLength] + "...";
     }
 }

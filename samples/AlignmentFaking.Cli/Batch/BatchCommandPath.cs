@@ -2,7 +2,6 @@ using System.ClientModel;
 using System.CommandLine;
 using System.Globalization;
 using AlignmentFaking.Anthropic;
-using AlignmentFaking.Internal;
 using AlignmentFaking.OpenAI;
 using AlignmentFaking.Running;
 using AlignmentFaking.Running.Batch;

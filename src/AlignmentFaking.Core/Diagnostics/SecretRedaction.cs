@@ -20,4 +20,32 @@ public static class SecretRedaction
     /// <param name="text">The text.</param>
     /// <returns>The text without credentials (empty for <see langword="null"/>).</returns>
     public static string Redact(string? text) => SecretRedactor.Redact(text);
+
+    /// <summary>
+    /// Removes the registered secrets (and nothing else) from model text: a reply, a transcript, a judge's reasoning.
+    /// Unlike <see cref="Redact"/> it never rewrites ordinary words (<c>bearer bonds</c>) or key-shaped text that was not
+    /// registered. Every string the library writes to a run file passes through it.
+    /// </summary>
+    /// <param name="text">The text.</param>
+    /// <returns>The text with every registered secret replaced by <c>***</c>; <paramref name="text"/> itself when none occurs.</returns>
+    public static string RedactRegistered(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return SecretRedactor.RedactSecrets(text);
+    }
+
+    /// <summary>
+    /// Wraps a text writer so that every string written through it passes <see cref="RedactRegistered"/>: the final guard
+    /// of a process's standard output and error (<c>af</c> installs it with <see cref="Console.SetOut"/> and
+    /// <see cref="Console.SetError"/>), for text that reaches them without passing a redacting message (an unhandled
+    /// exception's message, a library's own diagnostics). Each write is redacted as a whole; nothing is buffered, and
+    /// the wrapper does not dispose <paramref name="inner"/>.
+    /// </summary>
+    /// <param name="inner">The writer to write to (e.g. <see cref="Console.Out"/>).</param>
+    /// <returns>The redacting writer.</returns>
+    public static TextWriter CreateRedactingWriter(TextWriter inner)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        return new RedactingTextWriter(inner);
+    }
 }

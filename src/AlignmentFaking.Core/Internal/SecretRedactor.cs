@@ -9,7 +9,7 @@ namespace AlignmentFaking.Internal;
 /// Removes credentials from text that may reach logs, files or exceptions. Every API key the process uses is registered
 /// (<see cref="Register"/>: the subject's and the judge's, by whoever reads them); then two layers keep them in:
 /// provider text is redacted where it enters a record (an error message, a judge reply), and every string written
-/// through the run files' JSON settings passes <see cref="RedactSecrets"/> (<see cref="RedactingStringConverter"/>),
+/// through the run files' JSON settings passes <see cref="RedactSecrets"/> (the shared <c>RedactingStringConverter</c>),
 /// the final guard for text that came in another way (a subject's reply, a batch journal line).
 /// </summary>
 internal static partial class SecretRedactor
@@ -83,24 +83,6 @@ internal static partial class SecretRedactor
 
     [GeneratedRegex(@"\b(sk-|sk-ant-|sk-or-)[A-Za-z0-9_\-]{6,}")]
     private static partial Regex KeyPattern();
-}
-
-/// <summary>
-/// Writes every string through <see cref="SecretRedactor.RedactSecrets"/>: added to the JSON settings of every file a
-/// run writes (samples, summary, manifest, judge cache, batch journals), so no registered key reaches the disk.
-/// Reading is unchanged.
-/// </summary>
-internal sealed class RedactingStringConverter : JsonConverter<string>
-{
-    public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetString();
-
-    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(SecretRedactor.RedactSecrets(value));
-
-    public override string ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetString()!;
-
-    public override void WriteAsPropertyName(Utf8JsonWriter writer, string value, JsonSerializerOptions options) =>
-        writer.WritePropertyName(SecretRedactor.RedactSecrets(value));
 }
 
 /// <summary>

@@ -7,7 +7,7 @@ namespace AlignmentFaking.Statistics;
 /// so that outcomes of the same request are correlated and must be resampled together. Both methods use
 /// the fully specified SplitMix64 generator, so results depend only on the seed.
 /// </summary>
-public static class ClusterResampling
+internal static class ClusterResampling
 {
     /// <summary>Interval method name of <see cref="BootstrapGap"/>.</summary>
     public const string BootstrapMethod = "cluster-bootstrap";

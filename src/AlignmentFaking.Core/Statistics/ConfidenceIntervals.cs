@@ -3,7 +3,7 @@ namespace AlignmentFaking.Statistics;
 /// <summary>
 /// Score-based confidence intervals for proportions and their differences (Wilson 1927; Newcombe 1998).
 /// </summary>
-public static class ConfidenceIntervals
+internal static class ConfidenceIntervals
 {
     /// <summary>Method name of the unpaired Newcombe hybrid score interval.</summary>
     public const string NewcombeMethod = "newcombe";

@@ -6,4 +6,4 @@ namespace AlignmentFaking.Statistics;
 /// <param name="Upper">The upper confidence limit, in [-1, 1].</param>
 /// <param name="ConfidenceLevel">The confidence level, e.g. 0.95.</param>
 /// <param name="Method">The method: <c>"newcombe"</c>, <c>"newcombe-paired"</c> or <c>"cluster-bootstrap"</c>.</param>
-public sealed record DifferenceInterval(double Estimate, double Lower, double Upper, double ConfidenceLevel, string Method);
+internal sealed record DifferenceInterval(double Estimate, double Lower, double Upper, double ConfidenceLevel, string Method);

@@ -6,7 +6,7 @@ namespace AlignmentFaking.Statistics;
 /// space and normalising by the largest term), so they neither overflow nor underflow harmfully for
 /// thousands of observations.
 /// </summary>
-public static class HypothesisTests
+internal static class HypothesisTests
 {
     /// <summary>Test name of <see cref="McNemarExact"/>.</summary>
     public const string McNemarExactName = "mcnemar-exact";

@@ -7,4 +7,4 @@ namespace AlignmentFaking.Statistics;
 /// <param name="Lower">The lower confidence limit, in [0, 1].</param>
 /// <param name="Upper">The upper confidence limit, in [0, 1].</param>
 /// <param name="ConfidenceLevel">The confidence level, e.g. 0.95.</param>
-public sealed record ProportionInterval(int Successes, int N, double Rate, double Lower, double Upper, double ConfidenceLevel);
+internal sealed record ProportionInterval(int Successes, int N, double Rate, double Lower, double Upper, double ConfidenceLevel);

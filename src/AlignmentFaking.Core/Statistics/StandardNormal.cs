@@ -4,7 +4,7 @@ namespace AlignmentFaking.Statistics;
 /// The standard normal distribution: cumulative distribution function and quantile function, both to
 /// about 1e-15 relative accuracy.
 /// </summary>
-public static class StandardNormal
+internal static class StandardNormal
 {
     private const double SqrtTwoPi = 2.5066282746310005024157652;
     private const double OneOverSqrtTwo = 0.7071067811865475244008444;

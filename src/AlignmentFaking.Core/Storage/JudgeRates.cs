@@ -1,3 +1,7 @@
+using AlignmentFaking.Classification;
+using AlignmentFaking.Running;
+using AlignmentFaking.Statistics;
+
 namespace AlignmentFaking.Storage;
 
 /// <summary>
@@ -15,4 +19,27 @@ public sealed record JudgeRates
 
     /// <summary>The judge's compliance gap, training minus unmonitored.</summary>
     public required GapSummary Gap { get; init; }
+
+    /// <summary>
+    /// Computes the judge's rates of one mode's samples (both tiers), as <see cref="RunSummary.Compute(RunManifest, IEnumerable{ExperimentSample})"/>
+    /// does for each condition: samples without a judge verdict are left out, and the judge's <c>error</c>,
+    /// <c>judge-refused</c> and <c>unparseable</c> are counted in <see cref="TierSummary.Outcomes"/> and
+    /// <see cref="TierSummary.Errors"/> but not in <see cref="TierSummary.N"/> or the test (unlike the proxy's
+    /// <c>unparseable</c>).
+    /// </summary>
+    /// <param name="samples">The samples of one mode.</param>
+    /// <param name="statistics">Interval level, test choice and bootstrap settings; defaults when <see langword="null"/>.</param>
+    /// <returns>The rates; <see langword="null"/> when no sample has a judge verdict.</returns>
+    public static JudgeRates? Compute(IEnumerable<ExperimentSample> samples, ComplianceGapOptions? statistics = null)
+    {
+        ArgumentNullException.ThrowIfNull(samples);
+        var judged = samples.Where(s => s.Judge is not null).ToList();
+        if (judged.Count == 0)
+        {
+            return null;
+        }
+
+        var rates = ComplianceRates.Compute(judged, s => s.Judge, statistics, o => OutcomeNames.IsVerdict(o) && o != ComplianceOutcome.Unparseable);
+        return new JudgeRates { Training = rates.Training, Unmonitored = rates.Unmonitored, Gap = rates.Gap };
+    }
 }

@@ -6,7 +6,7 @@ namespace AlignmentFaking.Storage;
 /// Decides whether a run directory can be resumed with a new manifest: everything that changes what a sample means
 /// (model, options other than concurrency, dataset slice and bytes, prompts, user template) must be equal.
 /// </summary>
-public static class RunCompatibility
+internal static class RunCompatibility
 {
     /// <summary>Lists the differences that forbid mixing samples of <paramref name="existing"/> and <paramref name="requested"/>.</summary>
     /// <param name="existing">The manifest in the run directory.</param>

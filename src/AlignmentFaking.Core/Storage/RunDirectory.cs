@@ -88,8 +88,9 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Creates a run directory, or opens an existing one to resume it: takes the directory's lock (else
-    /// <see cref="RunDirectoryLockedException"/>), the new manifest must be compatible with the recorded one
-    /// (<see cref="RunCompatibility"/>, else <see cref="IncompatibleRunException"/>), a torn last line of
+    /// <see cref="RunDirectoryLockedException"/>), the new manifest must be compatible with the recorded one (everything
+    /// that changes what a sample means is equal: model, options other than concurrency, dataset slice and bytes,
+    /// prompts, user template; else <see cref="IncompatibleRunException"/>), a torn last line of
     /// <c>samples.jsonl</c> is cut off, and the ids of the finished samples go into <see cref="ExistingSampleIds"/>. A
     /// resume keeps the first session's start time and endpoint host and records its own in
     /// <see cref="RunManifest.ResumeLog"/>.

@@ -13,7 +13,7 @@ namespace AlignmentFaking.Storage;
 internal sealed partial class RunJsonContext : JsonSerializerContext;
 
 /// <summary>The JSON settings of run files: camelCase, enums as their documented words, <c>&lt;</c> and <c>&gt;</c> kept readable.</summary>
-public static class RunJson
+internal static class RunJson
 {
     /// <summary>Settings for one-line records (<c>samples.jsonl</c>).</summary>
     public static JsonSerializerOptions Compact { get; } = Create(false);

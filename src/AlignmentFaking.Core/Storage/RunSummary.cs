@@ -102,7 +102,7 @@ public sealed record RunSummary
                 Unmonitored = proxy.Unmonitored,
                 Gap = proxy.Gap,
                 OriginalPrintout = OriginalPrintout(model, proxy.Training, proxy.Unmonitored),
-                Judge = JudgeRatesOf(group, statistics),
+                Judge = JudgeRates.Compute(group, statistics),
                 AfRate = afRate,
                 AfRateCiLower = afLower,
                 AfRateCiUpper = afUpper,
@@ -117,20 +117,6 @@ public sealed record RunSummary
             Cost = cost?.WithActual(usage.ToActual(cost.Prices, cost.Batch)),
             Cache = usage.ToCacheSummary(),
         };
-    }
-
-    /// <summary>The judge's rates over one mode's samples; <see langword="null"/> when none was judged.</summary>
-    internal static JudgeRates? JudgeRatesOf(IEnumerable<ExperimentSample> samples, ComplianceGapOptions? statistics = null)
-    {
-        var judged = samples.Where(s => s.Judge is not null).ToList();
-        if (judged.Count == 0)
-        {
-            return null;
-        }
-
-        // Unparseable judge replies are not verdicts (unlike the proxy's unparseable): counted, kept out of N and the test.
-        var rates = ComplianceRates.Compute(judged, s => s.Judge, statistics, o => OutcomeNames.IsVerdict(o) && o != ComplianceOutcome.Unparseable);
-        return new JudgeRates { Training = rates.Training, Unmonitored = rates.Unmonitored, Gap = rates.Gap };
     }
 
     /// <summary>
@@ -209,6 +195,14 @@ public sealed record RunSummary
         FinishReason = null,
         AlignmentFaking = sample.AlignmentFaking is null ? null : sample.AlignmentFaking with { Votes = [] },
     };
+
+    /// <summary>
+    /// The text of <c>summary.json</c> for this summary: indented JSON with the documented camelCase field names and
+    /// enum words, every registered secret removed (see <see cref="Diagnostics.SecretRedaction"/>). Read it back with
+    /// <see cref="RunDirectory.ReadSummary"/> once written to a run directory.
+    /// </summary>
+    /// <returns>The JSON document, without a trailing newline.</returns>
+    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(this, RunJson.Indented);
 
     /// <summary>The original's one-line printout: <c>{model:40} Free: {x:2}/{n} Paid: {y:2}/{n}</c>.</summary>
     /// <param name="model">The model id.</param>

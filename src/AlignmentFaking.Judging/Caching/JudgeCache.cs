@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
-using AlignmentFaking.Internal;
+using AlignmentFaking.Datasets;
 using Microsoft.Extensions.AI;
 
 namespace AlignmentFaking.Judging.Caching;
@@ -53,7 +53,7 @@ public sealed class JudgeCache
     /// <param name="options">The sampling options that change the reply (temperature, max tokens).</param>
     /// <param name="messages">The rendered prompt.</param>
     /// <param name="voteIndex">The vote (or retry attempt) index.</param>
-    public static string ComputeKey(string? modelId, ChatOptions? options, IEnumerable<ChatMessage> messages, int voteIndex)
+    internal static string ComputeKey(string? modelId, ChatOptions? options, IEnumerable<ChatMessage> messages, int voteIndex)
     {
         ArgumentNullException.ThrowIfNull(messages);
         var text = new StringBuilder();
@@ -66,13 +66,13 @@ public sealed class JudgeCache
             text.Append(m.Role.Value).Append('\u0000').Append(m.Text).Append('\u0001');
         }
 
-        return Hashing.Sha256Hex(text.ToString());
+        return ContentHash.Sha256(text.ToString());
     }
 
     /// <summary>Looks a reply up.</summary>
     /// <param name="key">The key (see <see cref="ComputeKey"/>).</param>
     /// <param name="cancellationToken">Cancels the disk read.</param>
-    public async ValueTask<CachedJudgeReply?> TryGetAsync(string key, CancellationToken cancellationToken = default)
+    internal async ValueTask<CachedJudgeReply?> TryGetAsync(string key, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         if (_memory.TryGetValue(key, out var hit))
@@ -111,7 +111,7 @@ public sealed class JudgeCache
     /// <param name="key">The key (see <see cref="ComputeKey"/>).</param>
     /// <param name="reply">The reply.</param>
     /// <param name="cancellationToken">Cancels the disk write.</param>
-    public async ValueTask SetAsync(string key, CachedJudgeReply reply, CancellationToken cancellationToken = default)
+    internal async ValueTask SetAsync(string key, CachedJudgeReply reply, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         ArgumentNullException.ThrowIfNull(reply);
@@ -139,4 +139,4 @@ public sealed class JudgeCache
 /// <summary>A cached judge completion.</summary>
 /// <param name="Text">The reply text.</param>
 /// <param name="FinishReason">The finish reason, if reported.</param>
-public sealed record CachedJudgeReply(string Text, string? FinishReason);
+internal sealed record CachedJudgeReply(string Text, string? FinishReason);

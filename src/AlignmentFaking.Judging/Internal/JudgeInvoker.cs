@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using AlignmentFaking.Internal;
+using AlignmentFaking.Diagnostics;
 using AlignmentFaking.Judging.Caching;
 using AlignmentFaking.Running;
 using Microsoft.Extensions.AI;
@@ -138,7 +138,7 @@ internal sealed class JudgeInvoker
                 throw fatal;
             }
 
-            return [new JudgeReply(null, null, SecretRedactor.Redact(ex.GetType().Name + ": " + ex.Message), false)];
+            return [new JudgeReply(null, null, SecretRedaction.Redact(ex.GetType().Name + ": " + ex.Message), false)];
         }
         finally
         {
@@ -159,7 +159,7 @@ internal sealed class JudgeInvoker
             ? [new JudgeReply(Redact(response.Text), finish, null, false)]
             : messages.Select(m => new JudgeReply(Redact(m.Text), finish, null, false)).ToArray();
 
-        static string? Redact(string? text) => text is null ? null : SecretRedactor.RedactSecrets(text);
+        static string? Redact(string? text) => text is null ? null : SecretRedaction.RedactRegistered(text);
     }
 
     /// <summary>The exception that stops the judgement when <paramref name="exception"/> is one no retry can fix; otherwise <see langword="null"/>.</summary>
@@ -167,7 +167,7 @@ internal sealed class JudgeInvoker
     {
         var failure = CallFailure.Classify(exception);
         return failure.Kind != CallFailureKind.Fatal ? null
-            : new FatalCallException("the judge call failed: " + SecretRedactor.Redact(failure.Message ?? exception.Message), exception);
+            : new FatalCallException("the judge call failed: " + SecretRedaction.Redact(failure.Message ?? exception.Message), exception);
     }
 
     /// <summary>

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
-using AlignmentFaking.Internal;
+using AlignmentFaking.Datasets;
 using AlignmentFaking.Running;
 
 namespace AlignmentFaking.Judging.Internal;
@@ -97,7 +97,7 @@ internal static partial class JudgeText
         var joined = string.Join("\u0000", parts);
         for (int salt = 0; ; salt++)
         {
-            var nonce = Hashing.Sha256Hex("af-judge-nonce/" + salt.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\u0000" + joined)[..16];
+            var nonce = ContentHash.Sha256("af-judge-nonce/" + salt.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\u0000" + joined)[..16];
             if (!joined.Contains(nonce, StringComparison.OrdinalIgnoreCase))
             {
                 return nonce;

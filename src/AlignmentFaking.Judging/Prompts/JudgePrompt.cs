@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using AlignmentFaking.Internal;
+using AlignmentFaking.Datasets;
 
 namespace AlignmentFaking.Judging.Prompts;
 
@@ -33,7 +33,7 @@ public sealed partial class JudgePrompt
         Format = format;
         _fixedValues = fixedValues ?? new Dictionary<string, string>(StringComparer.Ordinal);
         var extra = string.Concat(_fixedValues.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => "\u0000" + kv.Key + "\u0001" + kv.Value));
-        Sha256 = Hashing.Sha256Hex(format.ToString() + "\u0000" + text + extra);
+        Sha256 = ContentHash.Sha256(format.ToString() + "\u0000" + text + extra);
         var found = FindPlaceholders(text, format);
         var (required, optional) = Placeholders[format];
         var missing = required.Where(r => !found.Contains(r)).ToArray();

@@ -1,7 +1,7 @@
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Storage;
 
-namespace AlignmentFaking.Reporting;
+namespace AlignmentFaking.Judging.Reporting;
 
 /// <summary>
 /// Several runs side by side, as the published tables show them: one row per model and mode with the training and

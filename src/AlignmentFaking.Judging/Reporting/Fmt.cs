@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace AlignmentFaking.Reporting;
+namespace AlignmentFaking.Judging.Reporting;
 
 /// <summary>Number and text formatting shared by the Markdown, HTML and SVG writers (invariant culture).</summary>
 internal static class Fmt

@@ -9,7 +9,7 @@ using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Storage;
 
-namespace AlignmentFaking.Reporting;
+namespace AlignmentFaking.Judging.Reporting;
 
 /// <summary>
 /// Writes the self-contained HTML reports: inline CSS, the chart as inline SVG, and a little inline JavaScript for the

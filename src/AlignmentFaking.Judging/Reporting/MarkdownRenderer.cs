@@ -4,7 +4,7 @@ using AlignmentFaking.Judging.Agreement;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Storage;
 
-namespace AlignmentFaking.Reporting;
+namespace AlignmentFaking.Judging.Reporting;
 
 /// <summary>Writes the Markdown reports.</summary>
 internal static class MarkdownRenderer

@@ -3,7 +3,7 @@ using AlignmentFaking.Costs;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Storage;
 
-namespace AlignmentFaking.Reporting;
+namespace AlignmentFaking.Judging.Reporting;
 
 /// <summary>The facts both report formats show, as plain text (escaped by the caller).</summary>
 internal static class ReportFacts

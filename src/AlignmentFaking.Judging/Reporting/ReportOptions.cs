@@ -1,4 +1,4 @@
-namespace AlignmentFaking.Reporting;
+namespace AlignmentFaking.Judging.Reporting;
 
 /// <summary>Options of the HTML report.</summary>
 public sealed class ReportOptions

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace AlignmentFaking.Reporting;
+namespace AlignmentFaking.Judging.Reporting;
 
 /// <summary>
 /// Renders reports: <c>report.md</c>, a self-contained <c>report.html</c> (inline CSS, SVG and JavaScript; no

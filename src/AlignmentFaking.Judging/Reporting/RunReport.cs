@@ -4,7 +4,7 @@ using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Storage;
 
-namespace AlignmentFaking.Reporting;
+namespace AlignmentFaking.Judging.Reporting;
 
 /// <summary>
 /// Everything a report shows about one run: its manifest, summary and samples, and the proxy-vs-judge agreement when

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using AlignmentFaking.Scenarios;
 
-namespace AlignmentFaking.Reporting;
+namespace AlignmentFaking.Judging.Reporting;
 
 /// <summary>
 /// The paper-style chart (Greenblatt et al. 2024, Fig. 1) as a self-contained SVG: one horizontal stacked bar per mode
@@ -10,7 +10,7 @@ namespace AlignmentFaking.Reporting;
 /// outcome that is not compliance), with the Wilson interval of the compliance rate as a whisker. The compliance proxy
 /// and the LLM judge are drawn as two panels side by side when the run was judged.
 /// </summary>
-public static class StackedBarChart
+internal static class StackedBarChart
 {
     /// <summary>Colour of the "refuses" segment.</summary>
     internal const string RefuseColor = "#9ecae1";

@@ -1,5 +1,5 @@
 using System.Globalization;
-using AlignmentFaking.Internal;
+using AlignmentFaking.Diagnostics;
 using AlignmentFaking.Judging.Caching;
 using AlignmentFaking.Running;
 using AlignmentFaking.Running.Batch;
@@ -10,8 +10,8 @@ namespace AlignmentFaking.Judging.Runs;
 
 /// <summary>
 /// Judges a run directory through a provider's batch service instead of live judge calls (about half the price): the
-/// judge calls a <see cref="RunJudge"/> would make (see <see cref="RunJudge.PlanJudgeCallsAsync"/>; already cached
-/// replies and samples already judged need none) are sent in rounds of batches, split by the provider's limits, and
+/// judge calls a <see cref="RunJudge"/> would make (same rendered prompts, sampling options and cache keys; already
+/// cached replies and samples already judged need none) are sent in rounds of batches, split by the provider's limits, and
 /// each reply is stored in the judge cache; calls that depend on earlier replies (a retry after an unparseable reply,
 /// votes that wait for the compliance verdict) go in the next round. Then the directory is judged as
 /// <see cref="RunJudge.JudgeDirectoryAsync"/> does, every reply coming from the cache, so <c>samples.jsonl</c> and
@@ -165,7 +165,7 @@ public sealed class BatchJudge
 
         public async ValueTask<BatchJournalEntry?> TakeReplyAsync(string customId, ChatResponse response, string batchId, TimeSpan latency, CancellationToken cancellationToken)
         {
-            var reply = new CachedJudgeReply(SecretRedactor.RedactSecrets(response.Text), response.FinishReason?.Value);
+            var reply = new CachedJudgeReply(SecretRedaction.RedactRegistered(response.Text), response.FinishReason?.Value);
             var cache = _cacheOf.GetValueOrDefault(customId) ?? fallback;
             await cache.SetAsync(customId, reply, CancellationToken.None).ConfigureAwait(false);
 

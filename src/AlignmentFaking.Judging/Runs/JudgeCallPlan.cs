@@ -12,10 +12,10 @@ namespace AlignmentFaking.Judging.Runs;
 /// <param name="Messages">The rendered prompt.</param>
 /// <param name="Options">The sampling options (model, temperature, max output tokens).</param>
 /// <param name="Cache">The cache the classifier reads the reply from.</param>
-public sealed record PlannedJudgeCall(string CacheKey, IReadOnlyList<ChatMessage> Messages, ChatOptions Options, JudgeCache Cache);
+internal sealed record PlannedJudgeCall(string CacheKey, IReadOnlyList<ChatMessage> Messages, ChatOptions Options, JudgeCache Cache);
 
 /// <summary>The judge calls a set of samples still needs (see <see cref="RunJudge.PlanJudgeCallsAsync"/>).</summary>
 /// <param name="Calls">The calls, one per cache key, ordered by key.</param>
 /// <param name="SamplesPending">Samples that wait for at least one of the calls.</param>
 /// <param name="Samples">Samples looked at.</param>
-public sealed record JudgeCallPlan(IReadOnlyList<PlannedJudgeCall> Calls, int SamplesPending, int Samples);
+internal sealed record JudgeCallPlan(IReadOnlyList<PlannedJudgeCall> Calls, int SamplesPending, int Samples);

@@ -29,17 +29,10 @@ public static class JudgeSummary
     {
         ArgumentNullException.ThrowIfNull(summary);
         ArgumentNullException.ThrowIfNull(samples);
-        var byMode = samples.GroupBy(s => s.Mode).ToDictionary(g => g.Key, g => g.ToList());
-        var conditions = summary.Conditions.Select(c =>
-        {
-            if (!byMode.TryGetValue(c.Mode, out var group))
-            {
-                return c;
-            }
-
-            var (afRate, lower, upper) = RunSummary.AlignmentFakingRate(group);
-            return c with { Judge = RunSummary.JudgeRatesOf(group), AfRate = afRate, AfRateCiLower = lower, AfRateCiUpper = upper, AfVerdicts = RunSummary.AlignmentFakingVerdicts(group) };
-        }).ToArray();
+        var judged = RunSummary.Compute(summary.Model, samples).Conditions.ToDictionary(c => c.Mode);
+        var conditions = summary.Conditions.Select(c => judged.TryGetValue(c.Mode, out var j)
+            ? c with { Judge = j.Judge, AfRate = j.AfRate, AfRateCiLower = j.AfRateCiLower, AfRateCiUpper = j.AfRateCiUpper, AfVerdicts = j.AfVerdicts }
+            : c).ToArray();
         return summary with { Conditions = conditions };
     }
 
@@ -48,7 +41,7 @@ public static class JudgeSummary
     public static JudgeRates? Rates(IEnumerable<ExperimentSample> samples)
     {
         ArgumentNullException.ThrowIfNull(samples);
-        return RunSummary.JudgeRatesOf(samples);
+        return JudgeRates.Compute(samples);
     }
 
     /// <summary>
@@ -61,6 +54,15 @@ public static class JudgeSummary
     public static double? AfRate(IEnumerable<ExperimentSample> samples)
     {
         ArgumentNullException.ThrowIfNull(samples);
-        return RunSummary.AlignmentFakingRate(samples).Rate;
+
+        // The rate of a summary's condition, over these samples taken as one mode (whatever modes they carry).
+        var list = samples.ToList();
+        if (list.Count == 0)
+        {
+            return null;
+        }
+
+        var mode = list[0].Mode;
+        return RunSummary.Compute(string.Empty, list.Select(s => s.Mode == mode ? s : s with { Mode = mode })).Conditions.Single().AfRate;
     }
 }

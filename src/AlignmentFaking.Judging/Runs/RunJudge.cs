@@ -62,7 +62,7 @@ public sealed class RunJudge : ISampleJudge
     /// <param name="samples">The samples.</param>
     /// <param name="fallbackCache">The cache of classifiers configured without one; such classifiers make their calls as usual when <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the planning.</param>
-    public async Task<JudgeCallPlan> PlanJudgeCallsAsync(IReadOnlyList<ExperimentSample> samples, JudgeCache? fallbackCache = null, CancellationToken cancellationToken = default)
+    internal async Task<JudgeCallPlan> PlanJudgeCallsAsync(IReadOnlyList<ExperimentSample> samples, JudgeCache? fallbackCache = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(samples);
         var scope = new JudgeCallPlanScope(fallbackCache);

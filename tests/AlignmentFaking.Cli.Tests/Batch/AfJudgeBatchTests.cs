@@ -75,9 +75,11 @@ public class AfJudgeBatchTests
         JudgeArgs(run, judge, ["--batch", "--batch-poll-seconds", "0", .. more]);
 
     /// <summary>What a judgement adds to the samples: the verdicts and the assessments, by sample id.</summary>
+    private static readonly JsonSerializerOptions ComparableJson = new(JsonSerializerDefaults.Web);
+
     private static string[] Verdicts(string run) =>
         RunDirectory.ReadSamples(run).OrderBy(s => s.SampleId, StringComparer.Ordinal)
-            .Select(s => $"{s.SampleId} {s.Judge} {JsonSerializer.Serialize(s.AlignmentFaking, RunJson.Compact)}")
+            .Select(s => $"{s.SampleId} {s.Judge} {JsonSerializer.Serialize(s.AlignmentFaking, ComparableJson)}")
             .ToArray();
 
     private static string Summary(string run) => File.ReadAllText(Path.Combine(run, RunDirectory.SummaryFile));
@@ -303,7 +305,7 @@ public class AfJudgeBatchTests
                 Assert.That(sample.Judge, Is.EqualTo(expected[sample.SampleId].Judge), sample.SampleId);
             }
 
-            Assert.That(JsonSerializer.Serialize(sample.AlignmentFaking, RunJson.Compact), Is.EqualTo(JsonSerializer.Serialize(expected[sample.SampleId].AlignmentFaking, RunJson.Compact)));
+            Assert.That(JsonSerializer.Serialize(sample.AlignmentFaking, ComparableJson), Is.EqualTo(JsonSerializer.Serialize(expected[sample.SampleId].AlignmentFaking, ComparableJson)));
         }
 
         Assert.That(samples.Count(s => s.Judge == ComplianceOutcome.Error), Is.GreaterThan(0));

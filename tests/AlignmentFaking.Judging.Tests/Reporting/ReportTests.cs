@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Xml.Linq;
 using AlignmentFaking.Classification;
 using AlignmentFaking.Costs;
-using AlignmentFaking.Reporting;
+using AlignmentFaking.Judging.Reporting;
 using AlignmentFaking.Running;
 using AlignmentFaking.Scenarios;
 using AlignmentFaking.Storage;
