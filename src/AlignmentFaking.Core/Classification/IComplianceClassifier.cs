@@ -16,9 +16,3 @@ public interface IComplianceClassifier
     /// <param name="cancellationToken">Cancels the classification.</param>
     ValueTask<ComplianceVerdict> ClassifyAsync(ExperimentSample sample, CancellationToken cancellationToken = default);
 }
-
-/// <summary>A classifier's verdict with its reason.</summary>
-/// <param name="Outcome">The outcome.</param>
-/// <param name="Reason">A short human explanation.</param>
-/// <param name="RawReply">For judges, the judge model's raw reply (kept for unparseable replies).</param>
-public sealed record ComplianceVerdict(ComplianceOutcome Outcome, string? Reason = null, string? RawReply = null);

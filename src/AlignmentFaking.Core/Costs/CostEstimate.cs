@@ -1,7 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using AlignmentFaking.Scenarios;
 
 namespace AlignmentFaking.Costs;
 
@@ -69,48 +68,6 @@ public sealed record CostEstimate
 
     /// <summary>The estimate as indented camelCase JSON.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, CostJson.Options.GetTypeInfo(typeof(CostEstimate)));
-}
-
-/// <summary>A system prompt of an estimate and its size.</summary>
-/// <param name="Mode">The mode it is used for.</param>
-/// <param name="Name">Its name.</param>
-/// <param name="Sha256">SHA-256 of its UTF-8 bytes.</param>
-/// <param name="Characters">Its length in characters.</param>
-/// <param name="Tokens">Its tokens (text only).</param>
-public sealed record PromptTokens(ReasoningMode Mode, string Name, string Sha256, int Characters, long Tokens);
-
-/// <summary>The tokens and cost of a run under one scenario of the assumptions.</summary>
-public sealed record ScenarioEstimate
-{
-    /// <summary>Calls to the subject model (rounded).</summary>
-    public required long Calls { get; init; }
-
-    /// <summary>Input tokens sent to the subject, cached ones included.</summary>
-    public required long InputTokens { get; init; }
-
-    /// <summary>The part of <see cref="InputTokens"/> expected to be read from the provider's cache.</summary>
-    public required long CachedInputTokens { get; init; }
-
-    /// <summary>Output tokens of the subject.</summary>
-    public required long OutputTokens { get; init; }
-
-    /// <summary>Calls to judge models (0 when no judge is assumed).</summary>
-    public long JudgeCalls { get; init; }
-
-    /// <summary>Input tokens sent to judges.</summary>
-    public long JudgeInputTokens { get; init; }
-
-    /// <summary>Output tokens of judges.</summary>
-    public long JudgeOutputTokens { get; init; }
-
-    /// <summary>Cost of the subject's calls in USD, when a price is known.</summary>
-    public decimal? SubjectCost { get; init; }
-
-    /// <summary>Cost of the judges' calls in USD, when a price is known.</summary>
-    public decimal? JudgeCost { get; init; }
-
-    /// <summary>Total cost in USD (subject and judges), when a price is known.</summary>
-    public decimal? Cost { get; init; }
 }
 
 [JsonSourceGenerationOptions(

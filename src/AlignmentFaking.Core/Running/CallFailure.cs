@@ -1,39 +1,5 @@
 namespace AlignmentFaking.Running;
 
-/// <summary>How a failed model call is handled: retried (after how long), recorded, or fatal to the whole run.</summary>
-public enum CallFailureKind
-{
-    /// <summary>Transient (429, 5xx, dropped connection, malformed or truncated body, no choices): retried, bounded.</summary>
-    Transient,
-
-    /// <summary>
-    /// Permanent for this call (e.g. 400 for one request, or a well-formed reply the client library rejects, such as an
-    /// unknown finish reason or content type): not retried; the sample records the error.
-    /// </summary>
-    Permanent,
-
-    /// <summary>Permanent for every call (401, 403, 404: a wrong key, model or URL): the run stops at once.</summary>
-    Fatal,
-}
-
-/// <summary>What a failed call says about its endpoint (see <see cref="EndpointCircuitBreaker"/>).</summary>
-public enum EndpointFault
-{
-    /// <summary>The endpoint replied (an HTTP status or a body), or the failure says nothing about the endpoint.</summary>
-    None,
-
-    /// <summary>A connection was made but dropped or reset before a complete reply.</summary>
-    ConnectionLost,
-
-    /// <summary>No connection could be made: connection refused, host not found, connection timed out, TLS failed.</summary>
-    Unreachable,
-
-    /// <summary>
-    /// The endpoint replied, but not in the API's shape (an HTML page, JSON without a choice list): usually a wrong URL.
-    /// </summary>
-    NotTheApi,
-}
-
 /// <summary>The classification of one failed call.</summary>
 /// <param name="Kind">What to do with it.</param>
 /// <param name="RetryAfter">The wait the server asked for (<c>Retry-After</c>), if any.</param>
@@ -219,62 +185,5 @@ public sealed record CallFailure(CallFailureKind Kind, TimeSpan? RetryAfter = nu
             HttpRequestError.SecureConnectionError => new CallFailure(CallFailureKind.Transient, null, "TLS handshake failed (is the scheme right, http or https?)") { Endpoint = EndpointFault.Unreachable },
             _ => new CallFailure(CallFailureKind.Transient) { Endpoint = EndpointFault.ConnectionLost },
         };
-    }
-}
-
-/// <summary>
-/// A reply that is not in the API's shape (an HTML page, JSON without a choice list, a text body): usually the URL
-/// points at something other than the API. Transient (a proxy can answer so for a moment), but it stops the run at once
-/// when the endpoint has never answered properly (see <see cref="EndpointCircuitBreaker"/>).
-/// </summary>
-public sealed class UnexpectedReplyException : Exception
-{
-    /// <summary>Creates the exception.</summary>
-    public UnexpectedReplyException()
-        : this("the endpoint answered something that is not the API's reply")
-    {
-    }
-
-    /// <summary>Creates the exception.</summary>
-    /// <param name="message">What the endpoint answered and what to check.</param>
-    public UnexpectedReplyException(string message)
-        : base(message)
-    {
-    }
-
-    /// <summary>Creates the exception.</summary>
-    /// <param name="message">What the endpoint answered and what to check.</param>
-    /// <param name="innerException">The underlying error.</param>
-    public UnexpectedReplyException(string message, Exception? innerException)
-        : base(message, innerException)
-    {
-    }
-}
-
-/// <summary>
-/// A call failure that no other call can escape (wrong key, model or endpoint): the runner stops launching, cancels the
-/// calls in flight and rethrows it, after every finished sample has been handed out.
-/// </summary>
-public sealed class FatalCallException : Exception
-{
-    /// <summary>Creates the exception.</summary>
-    public FatalCallException()
-        : this("a model call failed in a way no retry can fix")
-    {
-    }
-
-    /// <summary>Creates the exception.</summary>
-    /// <param name="message">What went wrong and what to check (never a credential).</param>
-    public FatalCallException(string message)
-        : base(message)
-    {
-    }
-
-    /// <summary>Creates the exception.</summary>
-    /// <param name="message">What went wrong and what to check (never a credential).</param>
-    /// <param name="innerException">The underlying error.</param>
-    public FatalCallException(string message, Exception? innerException)
-        : base(message, innerException)
-    {
     }
 }

@@ -385,22 +385,6 @@ internal sealed class RunPipeline(IChatClient client, RunBudget? budget, bool se
     public void StopByBudget(BudgetExhaustedException refusal) => Interlocked.CompareExchange(ref _stop, refusal, null);
 }
 
-/// <summary>Identifies one sample of a run: a request in a tier and mode, one epoch.</summary>
-/// <param name="Request">The request.</param>
-/// <param name="Tier">The tier.</param>
-/// <param name="Mode">The mode.</param>
-/// <param name="Epoch">The zero-based epoch.</param>
-public sealed record SampleKey(ExperimentRequest Request, Tier Tier, ReasoningMode Mode, int Epoch)
-{
-    /// <summary>The sample id, <c>{mode}/{tier}/r{index}/e{epoch}</c>.</summary>
-    public string SampleId => $"{Mode.ToName()}/{Tier.ToName()}/r{Request.Index}/e{Epoch}";
-}
-
-/// <summary>The samples of a finished run and their summary.</summary>
-/// <param name="Samples">Every sample, ordered by mode, epoch, request and tier.</param>
-/// <param name="Summary">Per-mode rates and gaps.</param>
-public sealed record ExperimentResult(IReadOnlyList<ExperimentSample> Samples, RunSummary Summary);
-
 internal sealed class SampleOrder : IComparer<ExperimentSample>
 {
     public static SampleOrder Instance { get; } = new();

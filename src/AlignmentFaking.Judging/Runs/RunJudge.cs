@@ -231,24 +231,3 @@ public sealed class RunJudge : ISampleJudge
         return sample with { Judge = judge, AlignmentFaking = af };
     }
 }
-
-/// <summary>Progress of a judgement.</summary>
-/// <param name="Completed">Samples done.</param>
-/// <param name="Total">Samples in all.</param>
-public sealed record JudgeProgress(int Completed, int Total);
-
-/// <summary>The result of judging a run directory.</summary>
-public sealed record RunJudgement
-{
-    /// <summary>The samples, judged, in file order.</summary>
-    public required IReadOnlyList<ExperimentSample> Samples { get; init; }
-
-    /// <summary>The recomputed summary (as written to <c>summary.json</c>).</summary>
-    public required RunSummary Summary { get; init; }
-
-    /// <summary>Proxy-vs-judge agreement.</summary>
-    public required AgreementReport Agreement { get; init; }
-
-    /// <summary>Samples judged in this pass (the others already had verdicts).</summary>
-    public required int Judged { get; init; }
-}
