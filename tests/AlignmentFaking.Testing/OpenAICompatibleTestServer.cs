@@ -333,11 +333,7 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
                 await Task.Delay(delay, ct).ConfigureAwait(false);
             }
 
-            await ApplyAsync(context, call, reply, ct).ConfigureAwait(false);
-            if (responderFailed)
-            {
-                call.Complete(CallOutcome.ResponderFailed, call.ResponseStatusCode, call.ResponseBody);
-            }
+            await ApplyAsync(context, call, reply, responderFailed ? CallOutcome.ResponderFailed : CallOutcome.Answered, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException && ct.IsCancellationRequested)
         {
@@ -346,7 +342,7 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
         }
     }
 
-    private async Task ApplyAsync(HttpContext context, ChatCompletionCall call, ScriptedReply reply, CancellationToken ct)
+    private async Task ApplyAsync(HttpContext context, ChatCompletionCall call, ScriptedReply reply, CallOutcome answered, CancellationToken ct)
     {
         switch (reply.Kind)
         {
@@ -378,8 +374,8 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
             {
                 var body = reply.Body ?? ResponseWriter.DefaultErrorJson(reply.StatusCode);
                 ApplyHeaders(context.Response, reply);
+                call.Complete(answered, reply.StatusCode, body); // before the write: the client may act on the reply at once
                 await WriteAsync(context, reply.StatusCode, reply.ContentType ?? "application/json", body, ct).ConfigureAwait(false);
-                call.Complete(CallOutcome.Answered, reply.StatusCode, body);
                 return;
             }
 
@@ -390,14 +386,10 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
                 if (call.Stream)
                 {
                     body = "data: " + body + "\n\n";
-                    await WriteAsync(context, 200, "text/event-stream", body, ct).ConfigureAwait(false);
-                }
-                else
-                {
-                    await WriteAsync(context, 200, reply.ContentType ?? "application/json", body, ct).ConfigureAwait(false);
                 }
 
-                call.Complete(CallOutcome.Answered, 200, body);
+                call.Complete(answered, 200, body); // before the write: the client may act on the reply at once
+                await WriteAsync(context, 200, call.Stream ? "text/event-stream" : reply.ContentType ?? "application/json", body, ct).ConfigureAwait(false);
                 return;
             }
 
@@ -408,8 +400,8 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
                     : ResponseWriter.CompletionJson(call, reply, ResponseCreated());
                 var body = full[..(full.Length / 2)];
                 ApplyHeaders(context.Response, reply);
+                call.Complete(answered, 200, body); // before the write: the client may act on the reply at once
                 await WriteAsync(context, 200, call.Stream ? "text/event-stream" : "application/json", body, ct).ConfigureAwait(false);
-                call.Complete(CallOutcome.Answered, 200, body);
                 return;
             }
 
@@ -420,14 +412,14 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
                 {
                     var body = ResponseWriter.StreamText(call, reply, ResponseCreated());
                     context.Response.Headers.CacheControl = "no-cache";
+                    call.Complete(answered, 200, body); // before the write: the client may act on the reply at once
                     await WriteAsync(context, 200, "text/event-stream", body, ct).ConfigureAwait(false);
-                    call.Complete(CallOutcome.Answered, 200, body);
                 }
                 else
                 {
                     var body = ResponseWriter.CompletionJson(call, reply, ResponseCreated());
+                    call.Complete(answered, 200, body); // before the write: the client may act on the reply at once
                     await WriteAsync(context, 200, "application/json", body, ct).ConfigureAwait(false);
-                    call.Complete(CallOutcome.Answered, 200, body);
                 }
 
                 return;

@@ -1161,23 +1161,23 @@ internal sealed partial class TestBatchService
                     >= 500 => "api_error",
                     _ => "invalid_request_error",
                 }, "scripted error");
+                call.Complete(CallOutcome.Answered, reply.StatusCode, error); // before the write: the client may act on the reply at once
                 await WriteAsync(context, reply.StatusCode, reply.ContentType ?? "application/json", error).ConfigureAwait(false);
-                call.Complete(CallOutcome.Answered, reply.StatusCode, error);
                 return;
             case ScriptedReplyKind.MalformedBody:
                 var malformed = reply.Body ?? ScriptedReply.DefaultMalformedBody;
+                call.Complete(CallOutcome.Answered, 200, malformed); // before the write: the client may act on the reply at once
                 await WriteAsync(context, 200, reply.ContentType ?? "application/json", malformed).ConfigureAwait(false);
-                call.Complete(CallOutcome.Answered, 200, malformed);
                 return;
             case ScriptedReplyKind.TruncatedBody:
                 var full = AnthropicMessageJson(call, reply);
+                call.Complete(CallOutcome.Answered, 200, full[..(full.Length / 2)]); // before the write: the client may act on the reply at once
                 await WriteAsync(context, 200, "application/json", full[..(full.Length / 2)]).ConfigureAwait(false);
-                call.Complete(CallOutcome.Answered, 200, full[..(full.Length / 2)]);
                 return;
             default:
                 var message = AnthropicMessageJson(call, reply);
+                call.Complete(CallOutcome.Answered, 200, message); // before the write: the client may act on the reply at once
                 await WriteAsync(context, 200, "application/json", message).ConfigureAwait(false);
-                call.Complete(CallOutcome.Answered, 200, message);
                 return;
         }
 
