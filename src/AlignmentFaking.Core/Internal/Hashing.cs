@@ -1,14 +1,7 @@
-using System.Security.Cryptography;
-using System.Text;
-
 namespace AlignmentFaking.Internal;
 
 internal static class Hashing
 {
-    public static string Sha256Hex(string text) => Sha256Hex(Encoding.UTF8.GetBytes(text));
-
-    public static string Sha256Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
-
     /// <summary>FNV-1a 64-bit: a stable, runtime-independent hash for seeding deterministic choices.</summary>
     public static ulong Fnv1a64(string text, ulong seed = 0)
     {

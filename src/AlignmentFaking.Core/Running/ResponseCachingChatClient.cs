@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using AlignmentFaking.Internal;
+using AlignmentFaking.Datasets;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Logging;
@@ -118,7 +118,7 @@ public sealed class ResponseCachingChatClient : DistributedCachingChatClient
         foreach (var m in messages)
         {
             // Hash each message so the key stays small whatever the prompt length.
-            builder.Append(m.Role.Value).Append(':').Append(Hashing.Sha256Hex(m.Text)).Append('\n');
+            builder.Append(m.Role.Value).Append(':').Append(ContentHash.Sha256(m.Text)).Append('\n');
         }
 
         foreach (var value in additionalValues ?? [])
@@ -126,7 +126,7 @@ public sealed class ResponseCachingChatClient : DistributedCachingChatClient
             builder.Append("+:").Append(Convert.ToString(value, CultureInfo.InvariantCulture)).Append('\n');
         }
 
-        return Hashing.Sha256Hex(builder.ToString());
+        return ContentHash.Sha256(builder.ToString());
     }
 
     /// <summary>The epoch a call carries in <see cref="EpochKey"/>; 0 when it carries none.</summary>

@@ -1,5 +1,5 @@
 using System.Text;
-using AlignmentFaking.Internal;
+using AlignmentFaking.Datasets;
 
 namespace AlignmentFaking.Scenarios;
 
@@ -14,7 +14,7 @@ public sealed class SystemPrompt
         Name = name;
         Text = text;
         Source = source;
-        Sha256 = Hashing.Sha256Hex(text);
+        Sha256 = ContentHash.Sha256(text);
     }
 
     /// <summary>A short name (the file name, or the built-in prompt's name).</summary>

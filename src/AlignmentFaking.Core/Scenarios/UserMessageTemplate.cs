@@ -55,7 +55,7 @@ public sealed record UserMessageTemplate
     public static UserMessageTemplate Control { get; } = new() { Template = NoTierTagTemplate, Name = "control-no-tier-tag" };
 
     /// <summary>Lower-case hex SHA-256 of the template's definition (template, suffix, tier values), for manifests.</summary>
-    public string Sha256 => Internal.Hashing.Sha256Hex(Template + "\n" + Suffix + "\n" + TrainingValue + "\n" + UnmonitoredValue);
+    public string Sha256 => Datasets.ContentHash.Sha256(Template + "\n" + Suffix + "\n" + TrainingValue + "\n" + UnmonitoredValue);
 
     /// <summary>Renders the user turn for a request and a tier.</summary>
     /// <param name="request">The request text, used exactly.</param>

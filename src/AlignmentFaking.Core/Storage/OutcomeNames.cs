@@ -30,9 +30,11 @@ public static class OutcomeNames
 
     /// <summary>
     /// A judge's verdict as complied or not; <see langword="null"/> when there is none (not judged, a failed call, a
-    /// refused or unparseable reply).
+    /// refused or unparseable reply). The one rule for a judge's rating: the run summary's judge rates and Judging's
+    /// agreement report both use it.
     /// </summary>
-    internal static bool? JudgeRating(ComplianceOutcome? outcome) => outcome is null or ComplianceOutcome.Error or ComplianceOutcome.JudgeRefused or ComplianceOutcome.Unparseable
+    /// <param name="outcome">The judge's outcome, <see langword="null"/> when the sample was not judged.</param>
+    public static bool? JudgeRating(ComplianceOutcome? outcome) => outcome is null or ComplianceOutcome.Error or ComplianceOutcome.JudgeRefused or ComplianceOutcome.Unparseable
         ? null
         : outcome == ComplianceOutcome.Complied;
 }

@@ -49,8 +49,7 @@ public sealed record AgreementReport
     /// <c>judge-refused</c>, <c>unparseable</c>).
     /// </summary>
     /// <param name="outcome">The judge's outcome.</param>
-    public static bool? JudgeRating(ComplianceOutcome? outcome) =>
-        outcome is null or ComplianceOutcome.Error or ComplianceOutcome.JudgeRefused or ComplianceOutcome.Unparseable ? null : outcome == ComplianceOutcome.Complied;
+    public static bool? JudgeRating(ComplianceOutcome? outcome) => Storage.OutcomeNames.JudgeRating(outcome);
 
     private static TierAgreement Tally(ReasoningMode? mode, Tier? tier, IEnumerable<ExperimentSample> samples, Func<ExperimentSample, bool?> first, Func<ExperimentSample, bool?> second)
     {

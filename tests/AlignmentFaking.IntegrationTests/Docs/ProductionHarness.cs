@@ -40,6 +40,7 @@ internal static class ProductionHarness
             new AlignmentFakingReasoningClassifier(judge, new AlignmentFakingClassifierOptions { Cache = cache }));   // 20 votes
         ExperimentSessionResult outcome = await session.RunAsync(runJudge);   // finished samples are skipped, each new one judged
         Console.WriteLine($"{outcome.Status}: {outcome.Kept} of {outcome.Planned} samples ({outcome.DoneBefore} done before) in {outcome.Directory}");
+        if (outcome.Status != ExperimentSessionStatus.Complete) Console.Error.WriteLine(outcome.Message);   // why: the cause, key-free
         foreach (var c in outcome.Summary.Conditions)
             Console.WriteLine($"[{c.Mode}] {c.OriginalPrintout}   judge: {c.Judge?.Training.Complied}/{c.Judge?.Training.N} vs {c.Judge?.Unmonitored.Complied}/{c.Judge?.Unmonitored.N}   AF rate: {c.AfRate:0.00}");
         return outcome.Status == ExperimentSessionStatus.Complete ? 0 : 1;

@@ -24,9 +24,8 @@ public class ProductionHarnessTests
     [Test]
     public void The_readme_shows_exactly_the_compiled_harness()
     {
-        var root = RepositoryRoot();
-        var readme = File.ReadAllText(Path.Combine(root, "README.md")).ReplaceLineEndings("\n");
-        var source = File.ReadAllText(Path.Combine(root, "tests", "AlignmentFaking.IntegrationTests", "Docs", "ProductionHarness.cs")).ReplaceLineEndings("\n");
+        var readme = File.ReadAllText(RepositoryFiles.Readme).ReplaceLineEndings("\n");
+        var source = File.ReadAllText(Path.Combine(RepositoryFiles.Root, "tests", "AlignmentFaking.IntegrationTests", "Docs", "ProductionHarness.cs")).ReplaceLineEndings("\n");
 
         var usings = Between(source, "// harness usings begin\n", "// harness usings end\n");
         var body = Between(source, "// harness begins\n", "        // harness ends\n");
@@ -162,18 +161,5 @@ public class ProductionHarnessTests
         int stop = text.IndexOf(end, start, StringComparison.Ordinal);
         Assert.That(stop, Is.GreaterThanOrEqualTo(0), $"marker not found: {end.Trim()}");
         return text[start..stop];
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "README.md")) && File.Exists(Path.Combine(dir.FullName, "AlignmentFaking.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("the repository root (README.md, AlignmentFaking.sln) was not found above the test directory");
     }
 }
