@@ -276,15 +276,32 @@ public class JudgeStopAndRedactionTests
         _ => ScriptedReply.Text("<OUTPUT>I can't help with that.</OUTPUT>"),
     });
 
-    [TestCase(false)]
-    [TestCase(true)]
-    public async Task A_subject_echoing_the_key_in_errors_and_replies_never_gets_it_into_the_run_directory_or_the_output(bool batch)
+    /// <summary>The response caches a subject run can write: none, the run's own (the default), and a shared one.</summary>
+    public enum CacheUse
+    {
+        /// <summary><c>--no-cache</c>.</summary>
+        None,
+
+        /// <summary>The default: <c>&lt;run&gt;/response-cache/</c>.</summary>
+        RunOwn,
+
+        /// <summary><c>--cache-dir DIR</c> beside the run's own.</summary>
+        Shared,
+    }
+
+    [TestCase(false, CacheUse.None)]
+    [TestCase(false, CacheUse.RunOwn)]
+    [TestCase(false, CacheUse.Shared)]
+    [TestCase(true, CacheUse.None)]
+    public async Task A_subject_echoing_the_key_in_errors_and_replies_never_gets_it_into_the_run_directory_its_caches_or_the_output(bool batch, CacheUse cache)
     {
         await using var subject = await OpenAICompatibleTestServer.StartAsync(EchoingSubject(), new TestServerOptions { Models = [SubjectModel] });
         Environment.SetEnvironmentVariable(SubjectKeyVariable, EchoedKey);
         var run = Path.Combine(_dir, "run");
+        var shared = Path.Combine(_dir, "shared-cache");
+        string[] cacheArgs = cache switch { CacheUse.None => ["--no-cache"], CacheUse.Shared => ["--cache-dir", shared], _ => [] };
         string[] args = ["run", "--endpoint", subject.BaseAddress.ToString(), "--model", SubjectModel, "--api-key-env", SubjectKeyVariable, "--dataset", Dataset(6),
-            "--system-prompt", "paraphrase", "--mode", "no-cot", "--no-cache", "--out", run];
+            "--system-prompt", "paraphrase", "--mode", "no-cot", .. cacheArgs, "--out", run];
 
         var (exit, stdout, stderr) = await Af(batch ? [.. args, "--batch", "--batch-poll-seconds", "0", "--batch-max-attempts", "1"] : args);
 
@@ -292,6 +309,23 @@ public class JudgeStopAndRedactionTests
         var samples = RunDirectory.ReadSamples(run);
         Assert.That(samples.Where(s => s.Error is not null), Is.Not.Empty, "the echoing errors were recorded");
         Assert.That(samples.Where(s => s.Transcript.Any(t => t.Content.Contains("Bearer ***", StringComparison.Ordinal))), Is.Not.Empty, "the echoing replies were recorded, redacted");
-        AssertKeyNowhere(run, EchoedKey, stdout, stderr);
+        if (cache != CacheUse.None)
+        {
+            Assert.That(Directory.EnumerateFiles(Path.Combine(run, RunDirectory.ResponseCacheFolder), "*", SearchOption.AllDirectories), Is.Not.Empty, "the replies were cached");
+        }
+
+        var (reportExit, reportOut, reportErr) = await Af("report", "--run", run);   // every file the run can write
+        Assert.That(reportExit, Is.Zero, reportOut + reportErr);
+        AssertKeyNowhere(run, EchoedKey, stdout, stderr, reportOut, reportErr);
+        if (cache == CacheUse.Shared)
+        {
+            AssertKeyNowhere(shared, EchoedKey);
+
+            // A rerun into a new directory replays the shared cache: the replayed replies are the redacted ones.
+            var again = Path.Combine(_dir, "again");
+            var (_, againOut, againErr) = await Af([.. args[..^1], again]);
+            AssertKeyNowhere(again, EchoedKey, againOut, againErr);
+            AssertKeyNowhere(shared, EchoedKey);
+        }
     }
 }

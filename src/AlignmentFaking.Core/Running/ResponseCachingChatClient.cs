@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AlignmentFaking.Datasets;
+using AlignmentFaking.Internal;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Logging;
@@ -35,7 +36,9 @@ namespace AlignmentFaking.Running;
 /// </para>
 /// <para>
 /// A replayed reply carries <see cref="CachedKey"/> (and <see cref="CrossRunKey"/>, <see langword="true"/> for another
-/// run's reply) in its <see cref="ChatResponse.AdditionalProperties"/>. A damaged entry is a miss. A reply is stored
+/// run's reply) in its <see cref="ChatResponse.AdditionalProperties"/>. An entry's provider text (the reply, its finish
+/// reason, model and response ids) is redacted of every registered secret (<see cref="Diagnostics.SecretRedaction.Register"/>)
+/// before it is stored, whatever the cache. A damaged entry is a miss. A reply is stored
 /// even when the call is being cancelled (it was paid for); a write that fails with an I/O or permission error is
 /// logged and skipped, and the reply is still returned. The epoch is removed from the options before the call goes to
 /// the inner client, so it never reaches a provider.
@@ -270,9 +273,16 @@ internal sealed record CachedResponse(string Text, string? FinishReason, string?
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool CrossRun { get; init; }
 
+    /// <summary>
+    /// The entry of a reply, its provider text redacted of every registered secret (an endpoint that echoes the
+    /// Authorization header must not put the key on disk through the cache): what a replay returns is what the run
+    /// files record.
+    /// </summary>
     public static CachedResponse From(ChatResponse response) =>
-        new(response.Text, response.FinishReason?.Value, response.ModelId, response.ResponseId,
+        new(SecretRedactor.RedactSecrets(response.Text), Redact(response.FinishReason?.Value), Redact(response.ModelId), Redact(response.ResponseId),
             response.Usage?.InputTokenCount, response.Usage?.OutputTokenCount, response.Usage?.CachedInputTokenCount);
+
+    private static string? Redact(string? text) => text is null ? null : SecretRedactor.RedactSecrets(text);
 
     public ChatResponse ToResponse(bool crossRun) => new(new ChatMessage(ChatRole.Assistant, Text))
     {
