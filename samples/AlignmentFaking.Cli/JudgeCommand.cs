@@ -99,6 +99,19 @@ internal static class JudgeCommand
         using var judgeScope = judge;
         var complianceOptions = compliance.Options;
         var afOptions = reasoning?.Options ?? new AlignmentFakingClassifierOptions();
+        int? torn;
+        using (RunDirectory.AcquireLock(s.Run))
+        {
+            torn = await RunDirectory.RepairTornLineAsync(s.Run, ct).ConfigureAwait(false);
+        }
+
+        if (torn is { } line)
+        {
+            bool complete = RunDirectory.ReadManifest(s.Run).Complete;
+            await human.WriteLineAsync($"repaired {RunDirectory.SamplesFile}: line {line} was torn (a write cut short) and was dropped; " +
+                (complete ? "every planned sample is still there" : "the run is not complete: rerun af run with the same flags and --out to run the missing sample(s)")).ConfigureAwait(false);
+        }
+
         int total = RunDirectory.EnumerateSamples(s.Run, includeText: false).Count();
         await human.WriteLineAsync($"judging {total} samples of {Path.GetFullPath(s.Run)} | compliance prompt {complianceOptions.Prompt} | " +
             (reasoning is null ? "no alignment-faking judge" : $"alignment-faking prompt {afOptions.Prompt}, {afOptions.Votes} votes, threshold {afOptions.Threshold.ToString(CultureInfo.InvariantCulture)}, min valid vote share {afOptions.MinValidVoteShare.ToString(CultureInfo.InvariantCulture)}")).ConfigureAwait(false);

@@ -162,6 +162,11 @@ internal static class RunCommand
             return await FinishAsync(human, complete.Summary).ConfigureAwait(false);
         }
 
+        if (session.RepairedTornLine is { } torn)
+        {
+            await human.WriteLineAsync($"repaired {RunDirectory.SamplesFile}: line {torn} was torn (a write cut short) and was dropped; its sample runs again").ConfigureAwait(false);
+        }
+
         if (session.ErrorsRemoved is { } dropped)
         {
             await human.WriteLineAsync($"--retry-errors: {dropped} sample(s) whose call had failed will be called again").ConfigureAwait(false);

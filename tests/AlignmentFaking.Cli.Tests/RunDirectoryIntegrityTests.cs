@@ -351,4 +351,83 @@ public class RunDirectoryIntegrityTests
             Assert.That(Snapshot(_dir), Is.EqualTo(first), $"{what} again changed the directory");
         }
     }
+
+    // ---- A torn last line of samples.jsonl (a crash mid-append, a copy cut short, a half line appended later) ----
+
+    /// <summary>A finished offline CoT run of 4 requests (8 samples); returns its directory and its samples file's bytes.</summary>
+    private async Task<(string Run, byte[] Samples)> CompleteOfflineRunAsync()
+    {
+        var run = Path.Combine(_dir, "run");
+        var (exit, o, e) = await Af("run", "--out", run, "--dataset", Dataset(4), "--system-prompt", "paraphrase", "--mode", "cot", "--seed", "5");
+        Assert.That(exit, Is.Zero, o + e);
+        Assert.That(RunDirectory.ReadManifest(run).Complete, Is.True);
+        return (run, File.ReadAllBytes(Path.Combine(run, RunDirectory.SamplesFile)));
+    }
+
+    [Test]
+    public async Task A_torn_last_line_is_refused_by_af_report_with_its_number_and_af_judge_repairs_it_and_clears_complete()
+    {
+        var (run, whole) = await CompleteOfflineRunAsync();
+        var samplesPath = Path.Combine(run, RunDirectory.SamplesFile);
+        File.WriteAllBytes(samplesPath, whole[..^25]);   // the last sample cut short: line 8 torn
+
+        var (reportExit, reportOut, reportErr) = await Af("report", "--run", run);
+        Assert.That(reportExit, Is.EqualTo(AfCli.Failure), reportOut + reportErr);
+        Assert.That(reportErr, Does.Contain("samples.jsonl line 8 is torn"));
+        Assert.That(File.Exists(Path.Combine(run, "report.html")), Is.False);
+
+        var (judgeExit, judgeOut, judgeErr) = await Af("judge", "--run", run, "--votes", "3");
+        Assert.That(judgeExit, Is.Zero, judgeOut + judgeErr);
+        Assert.That(judgeOut + judgeErr, Does.Contain("repaired samples.jsonl: line 8 was torn").And.Contain("the run is not complete"));
+        Assert.That(RunDirectory.ReadSamples(run), Has.Count.EqualTo(7));
+        Assert.That(RunDirectory.ReadManifest(run).Complete, Is.False, "a run missing a planned sample is not complete");
+        var summary = RunDirectory.ReadSummary(run);
+        Assert.That(summary.Conditions.Sum(c => c.Training.N + c.Unmonitored.N), Is.EqualTo(7));
+
+        // The report now reads the repaired run and says it is incomplete; af run completes it with the one missing sample.
+        Assert.That((await Af("report", "--run", run)).Exit, Is.Zero);
+        Assert.That(File.ReadAllText(Path.Combine(run, "report.md")), Does.Contain("INCOMPLETE"));
+        var (rerun, rerunOut, rerunErr) = await Af("run", "--out", run, "--dataset", Dataset(4), "--system-prompt", "paraphrase", "--mode", "cot", "--seed", "5");
+        Assert.That(rerun, Is.Zero, rerunOut + rerunErr);
+        Assert.That(rerunOut + rerunErr, Does.Contain("resuming: 7 of 8 samples already done, 1 to go"));
+        Assert.That(RunDirectory.ReadManifest(run).Complete, Is.True);
+        Assert.That(RunDirectory.ReadSamples(run).Select(x => x.SampleId).Distinct().Count(), Is.EqualTo(8));
+    }
+
+    [Test]
+    public async Task A_half_line_appended_after_a_complete_run_is_refused_by_af_report_and_repaired_by_af_run_which_says_so()
+    {
+        var (run, whole) = await CompleteOfflineRunAsync();
+        var samplesPath = Path.Combine(run, RunDirectory.SamplesFile);
+        File.AppendAllText(samplesPath, "{\"sampleId\":\"cot/train");
+
+        var (reportExit, _, reportErr) = await Af("report", "--run", run);
+        Assert.That(reportExit, Is.EqualTo(AfCli.Failure));
+        Assert.That(reportErr, Does.Contain("samples.jsonl line 9 is torn"));
+
+        var (exit, o, e) = await Af("run", "--out", run, "--dataset", Dataset(4), "--system-prompt", "paraphrase", "--mode", "cot", "--seed", "5");
+        Assert.That(exit, Is.Zero, o + e);
+        Assert.That(o + e, Does.Contain("repaired samples.jsonl: line 9 was torn"));
+        Assert.That(File.ReadAllBytes(samplesPath), Is.EqualTo(whole), "the half line is gone and every finished sample is kept as it was");
+        Assert.That(RunDirectory.ReadManifest(run).Complete, Is.True);
+        Assert.That((await Af("report", "--run", run)).Exit, Is.Zero);
+        Assert.That(File.ReadAllText(Path.Combine(run, "report.md")), Does.Not.Contain("INCOMPLETE"));
+    }
+
+    [Test]
+    public async Task A_report_computes_its_figures_from_the_samples_not_from_a_stale_summary()
+    {
+        var (run, whole) = await CompleteOfflineRunAsync();
+
+        // A copy cut short at a line boundary: 6 of the 8 samples, the complete run's summary and manifest.
+        var lines = System.Text.Encoding.UTF8.GetString(whole).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        File.WriteAllLines(Path.Combine(run, RunDirectory.SamplesFile), lines[..6]);
+
+        var (exit, o, e) = await Af("report", "--run", run);
+        Assert.That(exit, Is.Zero, o + e);
+        var md = File.ReadAllText(Path.Combine(run, "report.md"));
+        Assert.That(md, Does.Contain("INCOMPLETE (6 of 8 planned samples)"));
+        var expected = RunDirectory.Summarize(run);
+        Assert.That(o, Does.Contain(expected.Conditions[0].OriginalPrintout));
+    }
 }

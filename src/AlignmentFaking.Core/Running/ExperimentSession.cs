@@ -69,6 +69,12 @@ public sealed class ExperimentSession : IAsyncDisposable
     /// <summary>With <see cref="ExperimentSessionOptions.RetryErrors"/> on a resumed run: the failed samples removed to be called again; otherwise <see langword="null"/>.</summary>
     public int? ErrorsRemoved { get; private set; }
 
+    /// <summary>
+    /// The 1-based number of the torn last line of <c>samples.jsonl</c> (a write cut short) that opening the run dropped
+    /// (<see cref="RunDirectory.RepairTornLineAsync"/>): its sample is run again. <see langword="null"/> when there was none.
+    /// </summary>
+    public int? RepairedTornLine { get; private set; }
+
     /// <summary>With a budget: what earlier sessions' samples of this plan cost; otherwise <see langword="null"/>.</summary>
     public decimal? SpentBefore { get; private set; }
 
@@ -200,12 +206,18 @@ public sealed class ExperimentSession : IAsyncDisposable
         }
 
         int? removed = null;
+        int? repaired = null;
         if (options.RetryErrors && File.Exists(System.IO.Path.Combine(full, RunDirectory.ManifestFile)))
         {
             var differences = RunCompatibility.Differences(RunDirectory.ReadManifest(full), manifest);
             if (differences.Count > 0)
             {
                 throw new IncompatibleRunException(full, differences);
+            }
+
+            using (RunDirectory.AcquireLock(full))
+            {
+                repaired = await RunDirectory.RepairTornLineAsync(full, cancellationToken).ConfigureAwait(false);
             }
 
             removed = await RunDirectory.RemoveFailedSamplesAsync(full, cancellationToken).ConfigureAwait(false);
@@ -216,6 +228,7 @@ public sealed class ExperimentSession : IAsyncDisposable
         {
             _run = run,
             ErrorsRemoved = removed,
+            RepairedTornLine = repaired ?? run.RepairedTornLine,
             Work = plan.Where(k => !run.ExistingSampleIds.Contains(k.SampleId)).ToArray(),
         };
 
@@ -340,13 +353,23 @@ public sealed class ExperimentSession : IAsyncDisposable
             return null; // resumed, or refused with the differences, as usual
         }
 
-        var ids = RunDirectory.EnumerateSamples(directory, includeText: false).Select(x => x.SampleId).ToHashSet(StringComparer.Ordinal);
-        if (!plan.All(k => ids.Contains(k.SampleId)))
+        HashSet<string> ids;
+        RunSummary summary;
+        try
         {
-            return null;
+            ids = RunDirectory.EnumerateSamples(directory, includeText: false).Select(x => x.SampleId).ToHashSet(StringComparer.Ordinal);
+            if (!plan.All(k => ids.Contains(k.SampleId)))
+            {
+                return null;
+            }
+
+            summary = RunDirectory.Summarize(directory);
+        }
+        catch (TornSamplesFileException)
+        {
+            return null; // resumed: opening the directory repairs the torn line and says so
         }
 
-        var summary = RunDirectory.Summarize(directory);
         return retryErrors && summary.SamplesWithoutVerdict > 0 ? null : summary;
     }
 

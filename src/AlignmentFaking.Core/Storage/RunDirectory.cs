@@ -91,7 +91,7 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
     /// <see cref="RunDirectoryLockedException"/>), the new manifest must be compatible with the recorded one (everything
     /// that changes what a sample means is equal: model, options other than concurrency, dataset slice and bytes,
     /// prompts, user template; else <see cref="IncompatibleRunException"/>), a torn last line of
-    /// <c>samples.jsonl</c> is cut off, and the ids of the finished samples go into <see cref="ExistingSampleIds"/>. A
+    /// <c>samples.jsonl</c> is repaired (<see cref="RepairTornLineAsync"/>; <see cref="RepairedTornLine"/> says which), and the ids of the finished samples go into <see cref="ExistingSampleIds"/>. A
     /// resume keeps the first session's start time and endpoint host and records its own in
     /// <see cref="RunManifest.ResumeLog"/>.
     /// </summary>
@@ -112,6 +112,7 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
             var manifestPath = Path.Combine(full, ManifestFile);
             var samplesPath = Path.Combine(full, SamplesFile);
             IReadOnlySet<string> existing = new HashSet<string>(StringComparer.Ordinal);
+            int? repaired = null;
             if (File.Exists(manifestPath))
             {
                 var previous = ReadManifest(full);
@@ -122,7 +123,7 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
                 }
 
                 manifest = Resumed(previous, manifest);
-                TruncateTornTail(samplesPath);
+                repaired = RepairTornLine(samplesPath);
                 existing = EnumerateSamples(full, includeText: false).Select(s => s.SampleId).ToHashSet(StringComparer.Ordinal);
             }
             else if (File.Exists(samplesPath) && new FileInfo(samplesPath).Length > 0)
@@ -133,7 +134,7 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
             manifest = manifest with { EndedAt = null, Complete = false };
             await WriteAtomicAsync(manifestPath, JsonSerializer.SerializeToUtf8Bytes(manifest, RunJson.Indented), cancellationToken).ConfigureAwait(false);
             var stream = new FileStream(samplesPath, FileMode.Append, FileAccess.Write, FileShare.Read, 1 << 16, FileOptions.Asynchronous);
-            return new RunDirectory(full, manifest, stream, directoryLock, existing);
+            return new RunDirectory(full, manifest, stream, directoryLock, existing) { RepairedTornLine = repaired };
         }
         catch
         {
@@ -141,6 +142,12 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// The 1-based number of the torn last line of <c>samples.jsonl</c> that opening the directory to resume it dropped
+    /// (see <see cref="RepairTornLineAsync"/>); <see langword="null"/> when there was none.
+    /// </summary>
+    public int? RepairedTornLine { get; private init; }
 
     /// <summary>
     /// Ids of the samples already in the directory when it was opened (a resumed run); the runner skips their work.
@@ -282,6 +289,7 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
         ArgumentException.ThrowIfNullOrEmpty(directory);
         using var directoryLock = AcquireLock(directory);
         var path = Path.Combine(directory, SamplesFile);
+        await RepairTornLineAsync(directory, cancellationToken).ConfigureAwait(false);
         if (!EnumerateSamples(directory, includeText: false).Any(s => s.OutputSource == OutputSource.CallFailed))
         {
             return 0;
@@ -362,7 +370,8 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
         ?? throw new InvalidDataException($"{Path.Combine(directory, SummaryFile)} is empty");
 
     /// <summary>
-    /// Reads every complete sample of a run directory into memory. A torn last line (a crash mid-write) is dropped; a
+    /// Reads every complete sample of a run directory into memory. A torn last line (a crash mid-write) is refused with
+    /// <see cref="TornSamplesFileException"/> naming it (a writer repairs it first: <see cref="RepairTornLineAsync"/>); a
     /// malformed line elsewhere is an error naming the file and line. For large runs, <see cref="EnumerateSamples"/>
     /// streams them.
     /// </summary>
@@ -371,7 +380,8 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Streams the complete samples of a run directory, one line at a time (memory does not grow with the file). A torn
-    /// last line (a crash mid-write) is dropped; a malformed line elsewhere is an <see cref="InvalidDataException"/>
+    /// last line (a crash mid-write) is refused with <see cref="TornSamplesFileException"/> naming it (a writer repairs
+    /// it first: <see cref="RepairTornLineAsync"/>); a malformed line elsewhere is an <see cref="InvalidDataException"/>
     /// naming the file and line.
     /// </summary>
     /// <param name="directory">The run directory.</param>
@@ -444,8 +454,10 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
 
             if (end > start)
             {
-                // The last line has no newline: a write was interrupted. Kept if it is whole, dropped otherwise.
-                var sample = ParseLine(buffer, start, end - start, torn: true, path, lineNumber + 1);
+                // The last line has no newline: kept if it is a whole sample; a torn one is refused with its line number
+                // (a writer repairs it first, see RepairTornLineAsync), so no reader reports a run from part of it.
+                var sample = ParseLine(buffer, start, end - start, torn: true, path, lineNumber + 1)
+                    ?? (buffer.AsSpan(start, end - start).Trim(" \t\r"u8).IsEmpty ? null : throw new TornSamplesFileException(path, lineNumber + 1));
                 if (sample is not null)
                 {
                     yield return (sample, new ReadOnlyMemory<byte>(buffer, start, end - start));
@@ -533,21 +545,54 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
         return OperatingSystem.IsWindows() ? (ex.HResult & 0xFFFF) is 32 or 33 : ex.HResult == (OperatingSystem.IsLinux() ? 11 : 35);
     }
 
-    private static void TruncateTornTail(string path)
+    /// <summary>
+    /// Repairs a torn last line of <c>samples.jsonl</c> the way resuming a run does: a last line without a newline that is
+    /// not a whole sample is dropped (its sample is run again by the next resume); a whole sample that only lacks its
+    /// newline gets it. When a line is dropped from a run whose manifest says <c>complete</c>, the manifest is rewritten
+    /// with <c>complete</c> recomputed (every planned sample still there, <see cref="RunManifest.PlannedSampleCount"/>), so no
+    /// reader calls a run complete that is not. Does nothing to a file without a torn line. The caller holds the
+    /// directory's lock (<see cref="AcquireLock"/>); readers refuse a torn file with <see cref="TornSamplesFileException"/>.
+    /// </summary>
+    /// <param name="directory">The run directory.</param>
+    /// <param name="cancellationToken">Cancels the manifest write.</param>
+    /// <returns>The 1-based number of the line dropped; <see langword="null"/> when none was.</returns>
+    public static async Task<int?> RepairTornLineAsync(string directory, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var full = Path.GetFullPath(directory);
+        var manifestPath = Path.Combine(full, ManifestFile);
+        var manifest = File.Exists(manifestPath) ? ReadManifest(full) : null;
+        int? dropped = RepairTornLine(Path.Combine(full, SamplesFile));
+        if (dropped is not null && manifest is { Complete: true })
+        {
+            bool stillComplete = EnumerateSamples(full, includeText: false).LongCount() == manifest.PlannedSampleCount();
+            if (!stillComplete)
+            {
+                await WriteAtomicAsync(manifestPath, JsonSerializer.SerializeToUtf8Bytes(manifest with { Complete = false }, RunJson.Indented), cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return dropped;
+    }
+
+    /// <summary>The repair of <see cref="RepairTornLineAsync"/> on the samples file alone; returns the line dropped.</summary>
+    private static int? RepairTornLine(string path)
     {
         if (!File.Exists(path))
         {
-            return;
+            return null;
         }
 
         using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
-        if (stream.Length == 0)
+        long length = stream.Length;
+        if (length == 0)
         {
-            return;
+            return null;
         }
 
-        // Find the last newline; anything after it is a torn line from an interrupted write.
-        long position = stream.Length;
+        // Find the last newline; anything after it is the last line, torn unless it is a whole sample.
+        long tailStart = 0;
+        long position = length;
         var buffer = new byte[4096];
         while (position > 0)
         {
@@ -558,12 +603,57 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
             int index = Array.LastIndexOf(buffer, NewLine[0], count - 1, count);
             if (index >= 0)
             {
-                stream.SetLength(position + index + 1);
-                return;
+                tailStart = position + index + 1;
+                break;
             }
         }
 
-        stream.SetLength(0);
+        if (tailStart == length)
+        {
+            return null;
+        }
+
+        var tail = new byte[length - tailStart];
+        stream.Position = tailStart;
+        stream.ReadExactly(tail);
+        if (tail.AsSpan().Trim(" \t\r"u8).IsEmpty)
+        {
+            stream.SetLength(tailStart);
+            return null;
+        }
+
+        if (IsWholeSample(tail))
+        {
+            stream.Position = length;
+            stream.Write(NewLine);
+            stream.Flush(flushToDisk: true);
+            return null;
+        }
+
+        int lineNumber = 1;
+        stream.Position = 0;
+        for (long read = 0; read < tailStart;)
+        {
+            int count = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, tailStart - read));
+            lineNumber += buffer.AsSpan(0, count).Count(NewLine[0]);
+            read += count;
+        }
+
+        stream.SetLength(tailStart);
+        stream.Flush(flushToDisk: true);
+        return lineNumber;
+    }
+
+    private static bool IsWholeSample(byte[] line)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<ExperimentSample>(line, RunJson.Compact) is not null;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     /// <summary>Replaces a file atomically (temporary file, then a move); nothing is written when it already holds these bytes.</summary>

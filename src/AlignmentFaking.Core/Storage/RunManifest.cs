@@ -70,4 +70,21 @@ public sealed record RunManifest
 
     /// <summary>For a merged run, the shard directories it was merged from.</summary>
     public IReadOnlyList<string>? MergedFrom { get; init; }
+
+    /// <summary>
+    /// The number of samples the run plans: every request of the dataset slice (of this shard's share, for a shard) in
+    /// each tier, mode and epoch. A run is complete only when this many samples are in <c>samples.jsonl</c>.
+    /// </summary>
+    /// <returns>The planned number of samples.</returns>
+    public long PlannedSampleCount()
+    {
+        long requests = Dataset.Count;
+        if (Shard is not null)
+        {
+            var shard = Running.Shard.Parse(Shard);
+            requests = requests < shard.Index ? 0 : ((requests - shard.Index) / shard.Count) + 1;
+        }
+
+        return requests * Options.Tiers.Count * Options.Modes.Count * Options.Epochs;
+    }
 }

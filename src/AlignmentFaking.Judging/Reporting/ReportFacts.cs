@@ -35,7 +35,7 @@ internal static class ReportFacts
 
             facts.Add(("time", string.Create(
                 CultureInfo.InvariantCulture,
-                $"{m.StartedAt:yyyy-MM-dd HH:mm:ss}Z to {(m.EndedAt is { } e ? e.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + "Z" : "not ended")}; {(m.Complete ? "complete" : "INCOMPLETE")}{(m.Resumes > 0 ? $", resumed {m.Resumes} time(s)" : string.Empty)}")));
+                $"{m.StartedAt:yyyy-MM-dd HH:mm:ss}Z to {(m.EndedAt is { } e ? e.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) + "Z" : "not ended")}; {(run.IsComplete ? "complete" : m.Complete ? $"INCOMPLETE ({run.Samples.Count} of {m.PlannedSampleCount()} planned samples)" : "INCOMPLETE")}{(m.Resumes > 0 ? $", resumed {m.Resumes} time(s)" : string.Empty)}")));
             facts.Add(("library", "AlignmentFaking " + m.LibraryVersion));
         }
 

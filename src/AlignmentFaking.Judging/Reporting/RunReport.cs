@@ -29,11 +29,18 @@ public sealed class RunReport
     /// <summary>The run's manifest; <see langword="null"/> when the directory has none or the report was built without one.</summary>
     public RunManifest? Manifest { get; }
 
-    /// <summary>The run's summary (<c>summary.json</c>, or computed from the samples when the file is missing).</summary>
+    /// <summary>The run's summary, computed from the samples and the manifest (<see cref="RunDirectory.Summarize"/>); <c>summary.json</c> for a directory without a manifest.</summary>
     public RunSummary Summary { get; }
 
     /// <summary>Every sample of the run, in file order.</summary>
     public IReadOnlyList<ExperimentSample> Samples { get; }
+
+    /// <summary>
+    /// Whether the run is complete: its manifest says so and every planned sample is in <c>samples.jsonl</c>
+    /// (<see cref="RunManifest.PlannedSampleCount"/>; a copy cut short is not complete, whatever its manifest says).
+    /// <see langword="false"/> without a manifest.
+    /// </summary>
+    public bool IsComplete => Manifest is { Complete: true } m && Samples.Count == m.PlannedSampleCount();
 
     /// <summary>Whether an LLM judge rated the samples (the report then shows proxy and judge side by side).</summary>
     public bool IsJudged { get; }
@@ -45,12 +52,14 @@ public sealed class RunReport
     public string Model => Summary.Model;
 
     /// <summary>
-    /// Loads a run directory written by <c>af run</c> (and possibly <c>af judge</c>). When <c>summary.json</c> is
-    /// missing (an interrupted run) the summary is computed from the samples (with judge rates when they were judged).
+    /// Loads a run directory written by <c>af run</c> (and possibly <c>af judge</c>). The summary is computed from the
+    /// samples and the manifest (so a stale <c>summary.json</c> never shows); a directory without a manifest is read
+    /// from its <c>summary.json</c>. A torn last line of <c>samples.jsonl</c> is refused (<see cref="TornSamplesFileException"/>).
     /// </summary>
     /// <param name="directory">The run directory.</param>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     /// <exception cref="InvalidDataException">The directory has neither <c>summary.json</c> nor <c>manifest.json</c>, or a file is malformed.</exception>
+    /// <exception cref="TornSamplesFileException">The last line of <c>samples.jsonl</c> is torn (a writer repairs it: resume or judge the run).</exception>
     public static RunReport Load(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
@@ -71,7 +80,9 @@ public sealed class RunReport
         {
             var manifest = hasManifest ? RunDirectory.ReadManifest(full) : null;
             var samples = RunDirectory.ReadSamples(full);
-            var summary = hasSummary ? RunDirectory.ReadSummary(full) : Judging.Runs.JudgeSummary.Compute(manifest!.Model, samples);
+
+            // One source for every figure: the samples (summary.json may be stale, e.g. a copy cut short).
+            var summary = manifest is not null ? RunDirectory.Summarize(full) : RunDirectory.ReadSummary(full);
             return new RunReport(full, manifest, summary, samples);
         }
         catch (System.Text.Json.JsonException ex)

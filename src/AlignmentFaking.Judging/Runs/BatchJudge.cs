@@ -74,6 +74,7 @@ public sealed class BatchJudge
         ArgumentException.ThrowIfNullOrEmpty(directory);
         _ = RunDirectory.ReadManifest(directory);
         using var directoryLock = RunDirectory.AcquireLock(directory);
+        int? repaired = await RunDirectory.RepairTornLineAsync(directory, cancellationToken).ConfigureAwait(false);
         var calls = new JudgeCalls(_runJudge, directory, RunDirectory.ReadSamples(directory), _fallbackCache ?? new JudgeCache(), progress);
         var engine = new BatchRoundEngine(_provider, _batch, _time);
         RunJudgement? judgement = null;
@@ -84,7 +85,7 @@ public sealed class BatchJudge
 
         return new BatchJudgement
         {
-            Judgement = judgement ?? throw new InvalidOperationException("the batch judgement ended without its final pass"),
+            Judgement = (judgement ?? throw new InvalidOperationException("the batch judgement ended without its final pass")) with { RepairedTornLine = repaired },
             Rounds = engine.Rounds,
             BatchesCreated = engine.BatchesCreated,
             BatchesReattached = engine.BatchesReattached,

@@ -128,7 +128,9 @@ public sealed class RunJudge : ISampleJudge
 
     /// <summary>
     /// Judges a run directory in place, holding its lock (<see cref="RunDirectory.AcquireLock"/>; another writer gets
-    /// <see cref="RunDirectoryLockedException"/>): reads <c>samples.jsonl</c>, judges every sample, rewrites
+    /// <see cref="RunDirectoryLockedException"/>): repairs a torn last line of <c>samples.jsonl</c> as a resume does
+    /// (<see cref="RunDirectory.RepairTornLineAsync"/>: dropped, the run no longer complete if a planned sample is now
+    /// missing; <see cref="RunJudgement.RepairedTornLine"/> says which), reads <c>samples.jsonl</c>, judges every sample, rewrites
     /// <c>samples.jsonl</c> atomically when a sample changed (a temporary file moved over it; when cancelled or failing,
     /// the samples judged so far are written before the exception is thrown) and recomputes <c>summary.json</c> from the
     /// samples and the manifest (<see cref="RunDirectory.UpdateSummaryAsync"/>: judge rates, AF rate, cost; also when
@@ -150,6 +152,7 @@ public sealed class RunJudge : ISampleJudge
     internal async Task<RunJudgement> JudgeLockedDirectoryAsync(string directory, IProgress<JudgeProgress>? progress, CancellationToken cancellationToken)
     {
         _ = RunDirectory.ReadManifest(directory);
+        int? repaired = await RunDirectory.RepairTornLineAsync(directory, cancellationToken).ConfigureAwait(false);
         var samples = RunDirectory.ReadSamples(directory);
         var judged = new ExperimentSample[samples.Count];
         try
@@ -172,6 +175,7 @@ public sealed class RunJudge : ISampleJudge
             Summary = summary,
             Agreement = AgreementReport.ProxyVsJudge(judged),
             Judged = judged.Where((s, i) => !ReferenceEquals(s, samples[i])).Count(),
+            RepairedTornLine = repaired,
         };
 
         Task WriteIfChangedAsync(CancellationToken ct) =>

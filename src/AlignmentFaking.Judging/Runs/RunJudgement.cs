@@ -18,4 +18,10 @@ public sealed record RunJudgement
 
     /// <summary>Samples judged in this pass (the others already had verdicts).</summary>
     public required int Judged { get; init; }
+
+    /// <summary>
+    /// The 1-based number of the torn last line of <c>samples.jsonl</c> the judgement dropped before judging
+    /// (<see cref="Storage.RunDirectory.RepairTornLineAsync"/>); <see langword="null"/> when there was none.
+    /// </summary>
+    public int? RepairedTornLine { get; init; }
 }

@@ -84,7 +84,7 @@ public class RunDirectoryTests
     }
 
     [Test]
-    public async Task A_torn_last_line_is_dropped_and_truncated_on_reopen()
+    public async Task A_torn_last_line_is_refused_by_readers_with_its_number_and_repaired_on_reopen()
     {
         await using (var run = await RunDirectory.CreateAsync(_dir, Manifest(), []))
         {
@@ -94,15 +94,81 @@ public class RunDirectoryTests
 
         var path = Path.Combine(_dir, "samples.jsonl");
         File.AppendAllText(path, "{\"sampleId\":\"cot/training/r2/e0\",\"requ");
-        Assert.That(RunDirectory.ReadSamples(_dir).Select(s => s.RequestIndex), Is.EqualTo(new[] { 0, 1 }));
+        Assert.That(() => RunDirectory.ReadSamples(_dir), Throws.TypeOf<TornSamplesFileException>()
+            .With.Message.Contains("samples.jsonl line 3 is torn").And.Property(nameof(TornSamplesFileException.LineNumber)).EqualTo(3));
+        Assert.That(() => RunDirectory.Summarize(_dir), Throws.TypeOf<TornSamplesFileException>(), "no summary from part of a file");
 
         await using (var run = await RunDirectory.CreateAsync(_dir, Manifest(), []))
         {
+            Assert.That(run.RepairedTornLine, Is.EqualTo(3));
+            Assert.That(run.ExistingSampleIds, Has.Count.EqualTo(2));
             await run.AppendAsync(SampleFactory.Create(request: 2));
         }
 
         Assert.That(RunDirectory.ReadSamples(_dir).Select(s => s.RequestIndex), Is.EqualTo(new[] { 0, 1, 2 }));
         Assert.That(File.ReadAllLines(path), Has.Length.EqualTo(3));
+    }
+
+    [Test]
+    public async Task A_whole_last_sample_without_its_newline_is_kept_by_readers_and_the_repair()
+    {
+        await using (var run = await RunDirectory.CreateAsync(_dir, Manifest(), []))
+        {
+            await run.AppendAsync(SampleFactory.Create(request: 0));
+            await run.AppendAsync(SampleFactory.Create(request: 1));
+        }
+
+        var path = Path.Combine(_dir, "samples.jsonl");
+        File.WriteAllText(path, File.ReadAllText(path).TrimEnd('\n'));
+        Assert.That(RunDirectory.ReadSamples(_dir).Select(s => s.RequestIndex), Is.EqualTo(new[] { 0, 1 }));
+        using (RunDirectory.AcquireLock(_dir))
+        {
+            Assert.That(await RunDirectory.RepairTornLineAsync(_dir), Is.Null);
+        }
+
+        Assert.That(File.ReadAllText(path), Does.EndWith("}\n"), "the newline is put back");
+        Assert.That(RunDirectory.ReadSamples(_dir), Has.Count.EqualTo(2));
+    }
+
+    [Test]
+    public async Task Repairing_a_torn_line_of_a_complete_run_clears_complete_only_when_a_planned_sample_is_missing()
+    {
+        // A complete run of 2 samples (the manifest plans 1 request x 1 tier x 1 mode x 2 epochs).
+        var manifest = Manifest() with
+        {
+            Dataset = new DatasetRecord { Name = "t", Sha256 = "x", Count = 1 },
+            Options = Manifest().Options with { Tiers = [Tier.Training], Modes = [ReasoningMode.Cot], Epochs = 2 },
+        };
+        await using (var run = await RunDirectory.CreateAsync(_dir, manifest, []))
+        {
+            await run.AppendAsync(SampleFactory.Create(request: 0));
+            await run.AppendAsync(SampleFactory.Create(request: 0, epoch: 1));
+            await run.CompleteFromSamplesAsync(DateTimeOffset.UnixEpoch, allPlannedWritten: true);
+        }
+
+        Assert.That(RunDirectory.ReadManifest(_dir).Complete, Is.True);
+        var path = Path.Combine(_dir, "samples.jsonl");
+        var whole = File.ReadAllBytes(path);
+
+        // A half line appended after the complete run: dropped, every planned sample is still there.
+        File.AppendAllText(path, "{\"sampleId\":\"cot/tr");
+        using (RunDirectory.AcquireLock(_dir))
+        {
+            Assert.That(await RunDirectory.RepairTornLineAsync(_dir), Is.EqualTo(3));
+        }
+
+        Assert.That(File.ReadAllBytes(path), Is.EqualTo(whole));
+        Assert.That(RunDirectory.ReadManifest(_dir).Complete, Is.True);
+
+        // The last sample's line cut short (a copy that stopped early): dropped, and the run is no longer complete.
+        File.WriteAllBytes(path, whole[..^40]);
+        using (RunDirectory.AcquireLock(_dir))
+        {
+            Assert.That(await RunDirectory.RepairTornLineAsync(_dir), Is.EqualTo(2));
+        }
+
+        Assert.That(RunDirectory.ReadSamples(_dir), Has.Count.EqualTo(1));
+        Assert.That(RunDirectory.ReadManifest(_dir).Complete, Is.False);
     }
 
     [Test]
