@@ -36,6 +36,7 @@ internal static class JudgeCommand
         var json = new Option<bool>("--json") { Description = "Print summary.json to stdout (human output goes to stderr)." };
         var batch = new Option<bool>("--batch") { Description = $"Send the judge calls through the provider's Batch API (about half price, results within 24 hours) in rounds, recorded in <run>/{BatchJudge.JournalFile}; a rerun re-attaches to batches in flight. Without --judge-endpoint (a simulated run), a batch service is emulated in process." };
         var batchFlags = new BatchFlags("--judge-endpoint");
+        var connection = new ConnectionOptionsDefinition();
         var command = new Command("judge", "Judge a finished run with LLM judges: compliance of the final answers, alignment faking in the reasoning; rewrites samples.jsonl and summary.json.")
         {
             run,
@@ -47,6 +48,7 @@ internal static class JudgeCommand
         }
 
         batchFlags.AddTo(command);
+        connection.AddTo(command);
 
         command.SetAction(async (parse, ct) =>
         {
@@ -58,6 +60,7 @@ internal static class JudgeCommand
                 NoCache = parse.GetValue(noCache),
                 Json = parse.GetValue(json),
                 Batch = parse.GetValue(batch),
+                Connection = connection.Bind(parse),
             };
             var human = settings.Json ? stderr : stdout;
             try
@@ -239,6 +242,7 @@ internal static class JudgeCommand
             ApiKey = key,
             ApiKeyVariable = s.KeyVariable,
             EndpointSetting = "--judge-endpoint",
+            Resilience = s.Connection.ApplyTo(new ModelResilienceOptions()),
         });
     }
 
@@ -390,4 +394,6 @@ internal sealed record JudgeSettings
     public bool Json { get; init; }
 
     public bool Batch { get; init; }
+
+    public ConnectionSettings Connection { get; init; } = new();
 }

@@ -43,7 +43,7 @@ internal static class RunCommand
         command.SetAction(async (parse, ct) =>
         {
             var settings = definition.Bind(parse) with { RetryErrors = parse.GetValue(retryErrors) };
-            var judgeSettings = parse.GetValue(judge) || parse.GetValue(judges.Endpoint) is not null ? judges.Bind(parse, string.Empty) : null;
+            var judgeSettings = parse.GetValue(judge) || parse.GetValue(judges.Endpoint) is not null ? judges.Bind(parse, string.Empty) with { Connection = settings.Connection } : null;
             var pricing = new EstimateCommand.PricingFlags(parse.GetValue(priceInput), parse.GetValue(priceCached), parse.GetValue(priceOutput), false, null, "auto", false, 0, null, null);
             var budgetUsd = parse.GetValue(budget);
             var human = settings.Json ? stderr : stdout;
@@ -245,7 +245,7 @@ internal static class RunCommand
             ApiKey = key,
             ApiKeyVariable = s.KeyVariable,
             EndpointSetting = "--endpoint",
-            Resilience = new ModelResilienceOptions
+            Resilience = s.Connection.ApplyTo(new ModelResilienceOptions
             {
                 Retry = new RetryOptions
                 {
@@ -254,7 +254,7 @@ internal static class RunCommand
                 },
                 Limits = new EndpointLimitOptions { RequestsPerMinute = s.Rpm, TokensPerMinute = s.Tpm, MaxConcurrency = Math.Max(1, s.Concurrency) },
                 CircuitBreaker = new CircuitBreakerOptions { OnStateChanged = message => human.WriteLine(SecretRedaction.Redact(message)) },
-            },
+            }),
         });
         var host = uri.IsDefaultPort ? uri.Host : uri.Host + ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
         return new Subject(client, "openai-compatible", s.Model, uri, key, host);
@@ -404,6 +404,8 @@ internal sealed record RunSettings
     public int Concurrency { get; init; }
 
     public int MaxRetries { get; init; }
+
+    public ConnectionSettings Connection { get; init; } = new();
 
     public string? Shard { get; init; }
 

@@ -83,12 +83,15 @@ internal sealed class RunOptionsDefinition
 
     public Option<bool> Json { get; }
 
+    /// <summary><c>--attempt-timeout</c>, <c>--total-timeout</c>, <c>--max-reply-mb</c>: the subject's (and, in af run, the judge's) calls.</summary>
+    public ConnectionOptionsDefinition Connection { get; } = new();
+
     /// <summary>
     /// The options that do not change what <c>af estimate</c> computes (where and how the calls would be made): it
     /// accepts them, so that an <c>af run</c> command line can be estimated as it is, but its help does not list them.
     /// </summary>
     public IReadOnlyList<Option> NotAffectingTheEstimate =>
-        [Endpoint, KeyEnv, Temperature, Seed, Extraction, Concurrency, MaxRetries, Rpm, Tpm, CacheDir, NoCache];
+        [Endpoint, KeyEnv, Temperature, Seed, Extraction, Concurrency, MaxRetries, Rpm, Tpm, CacheDir, NoCache, .. Connection.All];
 
     /// <summary>Adds every option to a command, in the order <c>af run --help</c> lists them.</summary>
     public void AddTo(Command command)
@@ -103,6 +106,8 @@ internal sealed class RunOptionsDefinition
         {
             command.Options.Add(option);
         }
+
+        Connection.AddTo(command);
     }
 
     /// <summary>Reads the settings of a parsed command line.</summary>
@@ -142,6 +147,7 @@ internal sealed class RunOptionsDefinition
             Out = parse.GetValue(Out),
             Json = parse.GetValue(Json),
             Batch = parse.GetValue(Batch),
+            Connection = Connection.Bind(parse),
         };
     }
 }

@@ -38,7 +38,7 @@ public sealed class OpenAIEndpointOptions
     /// <summary>
     /// Retries (above and below HTTP, one budget per call), client-side limits, the circuit breaker, the clock and the
     /// HTTP handler. Default: a new <see cref="ModelResilienceOptions"/> (af's: 6 retries, 1 s base delay to a 60 s cap,
-    /// 10-minute attempts, 30 minutes per call, the breaker on, no client-side limits).
+    /// 5-minute attempts, 15 minutes per call, the breaker on, no client-side limits).
     /// </summary>
     public ModelResilienceOptions Resilience { get; set; } = new();
 

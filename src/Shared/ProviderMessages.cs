@@ -21,9 +21,12 @@ internal static class ProviderMessages
     public static Exception Unwrap(Exception exception) =>
         exception is AggregateException { InnerExceptions.Count: > 0 } aggregate ? Unwrap(aggregate.InnerExceptions[^1]) : exception;
 
-    /// <summary>A failure without a response (the SDK's wrapper of a transport error): its inner exception's classification when transient, else a lost connection.</summary>
+    /// <summary>
+    /// A failure without a response (the SDK's wrapper of a transport error): its inner exception's classification when
+    /// transient or a reply the HTTP layer refused by size (<see cref="ReplyTooLargeException"/>: permanent), else a lost connection.
+    /// </summary>
     public static CallFailure NoResponse(Exception? inner) =>
-        inner is not null && CallFailure.Classify(inner) is { Kind: CallFailureKind.Transient } transient
-            ? transient
+        inner is not null && CallFailure.Classify(inner) is { } failure && (failure.Kind == CallFailureKind.Transient || inner is ReplyTooLargeException)
+            ? failure
             : new CallFailure(CallFailureKind.Transient) { Endpoint = EndpointFault.ConnectionLost };
 }

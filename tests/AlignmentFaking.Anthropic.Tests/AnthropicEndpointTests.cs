@@ -15,8 +15,8 @@ public class AnthropicEndpointTests
     private const string Model = "claude-3-opus-20240229";
     private const string Key = "sk-ant-test-0123456789";
 
-    /// <summary>The timers a call waits on (retry delays, Retry-After, breaker pauses), not the attempt timeout (10 minutes) that runs while a request is in flight.</summary>
-    private static bool Waits(TimeSpan timer) => timer < TimeSpan.FromMinutes(10);
+    /// <summary>The timers a call waits on (retry delays, Retry-After, breaker pauses), not the attempt timeout (5 minutes) that runs while a request is in flight.</summary>
+    private static bool Waits(TimeSpan timer) => timer < RetryOptions.DefaultAttemptTimeout;
 
     private static IChatClient Create(OpenAICompatibleTestServer server, ObservedClock clock, List<Exception>? retries = null, Action<AnthropicEndpointOptions>? configure = null)
     {

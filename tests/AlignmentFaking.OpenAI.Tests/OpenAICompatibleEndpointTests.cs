@@ -15,7 +15,7 @@ public class OpenAICompatibleEndpointTests
     private const string Model = "meta-llama/Meta-Llama-3.1-8B-Instruct";
 
     /// <summary>The timers a call waits on (retry delays, Retry-After, breaker pauses), not the attempt timeout (10 minutes) that runs while a request is in flight.</summary>
-    private static bool Waits(TimeSpan timer) => timer < TimeSpan.FromMinutes(10);
+    private static bool Waits(TimeSpan timer) => timer < RetryOptions.DefaultAttemptTimeout;
 
     private static IChatClient Create(OpenAICompatibleTestServer server, ObservedClock clock, List<Exception>? retries = null, Action<OpenAIEndpointOptions>? configure = null)
     {

@@ -393,6 +393,44 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
                 return;
             }
 
+            case ScriptedReplyKind.OversizedBody:
+            {
+                ApplyHeaders(context.Response, reply);
+                context.Response.StatusCode = 200;
+                context.Response.ContentType = "application/json";
+                var head = Encoding.UTF8.GetBytes("{\"id\":\"chatcmpl-big\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"finish_reason\":\"stop\",\"message\":{\"role\":\"assistant\",\"content\":\"");
+                var tail = Encoding.UTF8.GetBytes("\"}}]}");
+                var chunk = Encoding.ASCII.GetBytes(new string('x', 64 * 1024));
+                call.Complete(answered, 200, "(oversized body)");
+                if (reply.OversizedBytes is { } size)
+                {
+                    context.Response.ContentLength = size;
+                }
+
+                await context.Response.Body.WriteAsync(head, ct).ConfigureAwait(false);
+                long sent = head.Length;
+                long limit = reply.OversizedBytes is { } total ? total - tail.Length : long.MaxValue;
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                deadline.CancelAfter(TimeSpan.FromMinutes(1));   // an endless body still ends, so the test server stops by itself
+                try
+                {
+                    while (sent < limit)
+                    {
+                        int n = (int)Math.Min(chunk.Length, limit - sent);
+                        await context.Response.Body.WriteAsync(chunk.AsMemory(0, n), deadline.Token).ConfigureAwait(false);
+                        sent += n;
+                    }
+
+                    await context.Response.Body.WriteAsync(tail, deadline.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is OperationCanceledException or IOException)
+                {
+                    context.Abort();   // the client went away (it refused the body) or the minute passed
+                }
+
+                return;
+            }
+
             case ScriptedReplyKind.TruncatedBody:
             {
                 var full = call.Stream

@@ -22,6 +22,13 @@ public enum ScriptedReplyKind
 
     /// <summary>A well-formed <c>chat.completion</c> whose <c>choices</c> array is empty.</summary>
     EmptyChoices,
+
+    /// <summary>
+    /// Status 200 and a JSON body of <see cref="ScriptedReply.OversizedBytes"/> bytes (a completion whose text is padded),
+    /// with its <c>Content-Length</c> declared, or, when the size is <see langword="null"/>, a chunked body that never ends
+    /// (until the client goes away or a minute has passed).
+    /// </summary>
+    OversizedBody,
 }
 
 /// <summary>One choice of a scripted completion.</summary>
@@ -72,6 +79,12 @@ public sealed record ScriptedReply
 
     /// <summary>For <see cref="ScriptedReplyKind.DropConnection"/>: write the status line, headers and half a body before aborting (else abort before anything is sent).</summary>
     public bool DropAfterPartialBody { get; init; }
+
+    /// <summary>The size of an <see cref="ScriptedReplyKind.OversizedBody"/>; <see langword="null"/> for a body that never ends.</summary>
+    public long? OversizedBytes { get; init; }
+
+    /// <summary>A reply of <paramref name="bytes"/> bytes with its length declared, or (<see langword="null"/>) an endless chunked body.</summary>
+    public static ScriptedReply Oversized(long? bytes) => new(ScriptedReplyKind.OversizedBody) { OversizedBytes = bytes };
 
     /// <summary>A normal completion with one choice.</summary>
     public static ScriptedReply Text(string text, string finishReason = "stop") =>

@@ -19,7 +19,8 @@ public sealed record CallFailure(CallFailureKind Kind, TimeSpan? RetryAfter = nu
     /// The default classification, for exceptions of the .NET networking stack: <see cref="HttpRequestException"/> by its
     /// status code (429, 408 and 5xx transient; 401, 403, 404 fatal; other 4xx permanent) or, without one, by its
     /// connection error (transient, marked <see cref="EndpointFault.Unreachable"/> or <see cref="EndpointFault.ConnectionLost"/>);
-    /// <see cref="UnexpectedReplyException"/> transient and <see cref="EndpointFault.NotTheApi"/>; <see cref="IOException"/>,
+    /// <see cref="UnexpectedReplyException"/> transient and <see cref="EndpointFault.NotTheApi"/>;
+    /// <see cref="ReplyTooLargeException"/> permanent; <see cref="IOException"/>,
     /// <see cref="TimeoutException"/>, <see cref="System.Text.Json.JsonException"/> (a malformed or truncated body),
     /// <see cref="InvalidDataException"/> (a reply without choices), a timeout's <see cref="TaskCanceledException"/> and
     /// Polly's <see cref="Polly.Timeout.TimeoutRejectedException"/> (an attempt of <see cref="ModelHttpClient"/> cut by
@@ -33,6 +34,7 @@ public sealed record CallFailure(CallFailureKind Kind, TimeSpan? RetryAfter = nu
         return exception switch
         {
             FatalCallException fatal => new CallFailure(CallFailureKind.Fatal, null, fatal.Message),
+            ReplyTooLargeException tooLarge => new CallFailure(CallFailureKind.Permanent, null, tooLarge.Message),
             UnexpectedReplyException unexpected => new CallFailure(CallFailureKind.Transient, null, unexpected.Message) { Endpoint = EndpointFault.NotTheApi },
             HttpRequestException { StatusCode: { } status } => FromStatus((int)status, null),
             HttpRequestException http => FromConnection(http),

@@ -12,7 +12,8 @@ namespace AlignmentFaking.Running;
 /// circuit breaker (<see cref="RetryOptions.CircuitBreaker"/>: an attempt waits while the endpoint is away), then the
 /// endpoint limits of the call (<see cref="ThrottlingChatClient"/> above: every attempt passes them), then the
 /// attempt timeout (measured after the limits, so queueing never cuts an attempt), then the reply check, with the body
-/// read inside the attempt (a connection dropped mid-body is retried here).
+/// read inside the attempt (a connection dropped mid-body is retried here) and bounded by
+/// <see cref="ModelHttpClientOptions.MaxReplyBytes"/> (a larger reply fails at once with <see cref="ReplyTooLargeException"/>).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -40,7 +41,7 @@ public static class ModelHttpClient
 #pragma warning disable CA2000 // the handlers are owned (and disposed) by the HttpClient
         var handler = new ResilienceHandler(pipeline)
         {
-            InnerHandler = new ReplyHandler(options.ReplyCheck)
+            InnerHandler = new ReplyHandler(options.ReplyCheck, options.MaxReplyBytes)
             {
                 InnerHandler = options.PrimaryHandler ?? new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) },
             },
@@ -131,7 +132,7 @@ public static class ModelHttpClient
         var limits = resilience.Limits is { } l
             ? EndpointLimits.For(endpoint.AbsoluteUri.TrimEnd('/') + "|" + model, time is null ? l : l.WithTimeProvider(time))
             : null;
-        return CreateChatClient(createProviderClient, new ModelHttpClientOptions { Retry = retry, ReplyCheck = replyCheck, PrimaryHandler = resilience.PrimaryHandler }, limits);
+        return CreateChatClient(createProviderClient, new ModelHttpClientOptions { Retry = retry, ReplyCheck = replyCheck, PrimaryHandler = resilience.PrimaryHandler, MaxReplyBytes = resilience.MaxReplyBytes }, limits);
     }
 
     /// <summary>The endpoint as messages name it: scheme, host, port and path (never user info or a query).</summary>

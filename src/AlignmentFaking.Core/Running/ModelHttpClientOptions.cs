@@ -7,7 +7,7 @@ public sealed class ModelHttpClientOptions
     /// Retries, backoff, timeouts, the failure classifier, the circuit breaker and the clock of the HTTP layer. Give the
     /// same instance to <see cref="ResilienceChatClientBuilderExtensions.UseRetries(Microsoft.Extensions.AI.ChatClientBuilder, RetryOptions?)"/>
     /// above the provider client, so both layers share one budget per call. Default: a new <see cref="RetryOptions"/>
-    /// (6 retries, 1 s base delay, 60 s cap, 10-minute attempts, 30 minutes in all).
+    /// (6 retries, 1 s base delay, 60 s cap, 5-minute attempts, 15 minutes in all).
     /// </summary>
     public RetryOptions Retry { get; set; } = new();
 
@@ -28,6 +28,19 @@ public sealed class ModelHttpClientOptions
     /// </summary>
     public HttpMessageHandler? PrimaryHandler { get; set; }
 
+    /// <summary>The default of <see cref="MaxReplyBytes"/>: 16 MiB.</summary>
+    public const long DefaultMaxReplyBytes = 16L * 1024 * 1024;
+
+    /// <summary>
+    /// The largest reply body (error bodies included) an attempt reads, in bytes. A reply that declares more
+    /// (<c>Content-Length</c>) fails before its body is read; one that sends more (an endless chunked body) fails as soon
+    /// as it passes the limit, with no more of it read. Either way the attempt fails with
+    /// <see cref="ReplyTooLargeException"/>, a permanent failure (not retried). A chat completion is a few KiB to a few
+    /// hundred KiB; the limit bounds the memory a hostile or broken endpoint can take. Default:
+    /// <see cref="DefaultMaxReplyBytes"/> (16 MiB); at least 1 KiB, at most 1 GiB.
+    /// </summary>
+    public long MaxReplyBytes { get; set; } = DefaultMaxReplyBytes;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {
@@ -36,6 +49,16 @@ public sealed class ModelHttpClientOptions
             throw new ArgumentException("retry options are required", nameof(Retry));
         }
 
+        ValidateMaxReplyBytes(MaxReplyBytes);
         Retry.Validate();
+    }
+
+    /// <summary>Refuses a reply size limit outside 1 KiB to 1 GiB.</summary>
+    internal static void ValidateMaxReplyBytes(long value)
+    {
+        if (value is < 1024 or > 1L << 30)
+        {
+            throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the reply size limit must be 1 KiB to 1 GiB (was {value} bytes)"), nameof(MaxReplyBytes));
+        }
     }
 }

@@ -18,6 +18,7 @@ internal static class ModelHttpPipeline
         var builder = new ResiliencePipelineBuilder<HttpResponseMessage> { Name = "af-model-call", TimeProvider = time };
         if (options.TotalTimeout != Timeout.InfiniteTimeSpan)
         {
+            builder.AddStrategy(_ => new TotalTimeoutNamingStrategy(options), new EndpointHealthStrategyOptions { Name = "af-total-message" });
             builder.AddTimeout(new TimeoutStrategyOptions
             {
                 Name = "af-total",
@@ -92,6 +93,19 @@ internal static class ModelHttpPipeline
             null,
             outcome.Result.StatusCode);
 
+    /// <summary>Outside the total timeout: its rejection becomes a <see cref="TimeoutException"/> that says it fired.</summary>
+    private sealed class TotalTimeoutNamingStrategy(RetryOptions options) : ResilienceStrategy<HttpResponseMessage>
+    {
+        protected override async ValueTask<Outcome<HttpResponseMessage>> ExecuteCore<TState>(
+            Func<ResilienceContext, TState, ValueTask<Outcome<HttpResponseMessage>>> callback, ResilienceContext context, TState state)
+        {
+            var outcome = await callback(context, state).ConfigureAwait(context.ContinueOnCapturedContext);
+            return outcome.Exception is TimeoutRejectedException rejected
+                ? Outcome.FromException<HttpResponseMessage>(new TimeoutException(options.TotalTimeoutMessage, rejected))
+                : outcome;
+        }
+    }
+
     /// <summary>Options of the project's own strategies (Polly requires an options object per strategy).</summary>
     private sealed class EndpointHealthStrategyOptions : ResilienceStrategyOptions
     {
@@ -144,10 +158,12 @@ internal static class ModelHttpPipeline
                 }
 
                 backoff.Record(failed: true);
-                if (outcome.Exception is TimeoutRejectedException)
+                if (outcome.Exception is TimeoutRejectedException rejected)
                 {
                     breaker?.ReleaseProbe(); // a slow attempt says nothing about whether the endpoint is there
-                    return outcome;
+
+                    // Inside the total timeout, a rejection here is the attempt timeout's: say which one fired.
+                    return Outcome.FromException<HttpResponseMessage>(new TimeoutException(options.AttemptTimeoutMessage, rejected));
                 }
 
                 if (breaker is null)
@@ -229,7 +245,7 @@ internal static class ModelHttpPipeline
 /// connection dropped mid-body is then an error the HTTP retry sees, and the attempt timeout covers the body), then runs
 /// the provider's reply check (<see cref="ModelHttpClientOptions.ReplyCheck"/>).
 /// </summary>
-internal sealed class ReplyHandler(Func<HttpResponseMessage, ReadOnlyMemory<byte>, Exception?>? check) : DelegatingHandler
+internal sealed class ReplyHandler(Func<HttpResponseMessage, ReadOnlyMemory<byte>, Exception?>? check, long maxReplyBytes = ModelHttpClientOptions.DefaultMaxReplyBytes) : DelegatingHandler
 {
     /// <summary>
     /// The body of a buffered response, copied from the buffer: the content's read stream is left untouched for the SDK
@@ -248,7 +264,7 @@ internal sealed class ReplyHandler(Func<HttpResponseMessage, ReadOnlyMemory<byte
         Exception? problem;
         try
         {
-            await response.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+            await BufferBoundedAsync(response, maxReplyBytes, cancellationToken).ConfigureAwait(false);
             problem = check?.Invoke(response, Body(response));
         }
         catch
@@ -264,5 +280,47 @@ internal sealed class ReplyHandler(Func<HttpResponseMessage, ReadOnlyMemory<byte
         }
 
         return response;
+    }
+
+    /// <summary>
+    /// Reads the body into memory, at most <paramref name="max"/> bytes (else <see cref="ReplyTooLargeException"/>, with no
+    /// more read), and puts it back as the response's content with the same headers.
+    /// </summary>
+    private static async Task BufferBoundedAsync(HttpResponseMessage response, long max, CancellationToken cancellationToken)
+    {
+        var original = response.Content;
+        if (original.Headers.ContentLength is long declared && declared > max)
+        {
+            throw new ReplyTooLargeException(max, declared);
+        }
+
+        var body = new MemoryStream();
+        var stream = await original.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            var chunk = new byte[16 * 1024];
+            int read;
+            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                if (body.Length + read > max)
+                {
+                    throw new ReplyTooLargeException(max);
+                }
+
+                body.Write(chunk, 0, read);
+            }
+        }
+
+        var content = new ByteArrayContent(body.GetBuffer(), 0, (int)body.Length);
+        foreach (var header in original.Headers)
+        {
+            if (!header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                content.Headers.TryAddWithoutValidation(header.Key, header.Value);
+            }
+        }
+
+        original.Dispose();
+        response.Content = content;
     }
 }

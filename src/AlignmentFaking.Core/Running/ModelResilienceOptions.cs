@@ -10,8 +10,8 @@ public sealed class ModelResilienceOptions
     /// <summary>
     /// Retries (above and below HTTP, one budget per call), backoff, timeouts and <see cref="RetryOptions.OnRetry"/>; its
     /// <see cref="RetryOptions.Classify"/> is replaced by the provider's classifier. Default: a new
-    /// <see cref="RetryOptions"/> (6 retries, 1 s base delay doubling to a 60 s cap with full jitter, 10-minute attempts,
-    /// 30 minutes per call).
+    /// <see cref="RetryOptions"/> (6 retries, 1 s base delay doubling to a 60 s cap with full jitter, 5-minute attempts,
+    /// 15 minutes per call).
     /// </summary>
     public RetryOptions Retry { get; set; } = new();
 
@@ -41,6 +41,12 @@ public sealed class ModelResilienceOptions
     /// </summary>
     public HttpMessageHandler? PrimaryHandler { get; set; }
 
+    /// <summary>
+    /// The largest reply body an attempt reads, in bytes (see <see cref="ModelHttpClientOptions.MaxReplyBytes"/>: a larger
+    /// reply fails its attempt at once, permanently). Default: <see cref="ModelHttpClientOptions.DefaultMaxReplyBytes"/> (16 MiB).
+    /// </summary>
+    public long MaxReplyBytes { get; set; } = ModelHttpClientOptions.DefaultMaxReplyBytes;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
     public void Validate()
     {
@@ -50,6 +56,7 @@ public sealed class ModelResilienceOptions
         }
 
         Retry.Validate();
+        ModelHttpClientOptions.ValidateMaxReplyBytes(MaxReplyBytes);
         Limits?.Validate();
         CircuitBreaker?.Validate();
     }

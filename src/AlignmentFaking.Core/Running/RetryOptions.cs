@@ -30,13 +30,38 @@ public sealed class RetryOptions
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>
-    /// Time allowed for one attempt, sized for long generations (4,000 tokens at 20 tokens/s is over 3 minutes).
-    /// Default: 10 minutes; <see cref="Timeout.InfiniteTimeSpan"/> for none.
+    /// Time allowed for one attempt, sized for long CoT generations (4,000 tokens at 20 tokens/s is over 3 minutes) while
+    /// a hung endpoint holds a call no longer than that (<c>af --attempt-timeout</c>). A call cut by it says so ("the
+    /// attempt timeout of 5 min fired"). Default: <see cref="DefaultAttemptTimeout"/> (5 minutes);
+    /// <see cref="Timeout.InfiniteTimeSpan"/> for none.
     /// </summary>
-    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromMinutes(10);
+    public TimeSpan AttemptTimeout { get; set; } = DefaultAttemptTimeout;
 
-    /// <summary>Time allowed for a call including all retries and waits. Default: 30 minutes.</summary>
-    public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromMinutes(30);
+    /// <summary>
+    /// Time allowed for a call including all retries and waits (<c>af --total-timeout</c>); a call cut by it says so ("the
+    /// total timeout of 15 min fired"). Default: <see cref="DefaultTotalTimeout"/> (15 minutes).
+    /// </summary>
+    public TimeSpan TotalTimeout { get; set; } = DefaultTotalTimeout;
+
+    /// <summary>A duration as the timeout messages write it: <c>5m</c>, <c>1.5s</c>, <c>2h</c>.</summary>
+    /// <param name="duration">The duration.</param>
+    /// <returns>The duration in the largest whole unit (h, m), else in seconds.</returns>
+    public static string Describe(TimeSpan duration) =>
+        duration.TotalHours >= 1 && duration.TotalHours % 1 == 0 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{duration.TotalHours:0}h")
+        : duration.TotalMinutes >= 1 && duration.TotalMinutes % 1 == 0 ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{duration.TotalMinutes:0}m")
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{duration.TotalSeconds:0.###}s");
+
+    /// <summary>The message of a call cut by <see cref="AttemptTimeout"/>.</summary>
+    internal string AttemptTimeoutMessage => $"the attempt timeout of {Describe(AttemptTimeout)} fired (RetryOptions.AttemptTimeout, af --attempt-timeout): the endpoint did not answer within it";
+
+    /// <summary>The message of a call cut by <see cref="TotalTimeout"/>.</summary>
+    internal string TotalTimeoutMessage => $"the total timeout of {Describe(TotalTimeout)} fired (RetryOptions.TotalTimeout, af --total-timeout): the call did not finish within it, retries included";
+
+    /// <summary>The default of <see cref="AttemptTimeout"/>: 5 minutes.</summary>
+    public static TimeSpan DefaultAttemptTimeout { get; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The default of <see cref="TotalTimeout"/>: 15 minutes.</summary>
+    public static TimeSpan DefaultTotalTimeout { get; } = TimeSpan.FromMinutes(15);
 
     /// <summary>Classifies a failure. Default: <see cref="CallFailure.Classify"/>; provider wiring supplies its own.</summary>
     public Func<Exception, CallFailure> Classify { get; set; } = CallFailure.Classify;

@@ -62,7 +62,7 @@ public sealed class RetryingChatClient : DelegatingChatClient
                 }
                 catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
                 {
-                    throw new TimeoutException($"the call did not finish within the total timeout of {_options.TotalTimeout}", ex);
+                    throw new TimeoutException(_options.TotalTimeoutMessage, ex);
                 }
 
                 attempts.PassedBreaker(breaker);
@@ -98,11 +98,11 @@ public sealed class RetryingChatClient : DelegatingChatClient
             catch (OperationCanceledException ex) when (total?.IsCancellationRequested == true)
             {
                 breaker?.ReleaseProbe();
-                throw new TimeoutException($"the call did not finish within the total timeout of {_options.TotalTimeout}", ex);
+                throw new TimeoutException(_options.TotalTimeoutMessage, ex);
             }
             catch (OperationCanceledException ex) when (perAttempt?.IsCancellationRequested == true)
             {
-                failure = new TimeoutException($"an attempt did not finish within {_options.AttemptTimeout}", ex);
+                failure = new TimeoutException(_options.AttemptTimeoutMessage, ex);
             }
             catch (FatalCallException)
             {
@@ -163,7 +163,7 @@ public sealed class RetryingChatClient : DelegatingChatClient
             }
             catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new TimeoutException($"the call did not finish within the total timeout of {_options.TotalTimeout}", ex);
+                throw new TimeoutException(_options.TotalTimeoutMessage, ex);
             }
         }
     }

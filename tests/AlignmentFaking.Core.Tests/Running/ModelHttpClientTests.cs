@@ -20,7 +20,7 @@ namespace AlignmentFaking.Tests.Running;
 public class ModelHttpClientTests
 {
     /// <summary>The timers a call waits on (retry delays, Retry-After, breaker pauses), not the attempt timeout (10 minutes) that runs while a request is in flight.</summary>
-    private static bool Waits(TimeSpan timer) => timer < TimeSpan.FromMinutes(10);
+    private static bool Waits(TimeSpan timer) => timer < RetryOptions.DefaultAttemptTimeout;
 
     private const string Body = """{"model":"m","messages":[{"role":"user","content":"hi"}]}""";
 
@@ -165,12 +165,12 @@ public class ModelHttpClientTests
         {
             var call = PostAsync(http, server);
             await server.WaitForCallsAsync(1, TimeSpan.FromSeconds(10));
-            clock.Advance(await clock.WaitForTimerAsync(t => t == TimeSpan.FromMinutes(10)));
+            clock.Advance(await clock.WaitForTimerAsync(t => t == RetryOptions.DefaultAttemptTimeout));
             using var response = await call;
 
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(server.CallCount, Is.EqualTo(2));
-            Assert.That(retries.Single().Failure, Is.TypeOf<TimeoutRejectedException>());
+            Assert.That(retries.Single().Failure, Is.TypeOf<TimeoutException>().With.Message.StartsWith("the attempt timeout of 5m fired"));
         }
     }
 
@@ -184,14 +184,14 @@ public class ModelHttpClientTests
             var call = PostAsync(http, server);
             for (int attempt = 1; attempt <= 3; attempt++)
             {
-                // The attempt is on the wire (its timeout was set before it was sent): its 10 minutes pass.
+                // The attempt is on the wire (its timeout was set before it was sent): its 5 minutes pass.
                 await server.WaitForCallsAsync(attempt, TimeSpan.FromSeconds(20));
-                clock.Advance(TimeSpan.FromMinutes(10));
+                clock.Advance(RetryOptions.DefaultAttemptTimeout);
             }
 
-            Assert.That(async () => await call, Throws.TypeOf<TimeoutRejectedException>());
-            Assert.That(clock.Timers, Does.Contain(TimeSpan.FromMinutes(30)), "the total timeout");
-            Assert.That(server.CallCount, Is.EqualTo(3), "attempts at 0, 10 and 20 min (no backoff at jitter 0), cut at 30");
+            Assert.That(async () => await call, Throws.TypeOf<TimeoutException>().With.Message.StartsWith("the total timeout of 15m fired"));
+            Assert.That(clock.Timers, Does.Contain(RetryOptions.DefaultTotalTimeout), "the total timeout");
+            Assert.That(server.CallCount, Is.EqualTo(3), "attempts at 0, 5 and 10 min (no backoff at jitter 0), cut at 15");
         }
     }
 
@@ -276,15 +276,16 @@ public class ModelHttpClientTests
     [Test]
     public async Task The_attempt_timeout_above_http_does_not_cut_the_http_layers_retries()
     {
-        // Two 503s asking for 6 minutes each, then a reply: 12 minutes in all, no attempt near its 10-minute timeout. The
-        // same options drive both layers; above HTTP, an attempt is the whole HTTP call, so its timer must not run.
-        var plan = new FaultPlan().FailFirst(2, ScriptedReply.ServiceUnavailable(TimeSpan.FromMinutes(6)));
+        // Two 503s asking for 3 minutes each, then a reply: 6 minutes in all, more than the 5-minute attempt timeout and no
+        // attempt near it. The same options drive both layers; above HTTP, an attempt is the whole HTTP call, so its timer
+        // must not run.
+        var plan = new FaultPlan().FailFirst(2, ScriptedReply.ServiceUnavailable(TimeSpan.FromMinutes(3)));
         await using var server = await OpenAICompatibleTestServer.StartAsync(plan.Wrap(ScriptedReply.Text("ok")));
         var clock = new ObservedClock();
         var retries = new List<Exception>();
         using var client = OpenAIOver(server, new RetryOptions { TimeProvider = clock, Jitter = () => 0, OnRetry = (_, failure, _) => retries.Add(failure) });
 
-        var response = await clock.DriveAsync(client.GetResponseAsync("hi"), Waits, TimeSpan.FromMinutes(30));
+        var response = await clock.DriveAsync(client.GetResponseAsync("hi"), Waits, RetryOptions.DefaultTotalTimeout);
         Assert.That(response.Text, Is.EqualTo("ok"));
         Assert.That(server.CallCount, Is.EqualTo(3));
         Assert.That(retries.Select(r => r.GetType().Name), Is.EqualTo(new[] { "HttpRequestException", "HttpRequestException" }), "two HTTP retries, none above HTTP");
