@@ -192,6 +192,7 @@ public sealed class ExperimentSession : IAsyncDisposable
         var estimate = options.CostEstimate ?? Estimate(driver, requests, options);
         var manifest = CreateManifest(driver, requests, options, estimate);
         var full = System.IO.Path.GetFullPath(options.Directory);
+        RunDirectory.EnsureWritable(full);   // before anything is read or written there
 
         // A rerun of a complete run with the same settings: nothing to call, nothing to write (no lock either).
         if (CompleteSummary(full, manifest, plan, options.RetryErrors) is { } summary)

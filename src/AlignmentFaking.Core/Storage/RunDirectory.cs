@@ -105,9 +105,11 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(manifest);
         ArgumentNullException.ThrowIfNull(prompts);
         var full = Path.GetFullPath(path);
+        EnsureWritable(full);
         var directoryLock = AcquireLock(full);
         try
         {
+            RemoveStaleTemporaryFiles(full);
             await WritePromptsAsync(full, prompts, cancellationToken).ConfigureAwait(false);
             var manifestPath = Path.Combine(full, ManifestFile);
             var samplesPath = Path.Combine(full, SamplesFile);
@@ -359,9 +361,130 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
 
     /// <summary>Reads the manifest of a run directory.</summary>
     /// <param name="directory">The run directory.</param>
-    public static RunManifest ReadManifest(string directory) =>
-        JsonSerializer.Deserialize<RunManifest>(File.ReadAllBytes(Path.Combine(directory, ManifestFile)), RunJson.Indented)
-        ?? throw new InvalidDataException($"{Path.Combine(directory, ManifestFile)} is empty");
+    public static RunManifest ReadManifest(string directory)
+    {
+        var path = Path.Combine(directory, ManifestFile);
+        var bytes = File.ReadAllBytes(path);
+        if (!TryParseManifest(bytes, out var manifest, out var problem))
+        {
+            throw new InvalidDataException($"{path} is not a run manifest: {problem}");
+        }
+
+        return manifest;
+    }
+
+    /// <summary>Parses a manifest; the problem, when there is one, is said without .NET type names.</summary>
+    private static bool TryParseManifest(byte[] bytes, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RunManifest? manifest, out string problem)
+    {
+        manifest = null;
+        problem = string.Empty;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<RunManifest>(bytes, RunJson.Indented);
+        }
+        catch (JsonException ex)
+        {
+            problem = ex.Message.Contains("missing required properties", StringComparison.Ordinal)
+                ? "required fields are missing (schemaVersion, model, subject, options, dataset, prompts, startedAt)"
+                : ex.LineNumber is { } line ? $"not valid JSON or a field of the wrong type at line {line + 1}{(string.IsNullOrEmpty(ex.Path) ? string.Empty : $" ({ex.Path})")}" : "not valid JSON";
+            return false;
+        }
+
+        if (manifest is null)
+        {
+            problem = "it is empty (null)";
+            return false;
+        }
+
+        if (manifest.SchemaVersion < 1 || manifest.Options is null || manifest.Dataset is null || manifest.Prompts is null)
+        {
+            problem = "required fields are missing (schemaVersion, model, subject, options, dataset, prompts, startedAt)";
+            manifest = null;
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Refuses, before anything is written, a path that a run must not be written into: a file; a non-empty folder
+    /// without <c>manifest.json</c> (for example <c>/</c>, a home or project folder), unless it holds only what an
+    /// interrupted first session leaves before its manifest (<c>.lock</c>, <c>prompts/</c>, <c>*.tmp</c>); a folder whose
+    /// <c>manifest.json</c> is not a run manifest. A missing or empty folder, or a run directory, passes.
+    /// <see cref="CreateAsync"/> and the session check it; call it before writing anything of your own there.
+    /// </summary>
+    /// <param name="directory">The path.</param>
+    /// <exception cref="NotARunDirectoryException">The path is not a run directory (the message says why in one line).</exception>
+    public static void EnsureWritable(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var full = Path.GetFullPath(directory);
+        if (File.Exists(full))
+        {
+            throw new NotARunDirectoryException(directory, "it is a file");
+        }
+
+        if (!System.IO.Directory.Exists(full))
+        {
+            return;
+        }
+
+        var manifestPath = Path.Combine(full, ManifestFile);
+        if (File.Exists(manifestPath))
+        {
+            if (!TryParseManifest(File.ReadAllBytes(manifestPath), out _, out var problem))
+            {
+                throw new NotARunDirectoryException(directory, $"its {ManifestFile} is not a run manifest ({problem})");
+            }
+
+            return;
+        }
+
+        var strangers = new List<string>();
+        foreach (var entry in new DirectoryInfo(full).EnumerateFileSystemInfos())
+        {
+            bool ours = entry.Name == LockFile
+                || entry.Name.EndsWith(".tmp", StringComparison.Ordinal)
+                || (entry.Name == PromptsFolder && entry is DirectoryInfo prompts && prompts.EnumerateFileSystemInfos().All(p => p is FileInfo && (p.Name.EndsWith(".txt", StringComparison.Ordinal) || p.Name.EndsWith(".tmp", StringComparison.Ordinal))));
+            if (!ours)
+            {
+                strangers.Add(entry.Name);
+                if (strangers.Count == 3)
+                {
+                    break;
+                }
+            }
+        }
+
+        if (strangers.Count > 0)
+        {
+            throw new NotARunDirectoryException(directory, $"it is not empty and has no {ManifestFile} (it holds {string.Join(", ", strangers.Select(n => $"'{n}'"))}{(strangers.Count == 3 ? ", ..." : string.Empty)})");
+        }
+    }
+
+    /// <summary>Removes the temporary files an interrupted write (a full disk, a kill) left in a run directory and its prompts folder.</summary>
+    private static void RemoveStaleTemporaryFiles(string directory)
+    {
+        foreach (var folder in new[] { directory, Path.Combine(directory, PromptsFolder) })
+        {
+            if (!System.IO.Directory.Exists(folder))
+            {
+                continue;
+            }
+
+            foreach (var temp in System.IO.Directory.EnumerateFiles(folder, "*.tmp"))
+            {
+                try
+                {
+                    File.Delete(temp);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    // Left for the next writer; it is never read.
+                }
+            }
+        }
+    }
 
     /// <summary>Reads the summary of a run directory.</summary>
     /// <param name="directory">The run directory.</param>
@@ -666,8 +789,18 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
         }
 
         var temp = path + ".tmp";
-        await File.WriteAllBytesAsync(temp, bytes, cancellationToken).ConfigureAwait(false);
-        File.Move(temp, path, overwrite: true);
+        try
+        {
+            await File.WriteAllBytesAsync(temp, bytes, cancellationToken).ConfigureAwait(false);
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp))
+            {
+                File.Delete(temp); // a full disk or a cancellation leaves no temporary file behind
+            }
+        }
     }
 
     /// <summary>Writes a file through a temporary file flushed to disk and moved over it; the temporary file never stays behind.</summary>

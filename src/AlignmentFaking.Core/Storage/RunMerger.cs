@@ -49,6 +49,7 @@ public static class RunMerger
 
         var sources = manifests.Select(m => m.Dir).ToArray();
         var output = Path.GetFullPath(outputDirectory);
+        RunDirectory.EnsureWritable(output);
         using var directoryLock = RunDirectory.AcquireLock(output);
         if (File.Exists(Path.Combine(output, RunDirectory.ManifestFile)))
         {
