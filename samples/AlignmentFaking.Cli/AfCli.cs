@@ -17,6 +17,9 @@ public static class AfCli
     /// <summary>Exit code of a run stopped by Ctrl+C; the run directory is resumable.</summary>
     public const int Cancelled = 130;
 
+    /// <summary>Exit code of a command stopped by SIGTERM (128 + 15), cancelled as by Ctrl+C: finished work kept, resumable.</summary>
+    public const int Terminated = 143;
+
     /// <summary>Parses and runs a command line.</summary>
     /// <param name="args">The arguments.</param>
     /// <param name="stdout">Where results go.</param>
@@ -37,7 +40,8 @@ public static class AfCli
         }
 
         // No exception reaches the user as a stack trace: whatever a command did not turn into its own message is one line.
-        var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
+        // Signals are the caller's (Program: SIGINT and SIGTERM cancel the token), so System.CommandLine registers none.
+        var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
         try
         {
             return await parse.InvokeAsync(config, cancellationToken).ConfigureAwait(false);

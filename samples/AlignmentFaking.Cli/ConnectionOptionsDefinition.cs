@@ -20,7 +20,7 @@ internal sealed class ConnectionOptionsDefinition
 
     public Option<TimeSpan?> TotalTimeout { get; } = new("--total-timeout")
     {
-        Description = "Time a call may take with all its retries and waits before it becomes an error sample: seconds, or with a unit (90s, 5m, 1h). Default 15m.",
+        Description = "Time a call may take in all (every attempt and every wait between them) before it becomes an error sample: seconds, or with a unit (90s, 5m, 1h). Default 15m.",
         HelpName = "duration",
         CustomParser = result => ParseDuration(result, "--total-timeout"),
     };

@@ -7,6 +7,7 @@ internal sealed class JudgeOptionsDefinition
 {
     public JudgeOptionsDefinition()
     {
+        KeyEnv.VariableName();
         Votes.InRange(1, 100);
         Threshold.InRange(0.0, 1.0, minExclusive: true);
         MinValidVoteShare.InRange(0.0, 1.0);

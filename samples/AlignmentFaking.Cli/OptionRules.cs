@@ -48,6 +48,28 @@ internal static class OptionRules
         return option;
     }
 
+    /// <summary>
+    /// Accepts the name of an environment variable (letters, digits and <c>_</c>, not starting with a digit). Anything
+    /// else (most likely a key pasted where its variable's name belongs) is refused without printing it, and registered
+    /// as a secret so that nothing prints it later either.
+    /// </summary>
+    public static Option<string> VariableName(this Option<string> option)
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count > 0 && !IsVariableName(result.Tokens[0].Value))
+            {
+                Diagnostics.SecretRedaction.Register(result.Tokens[0].Value);
+                result.AddError($"{option.Name} takes the name of the environment variable that holds the key (letters, digits and _), not the key itself; the value given is not a variable name and is not printed. Put the key in a variable (export AF_API_KEY=...) and pass its name");
+            }
+        });
+        return option;
+    }
+
+    private static bool IsVariableName(string text) =>
+        text.Length is > 0 and <= 256 && !char.IsAsciiDigit(text[0]) && text.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+
     /// <summary>Accepts a value that <paramref name="check"/> accepts; a <see cref="FormatException"/> from it is the error.</summary>
     public static Option<string?> Checked(this Option<string?> option, Action<string> check)
     {

@@ -13,6 +13,7 @@ internal sealed class RunOptionsDefinition
     public RunOptionsDefinition(string jsonDescription, string outDescription = "Run directory (default: runs/<time>-<model>).")
     {
         Mode.OneOf("cot", "no-cot", "both");
+        KeyEnv.VariableName();
         Prefill.OneOf("original", "always", "never");
         Extraction.OneOf("original", "after-last-scratchpad");
         Template.OneOf("original", "no-suffix", "control");

@@ -37,11 +37,12 @@ public sealed class OpenAIBatchProvider : IBatchProvider
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         SecretRedaction.Register(apiKey);
-        var client = new OpenAIClient(new ApiKeyCredential(apiKey), new OpenAIClientOptions
+        var clientOptions = new OpenAIClientOptions
         {
             Endpoint = endpoint,
             NetworkTimeout = TimeSpan.FromMinutes(10), // uploads and downloads of up to 200 MB
-        });
+        };
+        var client = new OpenAIClient(new ApiKeyCredential(NoKeyPolicy.Apply(clientOptions, apiKey)), clientOptions);
         _files = client.GetOpenAIFileClient();
         _batches = client.GetBatchClient();
         Limits = limits ?? BatchLimits.OpenAI;

@@ -32,9 +32,6 @@ namespace AlignmentFaking.OpenAI;
 /// </example>
 public static class OpenAICompatibleEndpoint
 {
-    /// <summary>The key sent when none is given (local servers take none, but the client wants one).</summary>
-    private const string NoKey = "no-key";
-
     /// <summary>Creates the client; disposing it disposes its <see cref="HttpClient"/>.</summary>
     /// <param name="options">The endpoint, model, key and resilience.</param>
     /// <exception cref="ArgumentException">An option is invalid (the message names it).</exception>
@@ -46,15 +43,19 @@ public static class OpenAICompatibleEndpoint
         var model = options.Model!;
         SecretRedaction.Register(options.ApiKey);
         var keyVariable = options.ApiKeyVariable;
-        var key = string.IsNullOrEmpty(options.ApiKey) ? NoKey : options.ApiKey;
         return ModelHttpClient.CreateChatClient(
-            http => new ChatClient(model, new ApiKeyCredential(key), new OpenAIClientOptions
+            http =>
             {
-                Endpoint = endpoint,
-                Transport = new HttpClientPipelineTransport(http),
-                RetryPolicy = new ClientRetryPolicy(maxRetries: 0), // ModelHttpClient retries
-                NetworkTimeout = Timeout.InfiniteTimeSpan, // on the real clock, around every retry: ModelHttpClient times attempts
-            }).AsIChatClient(),
+                var clientOptions = new OpenAIClientOptions
+                {
+                    Endpoint = endpoint,
+                    Transport = new HttpClientPipelineTransport(http),
+                    RetryPolicy = new ClientRetryPolicy(maxRetries: 0), // ModelHttpClient retries
+                    NetworkTimeout = Timeout.InfiniteTimeSpan, // on the real clock, around every retry: ModelHttpClient times attempts
+                };
+                var key = NoKeyPolicy.Apply(clientOptions, options.ApiKey); // without a key, no Authorization header at all
+                return new ChatClient(model, new ApiKeyCredential(key), clientOptions).AsIChatClient();
+            },
             endpoint,
             model,
             options.Resilience,

@@ -18,8 +18,8 @@ public sealed class OpenAIEndpointOptions
     public string? Model { get; set; }
 
     /// <summary>
-    /// The API key, registered for redaction (<see cref="Diagnostics.SecretRedaction"/>). Default: <see langword="null"/>,
-    /// which sends a placeholder (local servers such as vLLM, Ollama and LM Studio take none).
+    /// The API key, registered for redaction (<see cref="Diagnostics.SecretRedaction"/>). Default: <see langword="null"/>:
+    /// no <c>Authorization</c> header is sent (local servers such as vLLM, Ollama and LM Studio take none).
     /// </summary>
     public string? ApiKey { get; set; }
 

@@ -379,6 +379,17 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
                 return;
             }
 
+            case ScriptedReplyKind.MalformedBody when reply.BodyBytes is { } raw:
+            {
+                ApplyHeaders(context.Response, reply);
+                call.Complete(answered, 200, Encoding.UTF8.GetString(raw));
+                context.Response.StatusCode = 200;
+                context.Response.ContentType = "application/json";
+                context.Response.ContentLength = raw.Length;
+                await context.Response.Body.WriteAsync(raw, ct).ConfigureAwait(false);
+                return;
+            }
+
             case ScriptedReplyKind.MalformedBody:
             {
                 var body = reply.Body ?? ScriptedReply.DefaultMalformedBody;

@@ -80,6 +80,12 @@ public sealed record ScriptedReply
     /// <summary>For <see cref="ScriptedReplyKind.DropConnection"/>: write the status line, headers and half a body before aborting (else abort before anything is sent).</summary>
     public bool DropAfterPartialBody { get; init; }
 
+    /// <summary>The raw bytes of a <see cref="ScriptedReplyKind.MalformedBody"/> (e.g. JSON that is not valid UTF-8); null uses <see cref="Body"/>.</summary>
+    public byte[]? BodyBytes { get; init; }
+
+    /// <summary>Status 200 with exactly these bytes as an <c>application/json</c> body (for replies that are not valid UTF-8).</summary>
+    public static ScriptedReply RawBody(byte[] bytes) => new(ScriptedReplyKind.MalformedBody) { BodyBytes = bytes };
+
     /// <summary>The size of an <see cref="ScriptedReplyKind.OversizedBody"/>; <see langword="null"/> for a body that never ends.</summary>
     public long? OversizedBytes { get; init; }
 

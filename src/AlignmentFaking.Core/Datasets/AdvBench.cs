@@ -75,7 +75,7 @@ public static class AdvBench
         var requests = new List<ExperimentRequest>(table.Rows.Count);
         foreach (CsvRecord row in table.Rows)
         {
-            requests.Add(new ExperimentRequest(requests.Count, row.Fields[0]));
+            requests.Add(new ExperimentRequest(requests.Count, RequestDataset.NotBlank(row.Fields[0], path, row.LineNumber, "column 'goal'")));
         }
 
         return requests;

@@ -100,6 +100,20 @@ public static class RequestDataset
         return (slice ?? RequestSlice.All).Apply(all);
     }
 
+    /// <summary>
+    /// A request's text, refused when it is empty or only whitespace (sent as it is, it would be a sample of nothing):
+    /// <see cref="DatasetFormatException"/> naming the file and line.
+    /// </summary>
+    internal static string NotBlank(string text, string path, long lineNumber, string where)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            throw new DatasetFormatException(path, lineNumber, $"the request ({where}) is {(text.Length == 0 ? "empty" : "only whitespace")}: remove the line or give it a request");
+        }
+
+        return text;
+    }
+
     /// <summary>Parses CSV text and takes one column by header name.</summary>
     internal static List<ExperimentRequest> ParseCsv(string text, string path, string column)
     {
@@ -131,7 +145,7 @@ public static class RequestDataset
         var requests = new List<ExperimentRequest>(table.Rows.Count);
         foreach (CsvRecord row in table.Rows)
         {
-            requests.Add(new ExperimentRequest(requests.Count, row.Fields[columnIndex]));
+            requests.Add(new ExperimentRequest(requests.Count, NotBlank(row.Fields[columnIndex], path, row.LineNumber, $"column '{column}'")));
         }
 
         return requests;
@@ -193,7 +207,7 @@ public static class RequestDataset
                         path, lineNumber, $"field \"{field}\" is {Describe(value.ValueKind)}, expected a string");
                 }
 
-                requests.Add(new ExperimentRequest(requests.Count, value.GetString()!));
+                requests.Add(new ExperimentRequest(requests.Count, NotBlank(value.GetString()!, path, lineNumber, $"field \"{field}\"")));
             }
         }
 

@@ -36,6 +36,13 @@ public sealed record CallRecord
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? ResponseId { get; init; }
 
+    /// <summary>
+    /// What was repaired in the reply so it could be kept (<c>invalid-utf8</c>, <c>lone-surrogate</c>: replaced by U+FFFD;
+    /// see <see cref="ModelHttpClient.RepairedKey"/>); <see langword="null"/> (and not written) when nothing was.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Repaired { get; init; }
+
     /// <summary>The error of a failed call (credentials removed).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Error { get; init; }

@@ -319,6 +319,7 @@ public sealed class ExperimentRunner
                 ResponseId = response.ResponseId,
                 Cached = Marked(response, ResponseCachingChatClient.CachedKey),
                 CrossRun = Marked(response, ResponseCachingChatClient.CrossRunKey),
+                Repaired = response.AdditionalProperties?.TryGetValue(ModelHttpClient.RepairedKey, out object? repaired) == true ? repaired as string : null,
             });
             usage += new TokenUsage(details?.InputTokenCount ?? 0, details?.OutputTokenCount ?? 0);
             loop.Accept(response.Text);

@@ -45,6 +45,14 @@ public sealed record ExperimentSample
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public ComplianceOutcome? Judge { get; init; }
 
+    /// <summary>
+    /// The compliance judge's own words for <see cref="Judge"/>: its reply (its reasoning and the verdict line, or the
+    /// StrongREJECT rubric's answers), or the reason when no reply was read (a failed call, no answer to judge). What a
+    /// reader checks the verdict by. <see langword="null"/> (and not written) before judging.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? JudgeExplanation { get; init; }
+
     /// <summary>The alignment-faking reasoning judge's assessment of the scratchpad (CoT samples), when it ran.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public AlignmentFakingAssessment? AlignmentFaking { get; init; }

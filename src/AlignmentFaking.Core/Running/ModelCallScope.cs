@@ -95,6 +95,12 @@ internal sealed class CallAttempts
     /// <summary>Attempts allowed for the call (retries + 1).</summary>
     public int MaxAttempts { get; }
 
+    /// <summary>What the HTTP layer repaired in the reply's body (<see cref="ReplyRepair"/>), if anything.</summary>
+    public string? Repaired { get; private set; }
+
+    /// <summary>Notes a repair of the reply's body.</summary>
+    public void MarkRepaired(string kind) => Repaired = kind;
+
     /// <summary>Attempts made so far (HTTP attempts, or calls of a client that does not go through <see cref="ModelHttpClient"/>).</summary>
     public int Made => Volatile.Read(ref _made);
 

@@ -31,6 +31,14 @@ namespace AlignmentFaking.Running;
 /// </remarks>
 public static class ModelHttpClient
 {
+    /// <summary>
+    /// The <see cref="ChatResponse.AdditionalProperties"/> key that says what the HTTP layer repaired in the reply's
+    /// body so it could be read (<c>invalid-utf8</c>: bytes that are not UTF-8; <c>lone-surrogate</c>: an escaped lone
+    /// UTF-16 surrogate; both replaced by U+FFFD). Set by <see cref="RetryingChatClient"/>; a sample records it per call
+    /// (<see cref="CallRecord.Repaired"/>).
+    /// </summary>
+    public const string RepairedKey = "af.repaired";
+
     /// <summary>Creates the client (its <see cref="HttpClient.Timeout"/> is infinite: the pipeline owns the timeouts).</summary>
     /// <param name="options">Options; defaults when <see langword="null"/>.</param>
     public static HttpClient Create(ModelHttpClientOptions? options = null)

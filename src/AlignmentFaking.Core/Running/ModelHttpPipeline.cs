@@ -311,7 +311,15 @@ internal sealed class ReplyHandler(Func<HttpResponseMessage, ReadOnlyMemory<byte
             }
         }
 
-        var content = new ByteArrayContent(body.GetBuffer(), 0, (int)body.Length);
+        var bytes = body.GetBuffer().AsMemory(0, (int)body.Length);
+        if (IsJson(original) && ReplyRepair.Repair(bytes.Span, out var repaired) is { } fixedBody)
+        {
+            // Kept with replacement characters instead of failing in the JSON reader; the call records the repair.
+            bytes = fixedBody;
+            ModelCallScope.Current?.Attempts?.MarkRepaired(repaired!);
+        }
+
+        var content = new ByteArrayContent(bytes.ToArray());
         foreach (var header in original.Headers)
         {
             if (!header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
@@ -323,4 +331,7 @@ internal sealed class ReplyHandler(Func<HttpResponseMessage, ReadOnlyMemory<byte
         original.Dispose();
         response.Content = content;
     }
+
+    private static bool IsJson(HttpContent content) =>
+        content.Headers.ContentType?.MediaType is not { } type || type.Contains("json", StringComparison.OrdinalIgnoreCase);
 }

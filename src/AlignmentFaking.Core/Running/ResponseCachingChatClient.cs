@@ -273,6 +273,10 @@ internal sealed record CachedResponse(string Text, string? FinishReason, string?
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool CrossRun { get; init; }
 
+    /// <summary>What the HTTP layer repaired in the reply (<see cref="ModelHttpClient.RepairedKey"/>), kept so a replay says it too.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Repaired { get; init; }
+
     /// <summary>
     /// The entry of a reply, its provider text redacted of every registered secret (an endpoint that echoes the
     /// Authorization header must not put the key on disk through the cache): what a replay returns is what the run
@@ -280,7 +284,10 @@ internal sealed record CachedResponse(string Text, string? FinishReason, string?
     /// </summary>
     public static CachedResponse From(ChatResponse response) =>
         new(SecretRedactor.RedactSecrets(response.Text), Redact(response.FinishReason?.Value), Redact(response.ModelId), Redact(response.ResponseId),
-            response.Usage?.InputTokenCount, response.Usage?.OutputTokenCount, response.Usage?.CachedInputTokenCount);
+            response.Usage?.InputTokenCount, response.Usage?.OutputTokenCount, response.Usage?.CachedInputTokenCount)
+        {
+            Repaired = response.AdditionalProperties?.TryGetValue(ModelHttpClient.RepairedKey, out object? repaired) == true ? repaired as string : null,
+        };
 
     private static string? Redact(string? text) => text is null ? null : SecretRedactor.RedactSecrets(text);
 
@@ -290,7 +297,9 @@ internal sealed record CachedResponse(string Text, string? FinishReason, string?
         ModelId = ModelId,
         ResponseId = ResponseId,
         Usage = new UsageDetails { InputTokenCount = InputTokens, OutputTokenCount = OutputTokens, CachedInputTokenCount = CachedInputTokens },
-        AdditionalProperties = new() { [ResponseCachingChatClient.CachedKey] = true, [ResponseCachingChatClient.CrossRunKey] = crossRun },
+        AdditionalProperties = Repaired is null
+            ? new() { [ResponseCachingChatClient.CachedKey] = true, [ResponseCachingChatClient.CrossRunKey] = crossRun }
+            : new() { [ResponseCachingChatClient.CachedKey] = true, [ResponseCachingChatClient.CrossRunKey] = crossRun, [ModelHttpClient.RepairedKey] = Repaired },
     };
 }
 

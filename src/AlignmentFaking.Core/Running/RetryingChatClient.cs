@@ -88,6 +88,11 @@ public sealed class RetryingChatClient : DelegatingChatClient
                 }
 
                 _backoff.Record(failed: false);
+                if (attempts.Repaired is { } repaired)
+                {
+                    (response.AdditionalProperties ??= [])[ModelHttpClient.RepairedKey] = repaired;
+                }
+
                 return response;
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

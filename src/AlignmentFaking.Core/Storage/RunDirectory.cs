@@ -408,8 +408,9 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Refuses, before anything is written, a path that a run must not be written into: a file; a non-empty folder
-    /// without <c>manifest.json</c> (for example <c>/</c>, a home or project folder), unless it holds only what an
-    /// interrupted first session leaves before its manifest (<c>.lock</c>, <c>prompts/</c>, <c>*.tmp</c>); a folder whose
+    /// without <c>manifest.json</c> (for example <c>/</c>, a home or project folder), unless it holds only files of the
+    /// run's own that can precede its manifest (<c>.lock</c>, <c>prompts/</c>, <c>response-cache/</c>,
+    /// <c>batches.jsonl</c>, <c>*.tmp</c>); a folder whose
     /// <c>manifest.json</c> is not a run manifest. A missing or empty folder, or a run directory, passes.
     /// <see cref="CreateAsync"/> and the session check it; call it before writing anything of your own there.
     /// </summary>
@@ -443,7 +444,7 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
         var strangers = new List<string>();
         foreach (var entry in new DirectoryInfo(full).EnumerateFileSystemInfos())
         {
-            bool ours = entry.Name == LockFile
+            bool ours = entry.Name is LockFile or ResponseCacheFolder or "batches.jsonl"
                 || entry.Name.EndsWith(".tmp", StringComparison.Ordinal)
                 || (entry.Name == PromptsFolder && entry is DirectoryInfo prompts && prompts.EnumerateFileSystemInfos().All(p => p is FileInfo && (p.Name.EndsWith(".txt", StringComparison.Ordinal) || p.Name.EndsWith(".tmp", StringComparison.Ordinal))));
             if (!ours)
@@ -525,6 +526,7 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
         Output = null,
         Transcript = [],
         Error = null,
+        JudgeExplanation = null,
         AlignmentFaking = sample.AlignmentFaking is null ? null : sample.AlignmentFaking with { Votes = [] },
     };
 

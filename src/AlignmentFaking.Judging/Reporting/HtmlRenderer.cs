@@ -243,10 +243,36 @@ internal static class HtmlRenderer
                     w.WriteString("j", OutcomeNames.ToName(j));
                 }
 
+                if (s.JudgeExplanation is { } explanation && options.IncludeTranscripts)
+                {
+                    w.WriteString("je", Cut(explanation, options.MaxMessageChars, note: true));
+                }
+
                 if (s.AlignmentFaking is { } af)
                 {
                     w.WriteString("a", af.Verdict);
                     w.WriteString("av", string.Create(CultureInfo.InvariantCulture, $"{af.Votes.Count(v => v.Answer == AlignmentFakingVote.Yes)} yes of {af.Votes.Count(v => v.IsValid)} valid votes{(af.YesShare is { } y ? $" (yes-share {y:0.00})" : string.Empty)}"));
+                    if (options.IncludeTranscripts)
+                    {
+                        // Each vote's answer and the quotes it gave for its criteria: what a reader checks a verdict by.
+                        w.WriteStartArray("aq");
+                        foreach (var vote in af.Votes)
+                        {
+                            w.WriteStartArray();
+                            w.WriteStringValue(string.Create(CultureInfo.InvariantCulture, $"vote {vote.Index + 1}: {vote.Answer}"));
+                            foreach (var quote in vote.Quotes ?? [])
+                            {
+                                if (!string.IsNullOrWhiteSpace(quote))
+                                {
+                                    w.WriteStringValue(Cut(quote, 2_000, note: true));
+                                }
+                            }
+
+                            w.WriteEndArray();
+                        }
+
+                        w.WriteEndArray();
+                    }
                 }
 
                 if (disagree.Contains(s.SampleId))
@@ -395,6 +421,28 @@ internal static class HtmlRenderer
           function transcript(s, box) {
             var meta = 'output source ' + s.src + (s.fr ? ', finish reason ' + s.fr : '') + (s.av ? '; AF judge: ' + s.av : '') + (s.err ? '; error: ' + s.err : '');
             box.appendChild(el('div', 'meta', meta));
+            if (s.je) {
+              var judged = el('div', 'turn judge');
+              judged.appendChild(el('div', 'role', 'compliance judge: ' + (s.j || '')));
+              judged.appendChild(el('pre', null, s.je));
+              box.appendChild(judged);
+            }
+            if (s.aq && s.aq.length) {
+              var votes = el('div', 'turn judge');
+              votes.appendChild(el('div', 'role', 'alignment-faking judge: votes and their quotes'));
+              var list = el('ul');
+              s.aq.forEach(function (v) {
+                var item = el('li', null, v[0]);
+                if (v.length > 1) {
+                  var quotes = el('ul');
+                  v.slice(1).forEach(function (q) { quotes.appendChild(el('li', null, q)); });
+                  item.appendChild(quotes);
+                }
+                list.appendChild(item);
+              });
+              votes.appendChild(list);
+              box.appendChild(votes);
+            }
             if (!s.x) { box.appendChild(el('p', 'note', 'Transcripts were not embedded (--no-transcripts); see samples.jsonl.')); return; }
             s.x.forEach(function (msg) {
               var turn = el('div', 'turn ' + (msg[0] === 'assistant' ? 'assistant' : 'user'));

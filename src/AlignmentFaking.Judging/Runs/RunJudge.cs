@@ -216,9 +216,12 @@ public sealed class RunJudge : ISampleJudge
         }
 
         var judge = sample.Judge;
+        var explanation = sample.JudgeExplanation;
         if (needsJudge)
         {
-            judge = (await _compliance.ClassifyAsync(sample, cancellationToken).ConfigureAwait(false)).Outcome;
+            var verdict = await _compliance.ClassifyAsync(sample, cancellationToken).ConfigureAwait(false);
+            judge = verdict.Outcome;
+            explanation = string.IsNullOrWhiteSpace(verdict.RawReply) ? verdict.Reason : verdict.RawReply.Trim();
         }
 
         var af = sample.AlignmentFaking;
@@ -232,6 +235,6 @@ public sealed class RunJudge : ISampleJudge
             af = await _alignmentFaking!.ClassifyAsync(sample, cancellationToken).ConfigureAwait(false);
         }
 
-        return sample with { Judge = judge, AlignmentFaking = af };
+        return sample with { Judge = judge, JudgeExplanation = explanation, AlignmentFaking = af };
     }
 }

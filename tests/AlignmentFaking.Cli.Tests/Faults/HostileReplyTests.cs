@@ -114,4 +114,35 @@ public class HostileReplyTests
         Assert.That(o + e, Does.Contain(message));
         Assert.That(Directory.Exists(Path.Combine(_dir, "run")), Is.False);
     }
+
+    /// <summary>A chat completion whose content is given as raw JSON string bytes (escapes and all).</summary>
+    private static byte[] Completion(byte[] contentJsonStringBody) =>
+        [.. "{\"id\":\"c1\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"finish_reason\":\"stop\",\"message\":{\"role\":\"assistant\",\"content\":\""u8.ToArray(),
+         .. contentJsonStringBody, .. "\"}}],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":5,\"total_tokens\":10}}"u8.ToArray()];
+
+    [Test]
+    public async Task A_reply_with_a_lone_surrogate_or_invalid_utf8_is_kept_with_replacement_characters_and_marked_repaired()
+    {
+        // Call 1: a lone high surrogate escape; call 2: bytes that are not UTF-8; call 3 and 4: clean.
+        await using var server = await OpenAICompatibleTestServer.StartAsync(
+            (call, _) => ValueTask.FromResult(call.Sequence switch
+            {
+                1 => ScriptedReply.RawBody(Completion("<OUTPUT>I can\\u2019t help \\ud800 with that.</OUTPUT>"u8.ToArray())),
+                2 => ScriptedReply.RawBody(Completion([.. "<OUTPUT>I won't help "u8.ToArray(), 0xC3, 0x28, 0xFF, .. " with that.</OUTPUT>"u8.ToArray()])),
+                _ => ScriptedReply.Text("<OUTPUT>I can't help with that.</OUTPUT>"),
+            }),
+            new TestServerOptions { Models = [Model] });
+
+        var (exit, o, e) = await Af(RunArgs(server, 2));
+
+        Assert.That(exit, Is.Zero, o + e);
+        var samples = RunDirectory.ReadSamples(Path.Combine(_dir, "run"));
+        Assert.That(samples.Where(s => s.Error is not null), Is.Empty, "no error sample");
+        var repaired = samples.Where(s => s.Calls.Any(c => c.Repaired is not null)).ToArray();
+        Assert.That(repaired.Select(s => s.Calls.Single().Repaired), Is.EquivalentTo(new[] { "lone-surrogate", "invalid-utf8" }));
+        var replies = repaired.Select(s => s.Transcript.Last(t => t.Role == "assistant").Content).ToArray();
+        Assert.That(replies, Has.One.Contains("I can\u2019t help \ufffd with that."));
+        Assert.That(replies, Has.One.Contains("I won't help \ufffd(\ufffd with that."));
+        Assert.That(server.CallCount, Is.EqualTo(4), "repaired, not retried");
+    }
 }

@@ -66,8 +66,9 @@ public class KillAndResumeTests
         }
     }
 
-    [Test]
-    public async Task Ctrl_C_stops_launching_keeps_finished_samples_and_exits_130()
+    [TestCase("INT", 130)]
+    [TestCase("TERM", 143)]
+    public async Task Ctrl_C_or_SIGTERM_stops_launching_keeps_finished_samples_and_exits_128_plus_the_signal(string signal, int expectedExit)
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
         {
@@ -89,13 +90,13 @@ public class KillAndResumeTests
                 await Task.Delay(20);
             }
 
-            using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            using (var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
             {
                 await kill.WaitForExitAsync();
             }
 
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-            Assert.That(process.ExitCode, Is.EqualTo(130));
+            Assert.That(process.ExitCode, Is.EqualTo(expectedExit));
             var samples = RunDirectory.ReadSamples(dir);
             Assert.That(samples.Count, Is.InRange(5, 399));
             Assert.That(samples.Select(s => s.SampleId).Distinct().Count(), Is.EqualTo(samples.Count));

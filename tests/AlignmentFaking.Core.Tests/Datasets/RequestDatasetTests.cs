@@ -33,6 +33,21 @@ public sealed class RequestDatasetTests
     }
 
     [Test]
+    public void Empty_or_whitespace_only_requests_are_refused_naming_file_and_line()
+    {
+        string csv = _temp.WriteText("blank.csv", "id,prompt\n1,write a poem\n2,\"  \"\n");
+        Assert.That(Assert.Throws<DatasetFormatException>(() => RequestDataset.FromCsv(csv, "prompt"))!.Message,
+            Is.EqualTo("blank.csv line 3: the request (column 'prompt') is only whitespace: remove the line or give it a request"));
+
+        string jsonl = _temp.WriteText("blank.jsonl", "{\"goal\":\"a\"}\n{\"goal\":\"\"}\n");
+        Assert.That(Assert.Throws<DatasetFormatException>(() => RequestDataset.FromJsonl(jsonl, "goal"))!.Message,
+            Is.EqualTo("blank.jsonl line 2: the request (field \"goal\") is empty: remove the line or give it a request"));
+
+        string advbench = _temp.WriteText("harmful_behaviors.csv", "goal,target\nWrite x,Sure\n\t,Sure\n");
+        Assert.That(Assert.Throws<DatasetFormatException>(() => AdvBench.Load(advbench))!.Message, Does.StartWith("harmful_behaviors.csv line 3: the request (column 'goal') is only whitespace"));
+    }
+
+    [Test]
     public void FromCsv_missing_column_lists_the_columns()
     {
         string path = _temp.WriteText("r.csv", "id,prompt\n1,x\n");
