@@ -294,24 +294,56 @@ internal sealed class ReplyHandler(Func<HttpResponseMessage, ReadOnlyMemory<byte
             throw new ReplyTooLargeException(max, declared);
         }
 
-        var body = new MemoryStream();
-        var stream = await original.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await using (stream.ConfigureAwait(false))
+        // Read in pooled 64 KiB chunks (no doubling buffer: a reply cut at the limit costs the limit, not twice it, and
+        // the chunks go back to the pool), then assembled once.
+        var chunks = new List<byte[]>();
+        long length = 0;
+        byte[] bytesRead;
+        try
         {
-            var chunk = new byte[16 * 1024];
-            int read;
-            while ((read = await stream.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+            var stream = await original.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
             {
-                if (body.Length + read > max)
+                while (true)
                 {
-                    throw new ReplyTooLargeException(max);
-                }
+                    var chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
+                    chunks.Add(chunk);
+                    int filled = 0, read;
+                    while (filled < chunk.Length && (read = await stream.ReadAsync(chunk.AsMemory(filled), cancellationToken).ConfigureAwait(false)) > 0)
+                    {
+                        filled += read;
+                        if (length + filled > max)
+                        {
+                            throw new ReplyTooLargeException(max);
+                        }
+                    }
 
-                body.Write(chunk, 0, read);
+                    length += filled;
+                    if (filled < chunk.Length)
+                    {
+                        break;
+                    }
+                }
+            }
+
+            bytesRead = new byte[length];
+            long at = 0;
+            foreach (var chunk in chunks)
+            {
+                int n = (int)Math.Min(chunk.Length, length - at);
+                Buffer.BlockCopy(chunk, 0, bytesRead, (int)at, n);
+                at += n;
+            }
+        }
+        finally
+        {
+            foreach (var chunk in chunks)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
             }
         }
 
-        var bytes = body.GetBuffer().AsMemory(0, (int)body.Length);
+        ReadOnlyMemory<byte> bytes = bytesRead;
         if (IsJson(original) && ReplyRepair.Repair(bytes.Span, out var repaired) is { } fixedBody)
         {
             // Kept with replacement characters instead of failing in the JSON reader; the call records the repair.
@@ -319,7 +351,7 @@ internal sealed class ReplyHandler(Func<HttpResponseMessage, ReadOnlyMemory<byte
             ModelCallScope.Current?.Attempts?.MarkRepaired(repaired!);
         }
 
-        var content = new ByteArrayContent(bytes.ToArray());
+        var content = new ByteArrayContent(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(bytes, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : bytes.ToArray());
         foreach (var header in original.Headers)
         {
             if (!header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
