@@ -3,6 +3,7 @@ using AlignmentFaking.Cli;
 using AlignmentFaking.Storage;
 using AlignmentFaking.Testing;
 using NUnit.Framework;
+using static AlignmentFaking.Cli.Tests.AfInProcess;
 
 namespace AlignmentFaking.Cli.Tests;
 
@@ -22,13 +23,6 @@ public class CarelessInputTests
 
     [TearDown]
     public void TearDown() => Directory.Delete(_dir, true);
-
-    private static async Task<(int Exit, string Out, string Err)> Af(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        return (await AfCli.InvokeAsync(args, stdout, stderr), stdout.ToString(), stderr.ToString());
-    }
 
     private string Dataset(params string[] goals)
     {

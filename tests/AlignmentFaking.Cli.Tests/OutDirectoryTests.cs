@@ -1,6 +1,7 @@
 using AlignmentFaking.Cli;
 using AlignmentFaking.Storage;
 using NUnit.Framework;
+using static AlignmentFaking.Cli.Tests.AfInProcess;
 
 namespace AlignmentFaking.Cli.Tests;
 
@@ -19,13 +20,6 @@ public class OutDirectoryTests
 
     [TearDown]
     public void TearDown() => Directory.Delete(_dir, true);
-
-    private static async Task<(int Exit, string Out, string Err)> Af(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        return (await AfCli.InvokeAsync(args, stdout, stderr), stdout.ToString(), stderr.ToString());
-    }
 
     private static Dictionary<string, string> Snapshot(string dir) =>
         Directory.EnumerateFileSystemEntries(dir, "*", SearchOption.AllDirectories)

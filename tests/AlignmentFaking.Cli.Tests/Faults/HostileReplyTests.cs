@@ -2,6 +2,7 @@ using AlignmentFaking.Cli;
 using AlignmentFaking.Storage;
 using AlignmentFaking.Testing;
 using NUnit.Framework;
+using static AlignmentFaking.Cli.Tests.AfInProcess;
 
 namespace AlignmentFaking.Cli.Tests.Faults;
 
@@ -21,19 +22,7 @@ public class HostileReplyTests
     [TearDown]
     public void TearDown() => Directory.Delete(_dir, true);
 
-    private string Dataset(int n)
-    {
-        var path = Path.Combine(_dir, "requests.jsonl");
-        File.WriteAllLines(path, Enumerable.Range(0, n).Select(i => $"{{\"goal\":\"Synthetic request {i}\"}}"));
-        return path;
-    }
-
-    private static async Task<(int Exit, string Out, string Err)> Af(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        return (await AfCli.InvokeAsync(args, stdout, stderr), stdout.ToString(), stderr.ToString());
-    }
+    private string Dataset(int n) => SyntheticDataset(_dir, n);
 
     private string[] RunArgs(OpenAICompatibleTestServer server, int requests, params string[] more) =>
         ["run", "--endpoint", server.BaseAddress.ToString(), "--model", Model, "--dataset", Dataset(requests), "--system-prompt", "paraphrase",
