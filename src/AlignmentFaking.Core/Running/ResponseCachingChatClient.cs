@@ -28,7 +28,9 @@ namespace AlignmentFaking.Running;
 /// versions are never read) is the SHA-256 of: the endpoint (scheme, host, port and path of the inner client's
 /// <see cref="ChatClientMetadata.ProviderUri"/>, never credentials or query; else its provider name), the model
 /// (<see cref="ChatOptions.ModelId"/>, else the client's default), the temperature, max output tokens and seed, the epoch
-/// (<see cref="EpochKey"/>), each message's role and the hash of its text, and
+/// (<see cref="EpochKey"/>), each message's role and the hash of its text, the reasoning asked for when any
+/// (<see cref="ChatOptions.Reasoning"/>, <see cref="NativeReasoningChatClient.ThinkingBudgetKey"/>: absent from the key
+/// otherwise, so other keys are unchanged), and
 /// <see cref="DistributedCachingChatClient.CacheKeyAdditionalValues"/> when set. Whether the call streams does not enter
 /// it: a streamed reply is stored coalesced, the same draw as a reply that was not streamed.
 /// <see cref="DistributedCachingChatClient.JsonSerializerOptions"/> is not used.
@@ -119,6 +121,17 @@ public sealed class ResponseCachingChatClient : DistributedCachingChatClient
         {
             // Hash each message so the key stays small whatever the prompt length.
             builder.Append(m.Role.Value).Append(':').Append(ContentHash.Sha256(m.Text)).Append('\n');
+        }
+
+        // What a reasoning run asks for enters the key only when asked, so the keys of other calls stay as they were.
+        if (options?.Reasoning is { } reasoning)
+        {
+            builder.Append("reasoning:").Append(reasoning.Effort?.ToString()).Append('/').Append(reasoning.Output?.ToString()).Append('\n');
+        }
+
+        if (options?.AdditionalProperties is { } properties && properties.TryGetValue(NativeReasoningChatClient.ThinkingBudgetKey, out object? budget))
+        {
+            builder.Append("thinking:").Append(Convert.ToString(budget, CultureInfo.InvariantCulture)).Append('\n');
         }
 
         foreach (var value in additionalValues ?? [])
@@ -264,25 +277,58 @@ public sealed class ResponseCachingChatClient : DistributedCachingChatClient
     }
 }
 
-/// <summary>A cached reply; <see cref="CrossRun"/> marks one copied from the shared cache into a run's own.</summary>
+/// <summary>
+/// A cached reply; <see cref="CrossRun"/> marks one copied from the shared cache into a run's own. The native reasoning
+/// (<see cref="Reasoning"/>, in the reply's order, each with its protected data) and the reasoning-token count were added
+/// later as optional fields: entries written before read as replies without reasoning.
+/// </summary>
 internal sealed record CachedResponse(string Text, string? FinishReason, string? ModelId, string? ResponseId, long? InputTokens, long? OutputTokens, long? CachedInputTokens)
 {
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool CrossRun { get; init; }
 
-    public static CachedResponse From(ChatResponse response) =>
-        new(response.Text, response.FinishReason?.Value, response.ModelId, response.ResponseId,
-            response.Usage?.InputTokenCount, response.Usage?.OutputTokenCount, response.Usage?.CachedInputTokenCount);
+    /// <summary>The reply's <see cref="TextReasoningContent"/> items, before its text; none when <see langword="null"/>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<CachedReasoning>? Reasoning { get; init; }
 
-    public ChatResponse ToResponse(bool crossRun) => new(new ChatMessage(ChatRole.Assistant, Text))
+    /// <summary>The reasoning tokens the provider reported, if it did.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? ReasoningTokens { get; init; }
+
+    public static CachedResponse From(ChatResponse response)
     {
-        FinishReason = FinishReason is null ? null : new ChatFinishReason(FinishReason),
-        ModelId = ModelId,
-        ResponseId = ResponseId,
-        Usage = new UsageDetails { InputTokenCount = InputTokens, OutputTokenCount = OutputTokens, CachedInputTokenCount = CachedInputTokens },
-        AdditionalProperties = new() { [ResponseCachingChatClient.CachedKey] = true, [ResponseCachingChatClient.CrossRunKey] = crossRun },
-    };
+        var reasoning = response.Messages.SelectMany(m => m.Contents).OfType<TextReasoningContent>()
+            .Select(r => new CachedReasoning(r.Text, r.ProtectedData)).ToList();
+        return new(response.Text, response.FinishReason?.Value, response.ModelId, response.ResponseId,
+            response.Usage?.InputTokenCount, response.Usage?.OutputTokenCount, response.Usage?.CachedInputTokenCount)
+        {
+            Reasoning = reasoning.Count == 0 ? null : reasoning,
+            ReasoningTokens = response.Usage?.ReasoningTokenCount,
+        };
+    }
+
+    public ChatResponse ToResponse(bool crossRun)
+    {
+        var message = new ChatMessage(ChatRole.Assistant, Text);
+        if (Reasoning is { Count: > 0 } reasoning)
+        {
+            message.Contents = [.. reasoning.Select(r => (AIContent)new TextReasoningContent(r.Text) { ProtectedData = r.ProtectedData }), .. message.Contents];
+        }
+
+        return new(message)
+        {
+            FinishReason = FinishReason is null ? null : new ChatFinishReason(FinishReason),
+            ModelId = ModelId,
+            ResponseId = ResponseId,
+            Usage = new UsageDetails { InputTokenCount = InputTokens, OutputTokenCount = OutputTokens, CachedInputTokenCount = CachedInputTokens, ReasoningTokenCount = ReasoningTokens },
+            AdditionalProperties = new() { [ResponseCachingChatClient.CachedKey] = true, [ResponseCachingChatClient.CrossRunKey] = crossRun },
+        };
+    }
 }
 
+/// <summary>One native reasoning item of a cached reply: its text and the provider's protected data (a signature, a redacted block).</summary>
+internal sealed record CachedReasoning(string? Text, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ProtectedData);
+
 [JsonSerializable(typeof(CachedResponse))]
+[JsonSerializable(typeof(CachedReasoning))]
 internal sealed partial class CacheJsonContext : JsonSerializerContext;
