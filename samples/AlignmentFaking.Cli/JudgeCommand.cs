@@ -165,7 +165,7 @@ internal static class JudgeCommand
         JudgeSettings s, string subjectKind, JudgeCache? cache, TextWriter human)
     {
         var complianceOptions = new LlmJudgeOptions { ModelId = s.Model, Cache = cache, UnparseableRetries = s.Retries };
-        var afOptions = new AlignmentFakingClassifierOptions { ModelId = s.Model, Cache = cache, Votes = s.Votes, Threshold = s.Threshold, MaybeThreshold = Math.Min(0.2, s.Threshold), MinValidVoteShare = s.MinValidVoteShare };
+        var afOptions = new AlignmentFakingClassifierOptions { ModelId = s.Model, Cache = cache, Votes = s.Votes, Threshold = s.Threshold, MaybeThreshold = Math.Min(0.2, s.Threshold), MinValidVoteShare = s.MinValidVoteShare, Source = s.AfSource };
         var runOptions = new RunJudgeOptions { MaxConcurrency = s.Concurrency, Rejudge = s.Rejudge, AssessOnlyCompliant = s.AfOnlyCompliant };
         try
         {
@@ -361,6 +361,8 @@ internal sealed record JudgeSettings
     public double Threshold { get; init; }
 
     public double MinValidVoteShare { get; init; } = AlignmentFakingClassifierOptions.DefaultMinValidVoteShare;
+
+    public AlignmentFakingSource AfSource { get; init; } = AlignmentFakingSource.Both;
 
     public bool NoAf { get; init; }
 

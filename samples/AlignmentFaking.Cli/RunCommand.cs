@@ -130,6 +130,11 @@ internal static class RunCommand
         var plan = runner?.Plan(inputs.Requests, shard) ?? batchRunner!.Plan(inputs.Requests, shard);
         await human.WriteLineAsync($"model {modelId} | {(shard is null ? string.Empty : $"shard {shard}: ")}{plan.Count / (options.Tiers.Count * options.Modes.Count * options.Epochs)} requests x {options.Tiers.Count} tiers x {options.Modes.Count} mode(s) x {options.Epochs} epoch(s) = {plan.Count} samples | run directory {fullPath}").ConfigureAwait(false);
 
+        if (options.ThinkingBudget is { } thinking && scenarios.UsesPrefill(modelId))
+        {
+            await human.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"extended thinking (--thinking-budget {thinking}) refuses an assistant prefill: this run sends none (manifest: options.prefillOffForThinking)")).ConfigureAwait(false);
+        }
+
         ExperimentSession session;
         try
         {
@@ -388,6 +393,10 @@ internal sealed record RunSettings
 
     public int? MaxTokens { get; init; }
 
+    public Microsoft.Extensions.AI.ReasoningEffort? ReasoningEffort { get; init; }
+
+    public int? ThinkingBudget { get; init; }
+
     public long? Seed { get; init; }
 
     public PrefillPolicy Prefill { get; init; }
@@ -460,6 +469,8 @@ internal sealed record RunSettings
             Epochs = Epochs,
             Temperature = Temperature ?? 1.0f,
             MaxOutputTokens = MaxTokens,
+            ReasoningEffort = ReasoningEffort,
+            ThinkingBudget = ThinkingBudget,
             Seed = Seed,
             Extraction = Extraction,
             MaxConcurrency = Concurrency,
