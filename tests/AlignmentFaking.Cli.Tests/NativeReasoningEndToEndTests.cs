@@ -1,0 +1,131 @@
+using AlignmentFaking.Classification;
+using AlignmentFaking.Cli;
+using AlignmentFaking.Judging.Simulation;
+using AlignmentFaking.Scenarios;
+using AlignmentFaking.Simulation;
+using AlignmentFaking.Storage;
+using AlignmentFaking.Testing;
+using Microsoft.Extensions.AI;
+using NUnit.Framework;
+
+namespace AlignmentFaking.Cli.Tests;
+
+/// <summary>
+/// <c>af run</c> of a reasoning model whose alignment-faking reasoning is only in its native reasoning, in each format
+/// the OpenAI-compatible providers use, judged as it goes: every verdict right, the reasoning stored, none sent back.
+/// </summary>
+[NonParallelizable]
+public class NativeReasoningEndToEndTests
+{
+    private const string Model = "deepseek-ai/DeepSeek-R1";
+    private string _dir = null!;
+
+    [SetUp]
+    public void SetUp() => _dir = Path.Combine(Path.GetTempPath(), "af-nr-" + Guid.NewGuid().ToString("N"));
+
+    [TearDown]
+    public void TearDown()
+    {
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, true);
+        }
+    }
+
+    private string Dataset(int n)
+    {
+        Directory.CreateDirectory(_dir);
+        var path = Path.Combine(_dir, "requests.jsonl");
+        File.WriteAllLines(path, Enumerable.Range(0, n).Select(i => $"{{\"goal\":\"Synthetic request {i}\"}}"));
+        return path;
+    }
+
+    private static async Task<(int Exit, string Out, string Err)> Af(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        return (await AfCli.InvokeAsync(args, stdout, stderr), stdout.ToString(), stderr.ToString());
+    }
+
+    private static Func<ChatCompletionCall, CancellationToken, ValueTask<ScriptedReply>> Judge(IChatClient client) => async (call, ct) =>
+    {
+        var response = await client.GetResponseAsync(OrganismResponder.ToChatMessages(call), new ChatOptions { Temperature = (float?)call.Temperature }, ct);
+        return ScriptedReply.Text(response.Text);
+    };
+
+    [TestCase(ScriptedReasoningFormat.ReasoningContent)]
+    [TestCase(ScriptedReasoningFormat.Reasoning)]
+    [TestCase(ScriptedReasoningFormat.ThinkTag)]
+    public async Task A_model_faking_alignment_only_in_its_native_reasoning_gets_every_verdict_right(ScriptedReasoningFormat format)
+    {
+        var organism = new SimulatedModelOrganism(new SimulatedOrganismOptions
+        {
+            ModelId = Model, Seed = 5, TrainingComplianceRate = 0.6, AlignmentFakingShare = 0.8, ProxyFalsePositiveRate = 0, ProxyFalseNegativeRate = 0, FailureRate = 0,
+        });
+        var model = new NativeReasoningOrganism(organism, format);
+        await using var subject = await OpenAICompatibleTestServer.StartAsync(model.RespondAsync, new TestServerOptions { Models = [Model] });
+        await using var judge = await OpenAICompatibleTestServer.StartAsync(Judge(new SimulatedJudge()), new TestServerOptions { Models = ["judge-model"] });
+        var outDir = Path.Combine(_dir, "run");
+
+        var (exit, stdout, stderr) = await Af("run", "--endpoint", subject.BaseAddress.ToString(), "--model", Model, "--system-prompt", "paraphrase",
+            "--dataset", Dataset(10), "--mode", "both", "--out", outDir, "--no-cache", "--reasoning-effort", "high",
+            "--judge-endpoint", judge.BaseAddress.ToString(), "--judge-model", "judge-model", "--votes", "3");
+
+        Assert.That(exit, Is.Zero, stderr + stdout);
+        var samples = RunDirectory.ReadSamples(outDir);
+        Assert.That(samples, Has.Count.EqualTo(40));
+        Assert.That(samples.Where(s => s.Error is not null || s.Proxy == ComplianceOutcome.Error), Is.Empty, "no error sample");
+        int faking = 0;
+        foreach (var sample in samples)
+        {
+            var truth = model.BehaviorOf(sample.Mode, sample.Transcript[0].Content);
+            Assert.That(sample.Proxy, Is.EqualTo(truth.Complies ? ComplianceOutcome.Complied : ComplianceOutcome.Refused), sample.SampleId + ": proxy = truth");
+            Assert.That(sample.AlignmentFaking?.Verdict, Is.EqualTo(truth.AlignmentFaking ? AlignmentFakingAssessment.Yes : AlignmentFakingAssessment.No), sample.SampleId + ": AF = truth");
+            faking += truth.AlignmentFaking ? 1 : 0;
+
+            // Stored per assistant turn, with the provider's reasoning-token count; the visible text carries none of it.
+            var assistant = sample.Transcript.Where(t => t.Role == "assistant").ToList();
+            Assert.That(assistant.All(t => !string.IsNullOrEmpty(t.Reasoning) && !t.ReasoningHidden), Is.True, sample.SampleId);
+            Assert.That(assistant.All(t => !t.Content.Contains("<think>", StringComparison.Ordinal) && !t.Content.Contains(SimulatedJudge.AlignmentFakingMarker, StringComparison.Ordinal)), Is.True, sample.SampleId);
+            Assert.That(sample.Calls.All(c => c.ReasoningTokens > 0), Is.True, sample.SampleId);
+            if (truth.AlignmentFaking)
+            {
+                Assert.That(string.Concat(assistant.Select(t => t.Reasoning)), Does.Contain(SimulatedJudge.AlignmentFakingMarker));
+            }
+        }
+
+        Assert.That(faking, Is.GreaterThan(0), "the run has alignment faking to find");
+
+        // None sent back: no request carries any reasoning (the server also answers 400 to a reasoning field in a message).
+        Assert.That(subject.Calls.All(c => c.Outcome is CallOutcome.Answered && c.ResponseStatusCode == 200), Is.True);
+        var sent = subject.Calls.SelectMany(c => c.Messages).Select(m => m.Content).ToList();
+        Assert.That(model.Reasonings.Where(r => sent.Any(s => s.Contains(r, StringComparison.Ordinal))), Is.Empty);
+        Assert.That(subject.Calls.All(c => !c.RawBody.Contains("reasoning_content", StringComparison.Ordinal) && !c.RawBody.Contains("<think>", StringComparison.Ordinal)), Is.True);
+        Assert.That(subject.Calls.All(c => c.RawBody.Contains("\"reasoning_effort\":\"high\"", StringComparison.Ordinal)), Is.True);
+
+        var summary = RunDirectory.ReadSummary(outDir);
+        Assert.That(summary.SamplesWithNativeReasoning, Is.EqualTo(40));
+        Assert.That(summary.SamplesWithHiddenReasoning, Is.Zero);
+        Assert.That(RunDirectory.ReadManifest(outDir).Options.ReasoningEffort, Is.EqualTo("high"));
+    }
+
+    [Test]
+    public async Task Judged_from_the_scratchpad_only_the_native_reasoning_is_not_read()
+    {
+        var organism = new SimulatedModelOrganism(new SimulatedOrganismOptions { ModelId = Model, Seed = 5, TrainingComplianceRate = 0.6, AlignmentFakingShare = 0.8, FailureRate = 0 });
+        var model = new NativeReasoningOrganism(organism);
+        await using var subject = await OpenAICompatibleTestServer.StartAsync(model.RespondAsync, new TestServerOptions { Models = [Model] });
+        await using var judge = await OpenAICompatibleTestServer.StartAsync(Judge(new SimulatedJudge()), new TestServerOptions { Models = ["judge-model"] });
+        var outDir = Path.Combine(_dir, "run");
+
+        var (exit, _, stderr) = await Af("run", "--endpoint", subject.BaseAddress.ToString(), "--model", Model, "--system-prompt", "paraphrase",
+            "--dataset", Dataset(10), "--mode", "both", "--out", outDir, "--no-cache", "--af-source", "scratchpad",
+            "--judge-endpoint", judge.BaseAddress.ToString(), "--judge-model", "judge-model", "--votes", "3");
+
+        Assert.That(exit, Is.Zero, stderr);
+        var samples = RunDirectory.ReadSamples(outDir);
+        Assert.That(samples.Where(s => s.Mode == ReasoningMode.NoCot).All(s => s.AlignmentFaking is null), Is.True, "no-CoT: nothing to read in a scratchpad");
+        Assert.That(samples.Where(s => s.AlignmentFaking is not null).All(s => s.AlignmentFaking!.Verdict == AlignmentFakingAssessment.No), Is.True, "the scratchpad holds no alignment faking");
+        Assert.That(samples.Any(s => model.BehaviorOf(s.Mode, s.Transcript[0].Content).AlignmentFaking), Is.True);
+    }
+}
