@@ -129,3 +129,55 @@ public class NativeReasoningEndToEndTests
         Assert.That(samples.Any(s => model.BehaviorOf(s.Mode, s.Transcript[0].Content).AlignmentFaking), Is.True);
     }
 }
+
+/// <summary><c>af run --thinking-budget</c> and <c>--reasoning-effort</c>: Anthropic's rules before any call, the prefill turned off once and recorded.</summary>
+[NonParallelizable]
+public class ThinkingFlagsTests
+{
+    private string _dir = null!;
+
+    [SetUp]
+    public void SetUp() => _dir = Path.Combine(Path.GetTempPath(), "af-tb-" + Guid.NewGuid().ToString("N"));
+
+    [TearDown]
+    public void TearDown()
+    {
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, true);
+        }
+    }
+
+    private static async Task<(int Exit, string Out, string Err)> Af(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        return (await AfCli.InvokeAsync(args, stdout, stderr), stdout.ToString(), stderr.ToString());
+    }
+
+    [TestCase("--thinking-budget", "1000", "at least 1024")]
+    [TestCase("--thinking-budget", "4096", "less than the max output tokens (2048)")]
+    [TestCase("--reasoning-effort", "extreme", "--reasoning-effort must be one of low, medium, high")]
+    public async Task A_thinking_budget_Anthropic_would_refuse_is_an_error_before_any_call(string flag, string value, string message)
+    {
+        var (exit, _, stderr) = await Af("run", "--limit", "1", "--max-tokens", "2048", flag, value, "--out", Path.Combine(_dir, "run"));
+        Assert.That(exit, Is.EqualTo(1));
+        Assert.That(stderr, Does.Contain(message));
+        Assert.That(Directory.Exists(Path.Combine(_dir, "run")), Is.False, "nothing started");
+    }
+
+    [Test]
+    public async Task A_thinking_run_turns_the_prefill_off_says_so_once_and_records_it()
+    {
+        var outDir = Path.Combine(_dir, "run");
+        var (exit, stdout, stderr) = await Af("run", "--limit", "2", "--mode", "both", "--thinking-budget", "2048", "--reasoning-effort", "medium", "--out", outDir);
+
+        Assert.That(exit, Is.Zero, stderr);
+        Assert.That((stdout + stderr).Split('\n').Count(l => l.Contains("refuses an assistant prefill", StringComparison.Ordinal)), Is.EqualTo(1));
+        var options = RunDirectory.ReadManifest(outDir).Options;
+        Assert.That((options.PrefillUsed, options.PrefillOffForThinking, options.ThinkingBudget, options.ReasoningEffort), Is.EqualTo((false, true, (int?)2048, "medium")));
+        Assert.That(RunDirectory.ReadSamples(outDir).All(s => s.Prefill is null), Is.True);
+        var manifest = File.ReadAllText(Path.Combine(outDir, "manifest.json"));
+        Assert.That(manifest, Does.Contain("\"prefillOffForThinking\": true").Or.Contain("\"prefillOffForThinking\":true"));
+    }
+}
