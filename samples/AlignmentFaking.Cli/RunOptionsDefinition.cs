@@ -94,7 +94,7 @@ internal sealed class RunOptionsDefinition
     /// accepts them, so that an <c>af run</c> command line can be estimated as it is, but its help does not list them.
     /// </summary>
     public IReadOnlyList<Option> NotAffectingTheEstimate =>
-        [Endpoint, KeyEnv, Temperature, Seed, Extraction, Concurrency, MaxRetries, Rpm, Tpm, CacheDir, NoCache];
+        [Endpoint, KeyEnv, Temperature, ReasoningEffort, ThinkingBudget, Seed, Extraction, Concurrency, MaxRetries, Rpm, Tpm, CacheDir, NoCache];
 
     /// <summary>Adds every option to a command, in the order <c>af run --help</c> lists them.</summary>
     public void AddTo(Command command)

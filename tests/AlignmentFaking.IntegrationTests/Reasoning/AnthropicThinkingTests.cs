@@ -75,6 +75,36 @@ public class AnthropicThinkingTests
     }
 
     [Test]
+    public async Task A_thinking_run_through_Message_Batches_gives_the_same_samples_as_online()
+    {
+        var organism = new SimulatedModelOrganism(new SimulatedOrganismOptions { ModelId = Claude, Seed = 3, TrainingComplianceRate = 0.6, AlignmentFakingShare = 0.8, FailureRate = 0 });
+        var options = new ExperimentOptions { Modes = [ReasoningMode.Cot, ReasoningMode.NoCot], ThinkingBudget = 2048, ModelId = Claude, MaxOutputTokens = 4000 };
+        var scenarios = new ScenarioBuilder();
+        await using var online = await OpenAICompatibleTestServer.StartAsync(new NativeReasoningOrganism(organism).RespondAsync, new TestServerOptions { Models = [Claude] });
+        using var subject = Subject(online);
+        var onlineResult = await new ExperimentRunner(subject, scenarios, options).RunAsync(Requests(4));
+
+        await using var server = await OpenAICompatibleTestServer.StartAsync(new NativeReasoningOrganism(organism).RespondAsync, new TestServerOptions { Models = [Claude] });
+        var dir = BatchKit.TempDirectory("af-batch-thinking-");
+        try
+        {
+            var runner = new AlignmentFaking.Running.Batch.BatchExperimentRunner(new AnthropicBatchProvider(server.RootAddress, "test-key", Path.Combine(dir, "inputs")), scenarios, options, new AlignmentFaking.Running.Batch.BatchRunOptions { PollInterval = TimeSpan.Zero });
+            var samples = await BatchKit.CollectAsync(runner.StreamAsync(runner.Plan(Requests(4)), dir));
+
+            Assert.That(samples.All(s => s.Error is null && s.Prefill is null), Is.True);
+            Assert.That(BatchKit.Comparable(samples), Is.EqualTo(BatchKit.Comparable(onlineResult.Samples)));
+            static string[] Thoughts(IEnumerable<ExperimentSample> list) => [.. list.OrderBy(s => s.SampleId, StringComparer.Ordinal).SelectMany(s => s.Transcript).Select(t => t.Reasoning ?? "-")];
+            Assert.That(Thoughts(samples), Is.EqualTo(Thoughts(onlineResult.Samples)));
+            Assert.That(samples.SelectMany(s => s.Transcript).Count(t => t.Reasoning is not null), Is.EqualTo(samples.Sum(s => s.Turns)));
+            Assert.That(server.Files.First(f => f.Purpose == "anthropic-inline").Text, Does.Contain("\"thinking\":{\"type\":\"enabled\",\"budget_tokens\":2048}"));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Test]
     public async Task Redacted_thinking_is_recorded_as_hidden_reasoning()
     {
         var organism = new SimulatedModelOrganism(new SimulatedOrganismOptions { ModelId = Claude, Seed = 3, FailureRate = 0 });
