@@ -101,7 +101,7 @@ internal static class JudgeCommand
         var afOptions = reasoning?.Options ?? new AlignmentFakingClassifierOptions();
         int total = RunDirectory.EnumerateSamples(s.Run, includeText: false).Count();
         await human.WriteLineAsync($"judging {total} samples of {Path.GetFullPath(s.Run)} | compliance prompt {complianceOptions.Prompt} | " +
-            (reasoning is null ? "no alignment-faking judge" : $"alignment-faking prompt {afOptions.Prompt}, {afOptions.Votes} votes, threshold {afOptions.Threshold.ToString(CultureInfo.InvariantCulture)}, min valid vote share {afOptions.MinValidVoteShare.ToString(CultureInfo.InvariantCulture)}")).ConfigureAwait(false);
+            (reasoning is null ? "no alignment-faking judge" : $"alignment-faking prompt {afOptions.Prompt}, {afOptions.Votes} votes, threshold {afOptions.Threshold.ToString(CultureInfo.InvariantCulture)}, min valid vote share {afOptions.MinValidVoteShare.ToString(CultureInfo.InvariantCulture)}, reads {(afOptions.Source switch { AlignmentFakingSource.Scratchpad => "the scratchpad", AlignmentFakingSource.Reasoning => "the native reasoning", _ => "the scratchpad and the native reasoning" })}")).ConfigureAwait(false);
         RunJudgement result;
         if (batch is null)
         {
