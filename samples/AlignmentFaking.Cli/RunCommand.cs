@@ -318,6 +318,11 @@ internal static class RunCommand
             }
         }
 
+        if (summary.SamplesWithNativeReasoning > 0 || summary.SamplesWithHiddenReasoning > 0)
+        {
+            await w.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"native reasoning: {summary.SamplesWithNativeReasoning} sample(s) (stored per turn, never sent back); hidden by the provider in {summary.SamplesWithHiddenReasoning}")).ConfigureAwait(false);
+        }
+
         if (summary.Cost?.Actual is { } usage)
         {
             var cachedCalls = usage.CachedCalls > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({usage.CachedCalls:N0} from the response cache)") : string.Empty;

@@ -106,6 +106,7 @@ public class NativeReasoningEndToEndTests
         var summary = RunDirectory.ReadSummary(outDir);
         Assert.That(summary.SamplesWithNativeReasoning, Is.EqualTo(40));
         Assert.That(summary.SamplesWithHiddenReasoning, Is.Zero);
+        Assert.That(stdout + stderr, Does.Contain("native reasoning: 40 sample(s)"));
         Assert.That(RunDirectory.ReadManifest(outDir).Options.ReasoningEffort, Is.EqualTo("high"));
     }
 
