@@ -6,7 +6,8 @@ namespace AlignmentFaking.Running;
 /// <summary>
 /// Makes the native reasoning of an R1-style reply Microsoft.Extensions.AI <see cref="TextReasoningContent"/>: a
 /// <c>&lt;think&gt;...&lt;/think&gt;</c> block at the start of the reply's text (a reasoning model served without a
-/// reasoning parser) is split off before anything else sees the text, and the whitespace after it is dropped. Replies
+/// reasoning parser; or the text up to a <c>&lt;/think&gt;</c> with no opening tag, when the chat template opened the
+/// block) is split off before anything else sees the text, and the whitespace after it is dropped. Replies
 /// whose reasoning the provider's adapter already surfaced (DeepSeek's <c>reasoning_content</c>, OpenRouter's and vLLM's
 /// <c>reasoning</c> through <c>AlignmentFaking.OpenAI</c>, Anthropic's <c>thinking</c> blocks) pass unchanged.
 /// <see cref="ExperimentRunner"/> composes it over the subject; streamed replies pass unchanged (the runner splits what
@@ -66,16 +67,22 @@ public sealed class NativeReasoningChatClient : DelegatingChatClient
         }
     }
 
-    /// <summary>Splits <c>&lt;think&gt;R&lt;/think&gt;rest</c> (leading whitespace allowed) into R (trimmed) and rest (leading whitespace dropped).</summary>
+    /// <summary>
+    /// Splits <c>&lt;think&gt;R&lt;/think&gt;rest</c> (leading whitespace allowed) into R (trimmed) and rest (leading
+    /// whitespace dropped). Also <c>R&lt;/think&gt;rest</c> with no <c>&lt;think&gt;</c> before the close: the chat
+    /// templates of DeepSeek-R1 and its distills open the block in the prompt, so the reply starts inside it (as vLLM's
+    /// <c>deepseek_r1</c> reasoning parser reads it).
+    /// </summary>
     internal static bool SplitThinkTag(string text, out string reasoning, out string rest)
     {
         var trimmed = text.AsSpan().TrimStart();
-        if (trimmed.StartsWith(ThinkOpen, StringComparison.Ordinal))
+        int close = trimmed.IndexOf(ThinkClose, StringComparison.Ordinal);
+        if (close >= 0)
         {
-            int close = trimmed.IndexOf(ThinkClose, StringComparison.Ordinal);
-            if (close >= 0)
+            bool opened = trimmed.StartsWith(ThinkOpen, StringComparison.Ordinal);
+            if (opened || trimmed[..close].IndexOf(ThinkOpen, StringComparison.Ordinal) < 0)
             {
-                reasoning = trimmed[ThinkOpen.Length..close].Trim().ToString();
+                reasoning = trimmed[(opened ? ThinkOpen.Length : 0)..close].Trim().ToString();
                 rest = trimmed[(close + ThinkClose.Length)..].TrimStart().ToString();
                 return true;
             }

@@ -12,6 +12,7 @@ public class NativeReasoningTests
     [TestCase("<think>\nI ponder.\n</think>\n\nSCRATCHPAD_REASONING>x</SCRATCHPAD_REASONING>", "I ponder.", "SCRATCHPAD_REASONING>x</SCRATCHPAD_REASONING>")]
     [TestCase("  <think>a</think>b", "a", "b")]
     [TestCase("<think></think><OUTPUT>y</OUTPUT>", "", "<OUTPUT>y</OUTPUT>")]
+    [TestCase("Opened by the chat template.\n</think>\n\nSCRATCHPAD_REASONING>x", "Opened by the chat template.", "SCRATCHPAD_REASONING>x")]
     public void A_leading_think_block_is_split_off_the_text(string text, string reasoning, string rest)
     {
         var message = new ChatMessage(ChatRole.Assistant, text);
@@ -23,6 +24,7 @@ public class NativeReasoningTests
 
     [TestCase("<think>unclosed, truncated")]
     [TestCase("text <think>later</think>")]
+    [TestCase("<OUTPUT>a</OUTPUT> and <think>b</think>")]
     [TestCase("<OUTPUT>no reasoning</OUTPUT>")]
     public void Other_text_is_left_as_it_is(string text)
     {
