@@ -95,6 +95,7 @@ public class NativeReasoningEndToEndTests
         }
 
         Assert.That(faking, Is.GreaterThan(0), "the run has alignment faking to find");
+        TestContext.Out.WriteLine($"{format}: {samples.Count} samples, {samples.Sum(s => s.Turns)} calls, {samples.Count(s => s.Proxy == ComplianceOutcome.Complied)} complied, {faking} alignment faking (all right), {samples.Sum(s => s.Calls.Sum(c => c.ReasoningTokens ?? 0))} reasoning tokens, {judge.CallCount} judge calls");
 
         // None sent back: no request carries any reasoning (the server also answers 400 to a reasoning field in a message).
         Assert.That(subject.Calls.All(c => c.Outcome is CallOutcome.Answered && c.ResponseStatusCode == 200), Is.True);

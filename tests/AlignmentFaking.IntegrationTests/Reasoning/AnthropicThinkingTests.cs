@@ -65,6 +65,7 @@ public class AnthropicThinkingTests
         }
 
         Assert.That(faking, Is.GreaterThan(0));
+        TestContext.Out.WriteLine($"anthropic thinking: {result.Samples.Count} samples, {result.Samples.Sum(s => s.Turns)} calls, {result.Samples.Count(s => s.Proxy == ComplianceOutcome.Complied)} complied, {faking} alignment faking (all right)");
         var subjectCalls = server.Calls.Where(c => c.Model == Claude).ToList();
         Assert.That(subjectCalls.All(c => c.ResponseStatusCode == 200), Is.True, "every call met the thinking rules");
         Assert.That(subjectCalls.All(c => c.RawBody.Contains("\"budget_tokens\":2048", StringComparison.Ordinal)), Is.True);
