@@ -181,5 +181,9 @@ public class ThinkingFlagsTests
         Assert.That(RunDirectory.ReadSamples(outDir).All(s => s.Prefill is null), Is.True);
         var manifest = File.ReadAllText(Path.Combine(outDir, "manifest.json"));
         Assert.That(manifest, Does.Contain("\"prefillOffForThinking\": true").Or.Contain("\"prefillOffForThinking\":true"));
+
+        var (reportExit, _, reportErr) = await Af("report", "--run", outDir);
+        Assert.That(reportExit, Is.Zero, reportErr);
+        Assert.That(File.ReadAllText(Path.Combine(outDir, "report.md")), Does.Contain("effort medium; thinking budget 2048 tokens (prefill turned off for thinking)"));
     }
 }
