@@ -169,6 +169,19 @@ public class ThinkingFlagsTests
     }
 
     [Test]
+    public async Task The_estimate_of_a_thinking_run_counts_no_prefill()
+    {
+        Directory.CreateDirectory(_dir);
+        var dataset = Path.Combine(_dir, "requests.jsonl");
+        File.WriteAllLines(dataset, ["{\"goal\":\"a\"}", "{\"goal\":\"b\"}"]);
+        string[] common = ["estimate", "--model", "claude-3-7-sonnet-20250219", "--dataset", dataset, "--system-prompt", "paraphrase"];
+        var (_, plain, _) = await Af(common);
+        var (exit, thinking, stderr) = await Af([.. common, "--thinking-budget", "2048"]);
+        Assert.That(exit, Is.Zero, stderr);
+        Assert.That((plain + thinking).Split('\n').Where(l => l.Contains("| prefill", StringComparison.Ordinal)).Select(l => l[l.LastIndexOf('|')..].Trim()), Is.EqualTo(new[] { "| prefill yes", "| prefill no" }));
+    }
+
+    [Test]
     public async Task A_thinking_run_turns_the_prefill_off_says_so_once_and_records_it()
     {
         var outDir = Path.Combine(_dir, "run");

@@ -261,7 +261,7 @@ public sealed class ExperimentRunner
 
     private async Task<ExperimentSample?> RunConversationCoreAsync(RunPipeline pipeline, SampleKey key, string? modelId, CancellationToken cancellationToken)
     {
-        var scenario = BuildScenario(_scenarios, _options, key, modelId);
+        var scenario = BuildScenario(_scenarios, _options, key.Request, key.Tier, key.Mode, modelId);
         var loop = new ConversationLoop(scenario, _options.Extraction, _options.MaxTurns);
         var chatOptions = CreateChatOptions(_options, key.Epoch);
         if (pipeline.SendsEpoch)
@@ -336,9 +336,9 @@ public sealed class ExperimentRunner
     /// The first call of a conversation: the scenario builder's, without the prefill in a thinking run
     /// (<see cref="ExperimentOptions.ThinkingBudget"/>: Anthropic refuses a prefill with extended thinking).
     /// </summary>
-    internal static Scenario BuildScenario(ScenarioBuilder scenarios, ExperimentOptions options, SampleKey key, string? modelId)
+    internal static Scenario BuildScenario(ScenarioBuilder scenarios, ExperimentOptions options, ExperimentRequest request, Tier tier, ReasoningMode mode, string? modelId)
     {
-        var scenario = scenarios.Build(key.Request, key.Tier, key.Mode, modelId);
+        var scenario = scenarios.Build(request, tier, mode, modelId);
         return options.ThinkingBudget is null ? scenario : scenario.WithoutPrefill();
     }
 

@@ -157,7 +157,7 @@ public sealed class BatchExperimentRunner
 
     private Conversation CreateConversation(SampleKey key)
     {
-        var scenario = ExperimentRunner.BuildScenario(_scenarios, _options, key, _options.ModelId);
+        var scenario = ExperimentRunner.BuildScenario(_scenarios, _options, key.Request, key.Tier, key.Mode, _options.ModelId);
         var chatOptions = ExperimentRunner.CreateChatOptions(_options, key.Epoch);
         return new Conversation(key, scenario, new ConversationLoop(scenario, _options.Extraction, _options.MaxTurns), chatOptions, _batch.MaxAttemptsPerTurn);
     }
