@@ -59,6 +59,20 @@ public class OpenAIReasoningTests
     }
 
     [Test]
+    public async Task A_thinking_budget_is_sent_as_the_thinking_object_of_Anthropics_OpenAI_compatible_endpoint()
+    {
+        await using var server = await OpenAICompatibleTestServer.StartAsync(ScriptedReply.Text("unused"));
+        using var client = Create(server, "claude-3-7-sonnet-20250219");
+        var options = new ChatOptions { AdditionalProperties = new() { [NativeReasoningChatClient.ThinkingBudgetKey] = 2048 } };
+
+        // The loopback server is OpenAI's API, which knows no 'thinking' parameter and refuses it; the body is what matters.
+        Assert.That(async () => await client.GetResponseAsync(Messages, options), Throws.Exception.With.Message.Contains("thinking"));
+        Assert.That(server.Calls.Single().RawBody, Does.Contain("\"thinking\":{\"type\":\"enabled\",\"budget_tokens\":2048}"));
+        Assert.That(server.Calls.Single().RawBody, Does.Not.Contain("af."), "the call context never reaches the provider");
+        Assert.That(options.AdditionalProperties, Has.Count.EqualTo(1), "the caller's options stay as they were");
+    }
+
+    [Test]
     public async Task Reasoning_sent_back_in_a_message_is_refused_as_DeepSeek_does()
     {
         await using var server = await OpenAICompatibleTestServer.StartAsync(ScriptedReply.Text("unused"));
