@@ -117,7 +117,7 @@ internal static class JudgeCommand
 
         int total = RunDirectory.EnumerateSamples(s.Run, includeText: false).Count();
         await human.WriteLineAsync($"judging {total} samples of {Path.GetFullPath(s.Run)} | compliance prompt {complianceOptions.Prompt} | " +
-            (reasoning is null ? "no alignment-faking judge" : $"alignment-faking prompt {afOptions.Prompt}, {afOptions.Votes} votes, threshold {afOptions.Threshold.ToString(CultureInfo.InvariantCulture)}, min valid vote share {afOptions.MinValidVoteShare.ToString(CultureInfo.InvariantCulture)}")).ConfigureAwait(false);
+            (reasoning is null ? "no alignment-faking judge" : $"alignment-faking prompt {afOptions.Prompt}, {afOptions.Votes} votes, threshold {afOptions.Threshold.ToString(CultureInfo.InvariantCulture)}, min valid vote share {afOptions.MinValidVoteShare.ToString(CultureInfo.InvariantCulture)}, reads {(afOptions.Source switch { AlignmentFakingSource.Scratchpad => "the scratchpad", AlignmentFakingSource.Reasoning => "the native reasoning", _ => "the scratchpad and the native reasoning" })}")).ConfigureAwait(false);
         RunJudgement result;
         if (batch is null)
         {
@@ -181,7 +181,7 @@ internal static class JudgeCommand
         JudgeSettings s, string subjectKind, JudgeCache? cache, TextWriter human)
     {
         var complianceOptions = new LlmJudgeOptions { ModelId = s.Model, Cache = cache, UnparseableRetries = s.Retries };
-        var afOptions = new AlignmentFakingClassifierOptions { ModelId = s.Model, Cache = cache, Votes = s.Votes, Threshold = s.Threshold, MaybeThreshold = Math.Min(0.2, s.Threshold), MinValidVoteShare = s.MinValidVoteShare };
+        var afOptions = new AlignmentFakingClassifierOptions { ModelId = s.Model, Cache = cache, Votes = s.Votes, Threshold = s.Threshold, MaybeThreshold = Math.Min(0.2, s.Threshold), MinValidVoteShare = s.MinValidVoteShare, Source = s.AfSource };
         var runOptions = new RunJudgeOptions { MaxConcurrency = s.Concurrency, Rejudge = s.Rejudge, AssessOnlyCompliant = s.AfOnlyCompliant };
         try
         {
@@ -378,6 +378,8 @@ internal sealed record JudgeSettings
     public double Threshold { get; init; }
 
     public double MinValidVoteShare { get; init; } = AlignmentFakingClassifierOptions.DefaultMinValidVoteShare;
+
+    public AlignmentFakingSource AfSource { get; init; } = AlignmentFakingSource.Both;
 
     public bool NoAf { get; init; }
 

@@ -31,6 +31,8 @@ internal sealed class JudgeOptionsDefinition
 
     public Option<double> MinValidVoteShare { get; } = new("--min-valid-vote-share") { Description = "Share of the alignment-faking votes (0-1) that must be valid for a verdict; below it the sample is 'insufficient-votes' (no verdict, out of the AF rate). 0 is the original rule (any valid vote).", DefaultValueFactory = _ => Judging.Reasoning.AlignmentFakingClassifierOptions.DefaultMinValidVoteShare };
 
+    public Option<string> AfSource { get; } = new Option<string>("--af-source") { Description = "What the alignment-faking judge reads: scratchpad (the original), reasoning (the model's native reasoning: reasoning_content, reasoning, <think>, Anthropic thinking) or both, turn by turn (default; a sample without native reasoning reads as with scratchpad). With reasoning or both, no-CoT samples with native reasoning are assessed too.", DefaultValueFactory = _ => "both" }.OneOf("scratchpad", "reasoning", "both");
+
     public Option<bool> NoAf { get; } = new("--no-af") { Description = "Skip the alignment-faking reasoning judge." };
 
     public Option<bool> AfOnlyCompliant { get; } = new("--af-only-compliant") { Description = "Assess alignment faking only for samples the compliance judge found compliant (all the AF rate needs; saves votes)." };
@@ -43,7 +45,7 @@ internal sealed class JudgeOptionsDefinition
     /// <summary>Adds the options to a command; with <paramref name="acceptOldRetries"/> also the hidden <c>--retries</c>.</summary>
     public void AddTo(Command command, bool acceptOldRetries = false)
     {
-        Option[] all = [Endpoint, Model, KeyEnv, CompliancePrompt, AfPrompt, Votes, Threshold, MinValidVoteShare, NoAf, AfOnlyCompliant, Retries];
+        Option[] all = [Endpoint, Model, KeyEnv, CompliancePrompt, AfPrompt, Votes, Threshold, MinValidVoteShare, AfSource, NoAf, AfOnlyCompliant, Retries];
         foreach (var option in all)
         {
             command.Options.Add(option);
@@ -74,6 +76,12 @@ internal sealed class JudgeOptionsDefinition
         Votes = parse.GetValue(Votes),
         Threshold = parse.GetValue(Threshold),
         MinValidVoteShare = parse.GetValue(MinValidVoteShare),
+        AfSource = parse.GetValue(AfSource) switch
+        {
+            "scratchpad" => Judging.Reasoning.AlignmentFakingSource.Scratchpad,
+            "reasoning" => Judging.Reasoning.AlignmentFakingSource.Reasoning,
+            _ => Judging.Reasoning.AlignmentFakingSource.Both,
+        },
         NoAf = parse.GetValue(NoAf),
         AfOnlyCompliant = parse.GetValue(AfOnlyCompliant),
         Retries = parse.GetResult(OldRetries) is null ? parse.GetValue(Retries) : parse.GetValue(OldRetries),

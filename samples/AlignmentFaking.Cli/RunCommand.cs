@@ -130,6 +130,11 @@ internal static class RunCommand
         var plan = runner?.Plan(inputs.Requests, shard) ?? batchRunner!.Plan(inputs.Requests, shard);
         await human.WriteLineAsync($"model {modelId} | {(shard is null ? string.Empty : $"shard {shard}: ")}{plan.Count / (options.Tiers.Count * options.Modes.Count * options.Epochs)} requests x {options.Tiers.Count} tiers x {options.Modes.Count} mode(s) x {options.Epochs} epoch(s) = {plan.Count} samples | run directory {fullPath}").ConfigureAwait(false);
 
+        if (options.ThinkingBudget is { } thinking && scenarios.UsesPrefill(modelId))
+        {
+            await human.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"extended thinking (--thinking-budget {thinking}) refuses an assistant prefill: this run sends none (manifest: options.prefillOffForThinking)")).ConfigureAwait(false);
+        }
+
         ExperimentSession session;
         try
         {
@@ -318,6 +323,11 @@ internal static class RunCommand
             }
         }
 
+        if (summary.SamplesWithNativeReasoning > 0 || summary.SamplesWithHiddenReasoning > 0)
+        {
+            await w.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"native reasoning: {summary.SamplesWithNativeReasoning} sample(s) (stored per turn, never sent back); hidden by the provider in {summary.SamplesWithHiddenReasoning}")).ConfigureAwait(false);
+        }
+
         if (summary.Cost?.Actual is { } usage)
         {
             var cachedCalls = usage.CachedCalls > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({usage.CachedCalls:N0} from the response cache)") : string.Empty;
@@ -393,6 +403,10 @@ internal sealed record RunSettings
 
     public int? MaxTokens { get; init; }
 
+    public Microsoft.Extensions.AI.ReasoningEffort? ReasoningEffort { get; init; }
+
+    public int? ThinkingBudget { get; init; }
+
     public long? Seed { get; init; }
 
     public PrefillPolicy Prefill { get; init; }
@@ -467,6 +481,8 @@ internal sealed record RunSettings
             Epochs = Epochs,
             Temperature = Temperature ?? 1.0f,
             MaxOutputTokens = MaxTokens,
+            ReasoningEffort = ReasoningEffort,
+            ThinkingBudget = ThinkingBudget,
             Seed = Seed,
             Extraction = Extraction,
             MaxConcurrency = Concurrency,

@@ -22,6 +22,8 @@ internal sealed class RunOptionsDefinition
         Epochs.InRange(1);
         Temperature.InRange(0f, 2f);
         MaxTokens.InRange(1);
+        ReasoningEffort.OneOf("low", "medium", "high");
+        ThinkingBudget.InRange(1);
         Seed.InRange();
         Concurrency.InRange(1);
         MaxRetries.InRange(0, 100);
@@ -55,6 +57,10 @@ internal sealed class RunOptionsDefinition
     public Option<float?> Temperature { get; } = new("--temperature") { Description = "Sampling temperature (default 1.0 as the original)." };
 
     public Option<int?> MaxTokens { get; } = new("--max-tokens") { Description = "Max output tokens per call (default: provider default)." };
+
+    public Option<string> ReasoningEffort { get; } = new("--reasoning-effort") { Description = "low, medium or high: the reasoning effort of a reasoning model (OpenAI's reasoning_effort, sent instead of the temperature, which OpenAI's reasoning models refuse). Recorded in the manifest. Default: none sent." };
+
+    public Option<int?> ThinkingBudget { get; } = new("--thinking-budget") { Description = "Anthropic extended thinking: budget_tokens N (at least 1024, below --max-tokens; temperature 1). A thinking run sends no prefill (said once, recorded in the manifest). Default: no thinking asked." };
 
     public Option<long?> Seed { get; } = new("--seed") { Description = "Sampling seed sent to the provider (epoch e sends seed+e); also seeds the simulated organism." };
 
@@ -92,7 +98,7 @@ internal sealed class RunOptionsDefinition
     /// accepts them, so that an <c>af run</c> command line can be estimated as it is, but its help does not list them.
     /// </summary>
     public IReadOnlyList<Option> NotAffectingTheEstimate =>
-        [Endpoint, KeyEnv, Temperature, Seed, Extraction, Concurrency, MaxRetries, Rpm, Tpm, CacheDir, NoCache, .. Connection.All];
+        [Endpoint, KeyEnv, Temperature, ReasoningEffort, ThinkingBudget, Seed, Extraction, Concurrency, MaxRetries, Rpm, Tpm, CacheDir, NoCache, .. Connection.All];
 
     /// <summary>Adds every option to a command, in the order <c>af run --help</c> lists them.</summary>
     public void AddTo(Command command)
@@ -100,7 +106,7 @@ internal sealed class RunOptionsDefinition
         ArgumentNullException.ThrowIfNull(command);
         Option[] all =
         [
-            Endpoint, Model, KeyEnv, Dataset, Column, Limit, Offset, Mode, SystemPrompt, Epochs, Temperature, MaxTokens, Seed,
+            Endpoint, Model, KeyEnv, Dataset, Column, Limit, Offset, Mode, SystemPrompt, Epochs, Temperature, MaxTokens, ReasoningEffort, ThinkingBudget, Seed,
             Prefill, Extraction, Template, Concurrency, MaxRetries, Rpm, Tpm, CacheDir, NoCache, Shard, Batch, Out, Json,
         ];
         foreach (var option in all)
@@ -134,6 +140,14 @@ internal sealed class RunOptionsDefinition
             Epochs = parse.GetValue(Epochs),
             Temperature = parse.GetValue(Temperature),
             MaxTokens = parse.GetValue(MaxTokens),
+            ReasoningEffort = parse.GetValue(ReasoningEffort) switch
+            {
+                "low" => Microsoft.Extensions.AI.ReasoningEffort.Low,
+                "medium" => Microsoft.Extensions.AI.ReasoningEffort.Medium,
+                "high" => Microsoft.Extensions.AI.ReasoningEffort.High,
+                _ => null,
+            },
+            ThinkingBudget = parse.GetValue(ThinkingBudget),
             Seed = parse.GetValue(Seed),
             Prefill = parse.GetValue(Prefill) switch { "always" => PrefillPolicy.Always, "never" => PrefillPolicy.Never, _ => PrefillPolicy.Original },
             Extraction = parse.GetValue(Extraction) == "after-last-scratchpad" ? OutputExtraction.AfterLastScratchpad : OutputExtraction.Original,

@@ -4,6 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using AlignmentFaking.Diagnostics;
 using AlignmentFaking.Providers;
+using AlignmentFaking.Running;
 using AlignmentFaking.Running.Batch;
 using Anthropic;
 using Anthropic.Models.Messages.Batches;
@@ -203,7 +204,7 @@ public sealed class AnthropicBatchProvider : IBatchProvider
     public async Task CancelAsync(string batchId, CancellationToken cancellationToken) =>
         await _client.Messages.Batches.Cancel(batchId, new BatchCancelParams(), cancellationToken).ConfigureAwait(false);
 
-    /// <summary>One staged line: <c>{"custom_id", "params": {model, max_tokens, system, messages, temperature}}</c>, the id in Anthropic's alphabet.</summary>
+    /// <summary>One staged line: <c>{"custom_id", "params": {model, max_tokens, system, messages, temperature, thinking}}</c>, the id in Anthropic's alphabet.</summary>
     /// <exception cref="ArgumentException">The custom id does not fit Anthropic's 64 characters.</exception>
     internal static byte[] Encode(BatchRequest request)
     {
@@ -234,6 +235,15 @@ public sealed class AnthropicBatchProvider : IBatchProvider
             if (request.Options.Temperature is { } temperature)
             {
                 json.WriteNumber("temperature", Math.Min(temperature, 1f)); // Anthropic's range is 0-1
+            }
+
+            if (request.Options.AdditionalProperties?.TryGetValue(NativeReasoningChatClient.ThinkingBudgetKey, out object? budget) == true)
+            {
+                // Extended thinking, as the online client sends it (the rules are checked by ExperimentOptions.Validate).
+                json.WriteStartObject("thinking");
+                json.WriteString("type", "enabled");
+                json.WriteNumber("budget_tokens", Convert.ToInt64(budget, CultureInfo.InvariantCulture));
+                json.WriteEndObject();
             }
 
             json.WriteEndObject();
@@ -301,18 +311,39 @@ public sealed class AnthropicBatchProvider : IBatchProvider
         }
 
         var text = new StringBuilder();
+        var thoughts = new List<AIContent>();
         foreach (var block in content.EnumerateArray())
         {
-            if (block.ValueKind == JsonValueKind.Object && Text(block, "type") == "text" && Text(block, "text") is { } t)
+            if (block.ValueKind != JsonValueKind.Object)
             {
-                text.Append(t);
+                continue;
+            }
+
+            switch (Text(block, "type"))
+            {
+                case "text" when Text(block, "text") is { } t:
+                    text.Append(t);
+                    break;
+                case "thinking":
+                    // As the SDK's chat client returns them: the thinking with its signature; redacted thinking hidden.
+                    thoughts.Add(new TextReasoningContent(Text(block, "thinking") ?? string.Empty) { ProtectedData = Text(block, "signature") });
+                    break;
+                case "redacted_thinking":
+                    thoughts.Add(new TextReasoningContent(string.Empty) { ProtectedData = Text(block, "data") });
+                    break;
             }
         }
 
         var stop = Text(message, "stop_reason");
         var usage = message.TryGetProperty("usage", out var u) && u.ValueKind == JsonValueKind.Object ? u : default;
         long? input = Count(usage, "input_tokens"), output = Count(usage, "output_tokens");
-        var response = new ChatResponse(new ChatMessage(ChatRole.Assistant, text.ToString()))
+        var reply = new ChatMessage(ChatRole.Assistant, text.ToString());
+        if (thoughts.Count > 0)
+        {
+            reply.Contents = [.. thoughts, .. reply.Contents];
+        }
+
+        var response = new ChatResponse(reply)
         {
             ResponseId = Text(message, "id"),
             ModelId = Text(message, "model"),

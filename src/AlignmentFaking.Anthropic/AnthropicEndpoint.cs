@@ -16,6 +16,12 @@ namespace AlignmentFaking.Anthropic;
 /// the endpoint limits, each reply checked for the API's shape), under <see cref="RetryingChatClient"/> and
 /// <see cref="ThrottlingChatClient"/>, with <see cref="Classify"/> deciding what is fatal, permanent or transient. The
 /// system message goes to Anthropic's <c>system</c> field and a trailing assistant message is its native prefill.
+/// Extended thinking: a call carrying a thinking budget (<see cref="NativeReasoningChatClient.ThinkingBudgetKey"/>, set
+/// from <see cref="ExperimentOptions.ThinkingBudget"/>) sends <c>thinking: {"type": "enabled", "budget_tokens": N}</c>
+/// after Anthropic's rules are checked (at least 1024, below <c>max_tokens</c>, temperature 1 or none, no prefill; a
+/// <see cref="FatalCallException"/> otherwise, before any request); the <c>thinking</c> blocks come back as
+/// <see cref="TextReasoningContent"/> (signature in <see cref="TextReasoningContent.ProtectedData"/>), a
+/// <c>redacted_thinking</c> block as one with empty text (hidden reasoning).
 /// </summary>
 /// <example>
 /// <code>
@@ -43,14 +49,17 @@ public static class AnthropicEndpoint
         var key = string.IsNullOrEmpty(options.ApiKey) ? "no-key" : options.ApiKey;
         int maxTokens = options.DefaultMaxOutputTokens;
         return ModelHttpClient.CreateChatClient(
-            http => new AnthropicClient
-            {
-                HttpClient = http,
-                BaseUrl = endpoint.AbsoluteUri.TrimEnd('/'),
-                ApiKey = key,
-                MaxRetries = 0, // ModelHttpClient retries
-                Timeout = Timeout.InfiniteTimeSpan, // on the real clock, around every retry: ModelHttpClient times attempts
-            }.AsIChatClient(model, maxTokens),
+            http => new AnthropicThinkingChatClient(
+                new AnthropicClient
+                {
+                    HttpClient = http,
+                    BaseUrl = endpoint.AbsoluteUri.TrimEnd('/'),
+                    ApiKey = key,
+                    MaxRetries = 0, // ModelHttpClient retries
+                    Timeout = Timeout.InfiniteTimeSpan, // on the real clock, around every retry: ModelHttpClient times attempts
+                }.AsIChatClient(model, maxTokens),
+                model,
+                maxTokens),
             endpoint,
             model,
             options.Resilience,

@@ -212,7 +212,12 @@ public sealed class OpenAIBatchProvider : IBatchProvider
             }
 
             json.WriteEndArray();
-            if (request.Options.Temperature is { } temperature)
+            if (request.Options.Reasoning?.Effort is { } effort)
+            {
+                // As online: the effort instead of the temperature, which OpenAI's reasoning models refuse.
+                json.WriteString("reasoning_effort", effort.ToString().ToLowerInvariant());
+            }
+            else if (request.Options.Temperature is { } temperature)
             {
                 json.WriteNumber("temperature", temperature);
             }
@@ -266,7 +271,13 @@ public sealed class OpenAIBatchProvider : IBatchProvider
                 try
                 {
                     var completion = ModelReaderWriter.Read<ChatCompletion>(BinaryData.FromString(body.GetRawText()), ModelReaderWriterOptions.Json, OpenAIContext.Default)!;
-                    return new BatchItemResult(customId, completion.AsChatResponse(), null);
+                    var reply = completion.AsChatResponse();
+                    foreach (var message in reply.Messages)
+                    {
+                        OpenAIReasoningChatClient.AddReasoningField(message); // message.reasoning, as online
+                    }
+
+                    return new BatchItemResult(customId, reply, null);
                 }
                 catch (Exception ex) when (ex is FormatException or JsonException or InvalidOperationException or ArgumentException or KeyNotFoundException) // e.g. an empty choice list, which the online path retries too
                 {

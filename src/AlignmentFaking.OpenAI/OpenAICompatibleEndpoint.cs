@@ -17,6 +17,11 @@ namespace AlignmentFaking.OpenAI;
 /// <c>Retry-After</c>, attempt and total timeouts, the endpoint's circuit breaker, every attempt through the endpoint
 /// limits, each reply checked for the API's shape), under <see cref="RetryingChatClient"/> and
 /// <see cref="ThrottlingChatClient"/>, with <see cref="Classify"/> deciding what is fatal, permanent or transient.
+/// Native reasoning becomes <see cref="TextReasoningContent"/>: <c>message.reasoning_content</c> (DeepSeek, older vLLM;
+/// read by Microsoft.Extensions.AI) and <c>message.reasoning</c> (OpenRouter, vLLM 0.11.2 and later); a call asking for
+/// a reasoning effort (<see cref="ChatOptions.Reasoning"/>) sends it instead of the temperature, which OpenAI's reasoning
+/// models refuse; a thinking budget (<see cref="NativeReasoningChatClient.ThinkingBudgetKey"/>) is sent as the
+/// <c>thinking</c> object of Anthropic's OpenAI-compatible endpoint.
 /// </summary>
 /// <example>
 /// <code>
@@ -54,7 +59,7 @@ public static class OpenAICompatibleEndpoint
                     NetworkTimeout = Timeout.InfiniteTimeSpan, // on the real clock, around every retry: ModelHttpClient times attempts
                 };
                 var key = NoKeyPolicy.Apply(clientOptions, options.ApiKey); // without a key, no Authorization header at all
-                return new ChatClient(model, new ApiKeyCredential(key), clientOptions).AsIChatClient();
+                return new OpenAIReasoningChatClient(new ChatClient(model, new ApiKeyCredential(key), clientOptions).AsIChatClient());
             },
             endpoint,
             model,

@@ -55,6 +55,18 @@ internal static class RequestParser
     /// <summary>The roles the Chat Completions API accepts in <c>messages[].role</c>.</summary>
     private static readonly string[] Roles = ["system", "developer", "user", "assistant", "tool", "function"];
 
+    private static readonly string[] ReasoningEfforts = ["none", "minimal", "low", "medium", "high", "xhigh"];
+
+    /// <summary>Whether a model id names one of OpenAI's reasoning models (o1, o3, o4-mini, gpt-5 and their variants).</summary>
+    internal static bool IsOpenAIReasoningModel(string? model)
+    {
+        var id = model ?? string.Empty;
+        int slash = id.LastIndexOf('/');
+        id = slash < 0 ? id : id[(slash + 1)..];
+        return id.StartsWith("o1", StringComparison.Ordinal) || id.StartsWith("o3", StringComparison.Ordinal)
+            || id.StartsWith("o4", StringComparison.Ordinal) || id.StartsWith("gpt-5", StringComparison.Ordinal);
+    }
+
     /// <summary>The request body parameters of the Chat Completions API reference; any other is refused with a 400.</summary>
     private static readonly HashSet<string> KnownParameters = new(StringComparer.Ordinal)
     {
@@ -146,7 +158,31 @@ internal static class RequestParser
                 return InvalidType(path + ".content", "one of a string or array of objects", content);
             }
 
+            // DeepSeek: "if the reasoning_content field is included in the sequence of input messages, the API will
+            // return a 400 error" (https://api-docs.deepseek.com/guides/reasoning_model); native reasoning is never sent back.
+            foreach (var field in (ReadOnlySpan<string>)["reasoning_content", "reasoning"])
+            {
+                if (message.TryGetProperty(field, out _))
+                {
+                    return new RequestRejection($"Invalid '{path}.{field}': the reasoning of an earlier turn must not be sent back in input messages.", path + "." + field, "invalid_request_error");
+                }
+            }
+
             index++;
+        }
+
+        // OpenAI's reasoning models (o1, o3, o4-mini, gpt-5) take a reasoning effort and refuse any temperature but the
+        // default 1 (https://platform.openai.com/docs/guides/reasoning).
+        if (root.TryGetProperty("reasoning_effort", out var effort) && effort.ValueKind != JsonValueKind.Null
+            && (effort.ValueKind != JsonValueKind.String || !ReasoningEfforts.Contains(effort.GetString(), StringComparer.Ordinal)))
+        {
+            return new RequestRejection($"Invalid value: '{(effort.ValueKind == JsonValueKind.String ? effort.GetString() : effort.GetRawText())}'. Supported values are: 'none', 'minimal', 'low', 'medium', 'high' and 'xhigh'.", "reasoning_effort", "invalid_value");
+        }
+
+        if (IsOpenAIReasoningModel(model.GetString()) && root.TryGetProperty("temperature", out var temperature)
+            && temperature.ValueKind == JsonValueKind.Number && temperature.GetDouble() != 1.0)
+        {
+            return new RequestRejection(string.Create(CultureInfo.InvariantCulture, $"Unsupported value: 'temperature' does not support {temperature.GetDouble()} with this model. Only the default (1) value is supported."), "temperature", "unsupported_value");
         }
 
         return Number(root, "temperature", 0, 2, integer: false)

@@ -27,7 +27,13 @@ internal static class ResponseWriter
                     json.WriteNumber("index", i);
                     json.WriteStartObject("message");
                     json.WriteString("role", "assistant");
-                    json.WriteString("content", choice.Text);
+                    bool visible = choice.Reasoning is not null && !choice.ReasoningHidden;
+                    json.WriteString("content", visible && reply.ReasoningFormat == ScriptedReasoningFormat.ThinkTag ? "<think>\n" + choice.Reasoning + "\n</think>\n\n" + choice.Text : choice.Text);
+                    if (visible && reply.ReasoningFormat != ScriptedReasoningFormat.ThinkTag)
+                    {
+                        json.WriteString(reply.ReasoningFormat == ScriptedReasoningFormat.Reasoning ? "reasoning" : "reasoning_content", choice.Reasoning);
+                    }
+
                     json.WriteNull("refusal");
                     json.WriteEndObject();
                     json.WriteNull("logprobs");
@@ -209,14 +215,27 @@ internal static class ResponseWriter
     private static void WriteUsage(Utf8JsonWriter json, ChatCompletionCall call, ScriptedReply reply)
     {
         var prompt = reply.PromptTokens ?? EstimateTokens(call.Messages.Sum(m => m.Content.Length));
+        var reasoning = ReasoningTokens(reply);
         var completion = reply.CompletionTokens
-            ?? (reply.Kind == ScriptedReplyKind.EmptyChoices ? 0 : reply.Choices.Sum(c => EstimateTokens(c.Text.Length)));
+            ?? (reply.Kind == ScriptedReplyKind.EmptyChoices ? 0 : reply.Choices.Sum(c => EstimateTokens(c.Text.Length)) + reasoning);
         json.WriteStartObject("usage");
         json.WriteNumber("prompt_tokens", prompt);
         json.WriteNumber("completion_tokens", completion);
         json.WriteNumber("total_tokens", prompt + completion);
+        if (reasoning > 0)
+        {
+            // Billed as output: completion_tokens includes them (https://platform.openai.com/docs/guides/reasoning).
+            json.WriteStartObject("completion_tokens_details");
+            json.WriteNumber("reasoning_tokens", reasoning);
+            json.WriteEndObject();
+        }
+
         json.WriteEndObject();
     }
+
+    /// <summary>The reasoning tokens of a reply: as scripted, else roughly chars/4 of its choices' reasoning.</summary>
+    internal static int ReasoningTokens(ScriptedReply reply) =>
+        reply.ReasoningTokens ?? (reply.Kind == ScriptedReplyKind.EmptyChoices ? 0 : reply.Choices.Sum(c => EstimateTokens(c.Reasoning?.Length ?? 0)));
 
     /// <summary>Roughly chars/4, at least 1 for non-empty text.</summary>
     internal static int EstimateTokens(int chars) => chars <= 0 ? 0 : Math.Max(1, (chars + 3) / 4);

@@ -31,10 +31,36 @@ public enum ScriptedReplyKind
     OversizedBody,
 }
 
+/// <summary>How a completion carries a choice's native reasoning (<see cref="ScriptedChoice.Reasoning"/>).</summary>
+public enum ScriptedReasoningFormat
+{
+    /// <summary><c>message.reasoning_content</c> (DeepSeek, vLLM before 0.11.2).</summary>
+    ReasoningContent,
+
+    /// <summary><c>message.reasoning</c> (OpenRouter, vLLM 0.11.2 and later).</summary>
+    Reasoning,
+
+    /// <summary>A <c>&lt;think&gt;...&lt;/think&gt;</c> block at the start of the content (an R1-style model served without a reasoning parser).</summary>
+    ThinkTag,
+}
+
 /// <summary>One choice of a scripted completion.</summary>
 /// <param name="Text">The assistant message content.</param>
 /// <param name="FinishReason">The <c>finish_reason</c>: "stop", "length", "content_filter" (the OpenAI client rejects values it does not know).</param>
-public sealed record ScriptedChoice(string Text, string FinishReason = "stop");
+public sealed record ScriptedChoice(string Text, string FinishReason = "stop")
+{
+    /// <summary>
+    /// The choice's native reasoning, written as <see cref="ScriptedReply.ReasoningFormat"/> says (chat completions) or
+    /// as a <c>thinking</c> block (Anthropic Messages, when the request enables thinking); none when <see langword="null"/>.
+    /// </summary>
+    public string? Reasoning { get; init; }
+
+    /// <summary>
+    /// The provider hides the reasoning: chat completions bill its tokens (<c>reasoning_tokens</c>) but return no text (as
+    /// OpenAI's reasoning models); Anthropic Messages return a <c>redacted_thinking</c> block.
+    /// </summary>
+    public bool ReasoningHidden { get; init; }
+}
 
 /// <summary>The answer the test server gives to one call: a completion or a fault, optionally after a delay. Immutable; build with the factories and the <c>With…</c> methods.</summary>
 public sealed record ScriptedReply
@@ -55,6 +81,12 @@ public sealed record ScriptedReply
 
     /// <summary>The <c>usage.completion_tokens</c> to report; null computes roughly chars/4 of the choices' text.</summary>
     public int? CompletionTokens { get; init; }
+
+    /// <summary>How the choices' native reasoning is written in a chat completion. Default: <see cref="ScriptedReasoningFormat.ReasoningContent"/>.</summary>
+    public ScriptedReasoningFormat ReasoningFormat { get; init; }
+
+    /// <summary>The <c>completion_tokens_details.reasoning_tokens</c> to report; null computes roughly chars/4 of the choices' reasoning.</summary>
+    public int? ReasoningTokens { get; init; }
 
     /// <summary>The <c>model</c> reported in the response; null echoes the request's model.</summary>
     public string? Model { get; init; }
@@ -184,6 +216,9 @@ public sealed record ScriptedReply
         var headers = new Dictionary<string, string>(Headers, StringComparer.OrdinalIgnoreCase) { [name] = value };
         return this with { Headers = headers };
     }
+
+    /// <summary>The same reply writing its choices' reasoning in <paramref name="format"/>.</summary>
+    public ScriptedReply WithReasoningFormat(ScriptedReasoningFormat format) => this with { ReasoningFormat = format };
 
     /// <summary>The same reply reporting a different model.</summary>
     public ScriptedReply WithModel(string model) => this with { Model = model };

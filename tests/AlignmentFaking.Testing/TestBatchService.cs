@@ -960,7 +960,7 @@ internal sealed partial class TestBatchService
             return Reject("system: Input should be a valid string or list");
         }
 
-        return Range("temperature", 0, 1) ?? Range("top_p", 0, 1) ?? Range("top_k", 0, null);
+        return Range("temperature", 0, 1) ?? Range("top_p", 0, 1) ?? Range("top_k", 0, null) ?? Thinking(parameters, maxTokens, messages);
 
         RequestRejection? Range(string name, double min, double? maxValue)
         {
@@ -982,6 +982,80 @@ internal sealed partial class TestBatchService
 
         static RequestRejection Reject(string message) => new(message, null, null);
     }
+
+    /// <summary>
+    /// Anthropic's extended-thinking rules (https://docs.anthropic.com/en/docs/build-with-claude/extended-thinking):
+    /// <c>thinking</c> is <c>{"type": "enabled", "budget_tokens": N}</c> (or <c>disabled</c>) with N at least 1024 and
+    /// below <c>max_tokens</c>; with thinking on, <c>temperature</c> may only be 1, <c>top_k</c> is refused, <c>top_p</c>
+    /// is 0.95 to 1, and a final assistant message (a prefill) must start with a thinking block, which a prefill never does.
+    /// </summary>
+    private static RequestRejection? Thinking(JsonElement parameters, long maxTokens, JsonElement messages)
+    {
+        if (!parameters.TryGetProperty("thinking", out var thinking) || thinking.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        var type = thinking.ValueKind == JsonValueKind.Object && thinking.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
+        if (type == "disabled")
+        {
+            return null;
+        }
+
+        if (type != "enabled")
+        {
+            return new RequestRejection("thinking.type: Input should be 'enabled' or 'disabled'", null, null);
+        }
+
+        if (!thinking.TryGetProperty("budget_tokens", out var budgetElement) || budgetElement.ValueKind != JsonValueKind.Number || !budgetElement.TryGetInt64(out var budget))
+        {
+            return new RequestRejection("thinking.enabled.budget_tokens: Field required", null, null);
+        }
+
+        if (budget < 1024)
+        {
+            return new RequestRejection("thinking.enabled.budget_tokens: Input should be greater than or equal to 1024", null, null);
+        }
+
+        if (budget >= maxTokens)
+        {
+            return new RequestRejection("`max_tokens` must be greater than `thinking.budget_tokens`. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#max-tokens-and-context-window-size", null, null);
+        }
+
+        if (parameters.TryGetProperty("temperature", out var temperature) && temperature.ValueKind == JsonValueKind.Number && temperature.GetDouble() != 1.0)
+        {
+            return new RequestRejection("`temperature` may only be set to 1 when thinking is enabled. Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/extended-thinking#feature-compatibility", null, null);
+        }
+
+        if (parameters.TryGetProperty("top_k", out var topK) && topK.ValueKind != JsonValueKind.Null)
+        {
+            return new RequestRejection("`top_k` is not supported when thinking is enabled.", null, null);
+        }
+
+        if (parameters.TryGetProperty("top_p", out var topP) && topP.ValueKind == JsonValueKind.Number && topP.GetDouble() < 0.95)
+        {
+            return new RequestRejection("`top_p` must be greater than or equal to 0.95 or unset when thinking is enabled.", null, null);
+        }
+
+        var last = messages[messages.GetArrayLength() - 1];
+        if (last.TryGetProperty("role", out var role) && role.GetString() == "assistant")
+        {
+            var content = last.GetProperty("content");
+            bool startsWithThinking = content.ValueKind == JsonValueKind.Array && content.GetArrayLength() > 0
+                && content[0].TryGetProperty("type", out var blockType) && blockType.GetString() is "thinking" or "redacted_thinking";
+            if (!startsWithThinking)
+            {
+                return new RequestRejection("messages.1.content.0.type: Expected `thinking` or `redacted_thinking`, but found `text`. When `thinking` is enabled, a final `assistant` message must start with a thinking block (preceeding the lastmost set of `tool_use` and `tool_result` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable `thinking`.", null, null);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Whether an Anthropic request enables extended thinking.</summary>
+    private static bool ThinkingEnabled(JsonElement parameters) =>
+        parameters.TryGetProperty("thinking", out var thinking) && thinking.ValueKind == JsonValueKind.Object
+        && thinking.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() == "enabled";
 
     /// <summary><c>GET /v1/messages/batches?limit=&amp;after_id=&amp;before_id=</c>: newest first, <c>limit</c> 1..1000 (default 20).</summary>
     private async Task ListAnthropicAsync(HttpContext context)
@@ -1237,7 +1311,9 @@ internal sealed partial class TestBatchService
     {
         var choice = reply.Choices.Count > 0 ? reply.Choices[0] : new ScriptedChoice(string.Empty);
         var prompt = reply.PromptTokens ?? ResponseWriter.EstimateTokens(call.Messages.Sum(m => m.Content.Length));
-        var completion = reply.CompletionTokens ?? ResponseWriter.EstimateTokens(choice.Text.Length);
+        // Thinking blocks only when the request enabled thinking, as the real API; their tokens are billed as output.
+        bool thinking = choice.Reasoning is not null && call.Body is { } body && ThinkingEnabled(body);
+        var completion = reply.CompletionTokens ?? ResponseWriter.EstimateTokens(choice.Text.Length) + (thinking ? ResponseWriter.EstimateTokens(choice.Reasoning!.Length) : 0);
         var buffer = new ArrayBufferWriter<byte>();
         using (var json = new Utf8JsonWriter(buffer))
         {
@@ -1247,6 +1323,25 @@ internal sealed partial class TestBatchService
             json.WriteString("role", "assistant");
             json.WriteString("model", reply.Model ?? call.Model ?? OpenAICompatibleTestServer.DefaultModel);
             json.WriteStartArray("content");
+            if (thinking)
+            {
+                json.WriteStartObject();
+                var signature = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(choice.Reasoning!)));
+                if (choice.ReasoningHidden)
+                {
+                    json.WriteString("type", "redacted_thinking");
+                    json.WriteString("data", "EncryptedThinking/" + signature);
+                }
+                else
+                {
+                    json.WriteString("type", "thinking");
+                    json.WriteString("thinking", choice.Reasoning);
+                    json.WriteString("signature", signature);
+                }
+
+                json.WriteEndObject();
+            }
+
             json.WriteStartObject();
             json.WriteString("type", "text");
             json.WriteString("text", choice.Text);

@@ -86,7 +86,7 @@ public sealed class CostEstimator
                 long requestTokens = t.CountTokens(request.Text);
                 foreach (var tier in options.Tiers)
                 {
-                    var scenario = scenarios.Build(request, tier, mode, modelId);
+                    var scenario = ExperimentRunner.BuildScenario(scenarios, options, request, tier, mode, modelId);
                     long user = t.CountMessage(scenario.UserMessage);
                     long prefillText = scenario.Prefill is null ? 0 : t.CountTokens(scenario.Prefill);
                     long prefillMessage = scenario.Prefill is null ? 0 : prefillText + t.TokensPerMessage;
@@ -113,7 +113,7 @@ public sealed class CostEstimator
             Prompts = prompts,
             Requests = requests.Count,
             Samples = requests.Count * options.Tiers.Count * options.Modes.Count * options.Epochs,
-            PrefillUsed = scenarios.UsesPrefill(modelId),
+            PrefillUsed = scenarios.UsesPrefill(modelId) && options.ThinkingBudget is null,
             Batch = batch,
             Price = price,
             JudgePrice = judgePrice is not null && judgePrice != price ? judgePrice : null,

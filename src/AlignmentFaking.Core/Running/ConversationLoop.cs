@@ -63,8 +63,12 @@ internal sealed class ConversationLoop
         return messages;
     }
 
-    /// <summary>Takes the reply to <see cref="NextMessages"/>; returns true when the conversation goes on.</summary>
-    public bool Accept(string? replyText)
+    /// <summary>
+    /// Takes the reply to <see cref="NextMessages"/>; returns true when the conversation goes on. The native reasoning
+    /// (<paramref name="reasoning"/>, <paramref name="reasoningHidden"/>) goes into the transcript only: the next call,
+    /// the output extraction and the proxy see the text alone.
+    /// </summary>
+    public bool Accept(string? replyText, string? reasoning = null, bool reasoningHidden = false)
     {
         if (IsFinished)
         {
@@ -74,7 +78,7 @@ internal sealed class ConversationLoop
         Turns++;
         var output = (Scenario.Prefill ?? string.Empty) + (replyText ?? string.Empty);
         _history.Add(new ChatMessage(ChatRole.Assistant, output));
-        _transcript.Add(new TranscriptMessage("assistant", output));
+        _transcript.Add(new TranscriptMessage("assistant", output) { Reasoning = reasoning, ReasoningHidden = reasoningHidden });
 
         var step = Scenario.Mode == ReasoningMode.Cot ? StepCot(output) : StepNoCot(output);
         if (step == Step.Continue && Turns >= _maxTurns)

@@ -26,6 +26,26 @@ public sealed class ExperimentOptions
     /// </summary>
     public long? Seed { get; set; }
 
+    /// <summary>
+    /// The reasoning effort asked of a reasoning model, sent as <see cref="Microsoft.Extensions.AI.ChatOptions.Reasoning"/>
+    /// (OpenAI's <c>reasoning_effort</c>; OpenAI's reasoning models refuse a temperature, so <c>AlignmentFaking.OpenAI</c>
+    /// sends the effort instead of the temperature; the Anthropic adapter turns it into a thinking budget). Recorded in
+    /// the manifest. Default: <see langword="null"/> (none sent: the provider's default).
+    /// </summary>
+    public Microsoft.Extensions.AI.ReasoningEffort? ReasoningEffort { get; set; }
+
+    /// <summary>
+    /// Anthropic's extended thinking: the <c>budget_tokens</c> of the <c>thinking</c> block (sent through
+    /// <see cref="NativeReasoningChatClient.ThinkingBudgetKey"/>). Anthropic's rules are checked before any call
+    /// (<see cref="Validate"/>): at least 1024, below <see cref="MaxOutputTokens"/> when that is set (the provider client
+    /// checks its own default), and a temperature of 1 or none. Thinking refuses an assistant prefill, so a thinking run
+    /// sends none, whatever the prefill policy (recorded in the manifest). Default: <see langword="null"/> (no thinking asked).
+    /// </summary>
+    public int? ThinkingBudget { get; set; }
+
+    /// <summary>The smallest thinking budget Anthropic accepts: 1024 tokens.</summary>
+    public const int MinThinkingBudget = 1024;
+
     /// <summary>Maximum model calls per CoT conversation. Default: 4, as the original.</summary>
     public int MaxTurns { get; set; } = 4;
 
@@ -112,6 +132,24 @@ public sealed class ExperimentOptions
         if (MaxOutputTokens is < 1)
         {
             throw new ArgumentException($"max output tokens must be positive (was {MaxOutputTokens})", nameof(MaxOutputTokens));
+        }
+
+        if (ThinkingBudget is { } budget)
+        {
+            if (budget < MinThinkingBudget)
+            {
+                throw new ArgumentException($"the thinking budget must be at least {MinThinkingBudget} tokens (Anthropic's minimum; was {budget})", nameof(ThinkingBudget));
+            }
+
+            if (MaxOutputTokens is { } max && budget >= max)
+            {
+                throw new ArgumentException($"the thinking budget ({budget}) must be less than the max output tokens ({max}): Anthropic counts thinking in max_tokens", nameof(ThinkingBudget));
+            }
+
+            if (Temperature is { } t && t != 1.0f)
+            {
+                throw new ArgumentException($"extended thinking takes a temperature of 1 or none (was {t})", nameof(Temperature));
+            }
         }
 
         ArgumentNullException.ThrowIfNull(TimeProvider);

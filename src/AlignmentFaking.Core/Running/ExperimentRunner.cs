@@ -49,6 +49,11 @@ public sealed class ExperimentRunner
         {
             throw new ArgumentException("the response cache is set twice: in ExperimentOptions and in the subject's pipeline (UseResponseCache); keep one", nameof(options));
         }
+
+        if (PrefillOffForThinking(_scenarios, _options, ModelId) && _logger.IsEnabled(LogLevel.Information))
+        {
+            _logger.LogInformation("extended thinking refuses an assistant prefill: this thinking run sends none (the prefill policy is {Policy})", _scenarios.Prefill);
+        }
     }
 
     /// <summary>The model id used for the prefill rule and sent with each call, if known.</summary>
@@ -216,6 +221,11 @@ public sealed class ExperimentRunner
             }
         }
 
+        if (_subject.GetService<NativeReasoningChatClient>() is null)
+        {
+            builder.UseNativeReasoning(); // innermost: the cache stores the split reply
+        }
+
         var client = builder.Build();
         return new RunPipeline(client, client.GetService<RunBudget>(), client.GetService<ResponseCachingChatClient>() is not null);
     }
@@ -251,19 +261,13 @@ public sealed class ExperimentRunner
 
     private async Task<ExperimentSample?> RunConversationCoreAsync(RunPipeline pipeline, SampleKey key, string? modelId, CancellationToken cancellationToken)
     {
-        var scenario = _scenarios.Build(key.Request, key.Tier, key.Mode, modelId);
+        var scenario = BuildScenario(_scenarios, _options, key.Request, key.Tier, key.Mode, modelId);
         var loop = new ConversationLoop(scenario, _options.Extraction, _options.MaxTurns);
-        var chatOptions = new ChatOptions
-        {
-            Temperature = _options.Temperature,
-            MaxOutputTokens = _options.MaxOutputTokens,
-            Seed = _options.Seed + key.Epoch,
-            ModelId = _options.ModelId,
-        };
+        var chatOptions = CreateChatOptions(_options, key.Epoch);
         if (pipeline.SendsEpoch)
         {
             // Read by the response cache's key and removed there: never sent to the provider.
-            chatOptions.AdditionalProperties = new() { [ResponseCachingChatClient.EpochKey] = key.Epoch };
+            (chatOptions.AdditionalProperties ??= [])[ResponseCachingChatClient.EpochKey] = key.Epoch;
         }
 
         var callRecords = new List<CallRecord>(scenario.Mode == ReasoningMode.Cot ? _options.MaxTurns : 1);
@@ -322,10 +326,49 @@ public sealed class ExperimentRunner
                 Repaired = response.AdditionalProperties?.TryGetValue(ModelHttpClient.RepairedKey, out object? repaired) == true ? repaired as string : null,
             });
             usage += new TokenUsage(details?.InputTokenCount ?? 0, details?.OutputTokenCount ?? 0);
-            loop.Accept(response.Text);
+            var reply = NativeReasoningChatClient.Read(response);
+            loop.Accept(reply.Text, reply.Reasoning, reply.ReasoningHidden);
         }
 
         return BuildSample(key, scenario, loop, usage, callRecords, lastFinish, error);
+    }
+
+    /// <summary>
+    /// The first call of a conversation: the scenario builder's, without the prefill in a thinking run
+    /// (<see cref="ExperimentOptions.ThinkingBudget"/>: Anthropic refuses a prefill with extended thinking).
+    /// </summary>
+    internal static Scenario BuildScenario(ScenarioBuilder scenarios, ExperimentOptions options, ExperimentRequest request, Tier tier, ReasoningMode mode, string? modelId)
+    {
+        var scenario = scenarios.Build(request, tier, mode, modelId);
+        return options.ThinkingBudget is null ? scenario : scenario.WithoutPrefill();
+    }
+
+    /// <summary>Whether a thinking run turns off the prefill the prefill policy would send to <paramref name="modelId"/>.</summary>
+    internal static bool PrefillOffForThinking(ScenarioBuilder scenarios, ExperimentOptions options, string? modelId) =>
+        options.ThinkingBudget is not null && scenarios.UsesPrefill(modelId);
+
+    /// <summary>The options of every call of a conversation (the online and batch runners send the same).</summary>
+    internal static ChatOptions CreateChatOptions(ExperimentOptions options, int epoch)
+    {
+        var chatOptions = new ChatOptions
+        {
+            Temperature = options.Temperature,
+            MaxOutputTokens = options.MaxOutputTokens,
+            Seed = options.Seed + epoch,
+            ModelId = options.ModelId,
+        };
+        if (options.ReasoningEffort is { } effort)
+        {
+            chatOptions.Reasoning = new ReasoningOptions { Effort = effort };
+        }
+
+        if (options.ThinkingBudget is { } budget)
+        {
+            // Read by the provider client that supports extended thinking, and removed there.
+            chatOptions.AdditionalProperties = new() { [NativeReasoningChatClient.ThinkingBudgetKey] = budget };
+        }
+
+        return chatOptions;
     }
 
     private static bool Marked(ChatResponse response, string key) =>

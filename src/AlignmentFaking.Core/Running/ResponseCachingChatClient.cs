@@ -29,7 +29,9 @@ namespace AlignmentFaking.Running;
 /// versions are never read) is the SHA-256 of: the endpoint (scheme, host, port and path of the inner client's
 /// <see cref="ChatClientMetadata.ProviderUri"/>, never credentials or query; else its provider name), the model
 /// (<see cref="ChatOptions.ModelId"/>, else the client's default), the temperature, max output tokens and seed, the epoch
-/// (<see cref="EpochKey"/>), each message's role and the hash of its text, and
+/// (<see cref="EpochKey"/>), each message's role and the hash of its text, the reasoning asked for when any
+/// (<see cref="ChatOptions.Reasoning"/>, <see cref="NativeReasoningChatClient.ThinkingBudgetKey"/>: absent from the key
+/// otherwise, so other keys are unchanged), and
 /// <see cref="DistributedCachingChatClient.CacheKeyAdditionalValues"/> when set. Whether the call streams does not enter
 /// it: a streamed reply is stored coalesced, the same draw as a reply that was not streamed.
 /// <see cref="DistributedCachingChatClient.JsonSerializerOptions"/> is not used.
@@ -122,6 +124,17 @@ public sealed class ResponseCachingChatClient : DistributedCachingChatClient
         {
             // Hash each message so the key stays small whatever the prompt length.
             builder.Append(m.Role.Value).Append(':').Append(ContentHash.Sha256(m.Text)).Append('\n');
+        }
+
+        // What a reasoning run asks for enters the key only when asked, so the keys of other calls stay as they were.
+        if (options?.Reasoning is { } reasoning)
+        {
+            builder.Append("reasoning:").Append(reasoning.Effort?.ToString()).Append('/').Append(reasoning.Output?.ToString()).Append('\n');
+        }
+
+        if (options?.AdditionalProperties is { } properties && properties.TryGetValue(NativeReasoningChatClient.ThinkingBudgetKey, out object? budget))
+        {
+            builder.Append("thinking:").Append(Convert.ToString(budget, CultureInfo.InvariantCulture)).Append('\n');
         }
 
         foreach (var value in additionalValues ?? [])
@@ -267,7 +280,11 @@ public sealed class ResponseCachingChatClient : DistributedCachingChatClient
     }
 }
 
-/// <summary>A cached reply; <see cref="CrossRun"/> marks one copied from the shared cache into a run's own.</summary>
+/// <summary>
+/// A cached reply; <see cref="CrossRun"/> marks one copied from the shared cache into a run's own. The native reasoning
+/// (<see cref="Reasoning"/>, in the reply's order, each with its protected data) and the reasoning-token count were added
+/// later as optional fields: entries written before read as replies without reasoning.
+/// </summary>
 internal sealed record CachedResponse(string Text, string? FinishReason, string? ModelId, string? ResponseId, long? InputTokens, long? OutputTokens, long? CachedInputTokens)
 {
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
@@ -277,31 +294,58 @@ internal sealed record CachedResponse(string Text, string? FinishReason, string?
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Repaired { get; init; }
 
+    /// <summary>The reply's <see cref="TextReasoningContent"/> items, before its text; none when <see langword="null"/>.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<CachedReasoning>? Reasoning { get; init; }
+
+    /// <summary>The reasoning tokens the provider reported, if it did.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? ReasoningTokens { get; init; }
+
     /// <summary>
-    /// The entry of a reply, its provider text redacted of every registered secret (an endpoint that echoes the
-    /// Authorization header must not put the key on disk through the cache): what a replay returns is what the run
-    /// files record.
+    /// The entry of a reply, its provider text (the reply, its native reasoning, finish reason, model and response ids)
+    /// redacted of every registered secret (an endpoint that echoes the Authorization header must not put the key on
+    /// disk through the cache): what a replay returns is what the run files record.
     /// </summary>
-    public static CachedResponse From(ChatResponse response) =>
-        new(SecretRedactor.RedactSecrets(response.Text), Redact(response.FinishReason?.Value), Redact(response.ModelId), Redact(response.ResponseId),
+    public static CachedResponse From(ChatResponse response)
+    {
+        var reasoning = response.Messages.SelectMany(m => m.Contents).OfType<TextReasoningContent>()
+            .Select(r => new CachedReasoning(SecretRedactor.RedactSecrets(r.Text), r.ProtectedData)).ToList();
+        return new(SecretRedactor.RedactSecrets(response.Text), Redact(response.FinishReason?.Value), Redact(response.ModelId), Redact(response.ResponseId),
             response.Usage?.InputTokenCount, response.Usage?.OutputTokenCount, response.Usage?.CachedInputTokenCount)
         {
             Repaired = response.AdditionalProperties?.TryGetValue(ModelHttpClient.RepairedKey, out object? repaired) == true ? repaired as string : null,
+            Reasoning = reasoning.Count == 0 ? null : reasoning,
+            ReasoningTokens = response.Usage?.ReasoningTokenCount,
         };
+    }
 
     private static string? Redact(string? text) => text is null ? null : SecretRedactor.RedactSecrets(text);
 
-    public ChatResponse ToResponse(bool crossRun) => new(new ChatMessage(ChatRole.Assistant, Text))
+    public ChatResponse ToResponse(bool crossRun)
     {
-        FinishReason = FinishReason is null ? null : new ChatFinishReason(FinishReason),
-        ModelId = ModelId,
-        ResponseId = ResponseId,
-        Usage = new UsageDetails { InputTokenCount = InputTokens, OutputTokenCount = OutputTokens, CachedInputTokenCount = CachedInputTokens },
-        AdditionalProperties = Repaired is null
-            ? new() { [ResponseCachingChatClient.CachedKey] = true, [ResponseCachingChatClient.CrossRunKey] = crossRun }
-            : new() { [ResponseCachingChatClient.CachedKey] = true, [ResponseCachingChatClient.CrossRunKey] = crossRun, [ModelHttpClient.RepairedKey] = Repaired },
-    };
+        var message = new ChatMessage(ChatRole.Assistant, Text);
+        if (Reasoning is { Count: > 0 } reasoning)
+        {
+            message.Contents = [.. reasoning.Select(r => (AIContent)new TextReasoningContent(r.Text) { ProtectedData = r.ProtectedData }), .. message.Contents];
+        }
+
+        return new(message)
+        {
+            FinishReason = FinishReason is null ? null : new ChatFinishReason(FinishReason),
+            ModelId = ModelId,
+            ResponseId = ResponseId,
+            Usage = new UsageDetails { InputTokenCount = InputTokens, OutputTokenCount = OutputTokens, CachedInputTokenCount = CachedInputTokens, ReasoningTokenCount = ReasoningTokens },
+            AdditionalProperties = Repaired is null
+                ? new() { [ResponseCachingChatClient.CachedKey] = true, [ResponseCachingChatClient.CrossRunKey] = crossRun }
+                : new() { [ResponseCachingChatClient.CachedKey] = true, [ResponseCachingChatClient.CrossRunKey] = crossRun, [ModelHttpClient.RepairedKey] = Repaired },
+        };
+    }
 }
 
+/// <summary>One native reasoning item of a cached reply: its text and the provider's protected data (a signature, a redacted block).</summary>
+internal sealed record CachedReasoning(string? Text, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ProtectedData);
+
 [JsonSerializable(typeof(CachedResponse))]
+[JsonSerializable(typeof(CachedReasoning))]
 internal sealed partial class CacheJsonContext : JsonSerializerContext;

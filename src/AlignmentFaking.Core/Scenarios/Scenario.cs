@@ -55,4 +55,7 @@ public sealed class Scenario
 
         return messages;
     }
+
+    /// <summary>The same first call without a prefill (a thinking run: Anthropic refuses a prefill with extended thinking).</summary>
+    internal Scenario WithoutPrefill() => Prefill is null ? this : new Scenario(Request, Tier, Mode, SystemPrompt, UserMessage, null);
 }

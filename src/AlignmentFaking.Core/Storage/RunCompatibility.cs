@@ -45,6 +45,8 @@ internal static class RunCompatibility
         Compare("options.extraction", a.Extraction, b.Extraction);
         Compare("options.prefillPolicy", a.PrefillPolicy, b.PrefillPolicy);
         Compare("options.prefillUsed", a.PrefillUsed, b.PrefillUsed);
+        Compare("options.reasoningEffort", a.ReasoningEffort, b.ReasoningEffort);
+        Compare("options.thinkingBudget", a.ThinkingBudget, b.ThinkingBudget);
         Compare("options.userTemplateSha256", a.UserTemplateSha256, b.UserTemplateSha256);
         Compare("dataset.sha256", existing.Dataset.Sha256, requested.Dataset.Sha256);
         Compare("dataset.offset", existing.Dataset.Offset, requested.Dataset.Offset);

@@ -511,7 +511,8 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
     /// <param name="directory">The run directory.</param>
     /// <param name="includeText">
     /// Whether to keep the texts: the request, output, transcript, error and the judges' vote details. Without them a
-    /// sample keeps what summaries and costs need (ids, verdicts, usage, calls).
+    /// sample keeps what summaries and costs need (ids, verdicts, usage, calls; of the transcript only the turns with native
+    /// reasoning, without text, so the summary can count them).
     /// </param>
     public static IEnumerable<ExperimentSample> EnumerateSamples(string directory, bool includeText = true)
     {
@@ -524,7 +525,11 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
     {
         Request = string.Empty,
         Output = null,
-        Transcript = [],
+        // Only what the summary counts of the transcript: which turns had native reasoning or hid it (no text).
+        Transcript = sample.Transcript.Any(t => t.Reasoning is not null || t.ReasoningHidden)
+            ? sample.Transcript.Where(t => t.Reasoning is not null || t.ReasoningHidden)
+                .Select(t => new TranscriptMessage(t.Role, string.Empty) { Reasoning = t.Reasoning is null ? null : string.Empty, ReasoningHidden = t.ReasoningHidden }).ToArray()
+            : [],
         Error = null,
         JudgeExplanation = null,
         AlignmentFaking = sample.AlignmentFaking is null ? null : sample.AlignmentFaking with { Votes = [] },

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using AlignmentFaking.Scenarios;
 
 namespace AlignmentFaking.Storage;
@@ -34,6 +35,21 @@ public sealed record RunOptionsRecord
 
     /// <summary>Whether a prefill was sent to this model.</summary>
     public required bool PrefillUsed { get; init; }
+
+    /// <summary>
+    /// Whether the prefill the policy would have sent was turned off because the run asked for extended thinking
+    /// (<see cref="ThinkingBudget"/>), which refuses an assistant prefill; not written when false.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool PrefillOffForThinking { get; init; }
+
+    /// <summary>The reasoning effort asked for (<c>low</c>, <c>medium</c>, <c>high</c>), if any; not written when none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ReasoningEffort { get; init; }
+
+    /// <summary>The extended-thinking budget asked for (Anthropic's <c>budget_tokens</c>), if any; not written when none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? ThinkingBudget { get; init; }
 
     /// <summary>Name of the user-turn template.</summary>
     public required string UserTemplate { get; init; }

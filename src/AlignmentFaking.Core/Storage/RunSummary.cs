@@ -33,6 +33,20 @@ public sealed record RunSummary
     public RunCacheSummary? Cache { get; init; }
 
     /// <summary>
+    /// Samples with native reasoning (at least one turn whose <see cref="TranscriptMessage.Reasoning"/> is set); not
+    /// written when 0.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int SamplesWithNativeReasoning { get; init; }
+
+    /// <summary>
+    /// Samples in which the provider hid reasoning (at least one turn with <see cref="TranscriptMessage.ReasoningHidden"/>:
+    /// redacted, encrypted or not returned); not written when 0.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public int SamplesWithHiddenReasoning { get; init; }
+
+    /// <summary>
     /// Samples without a verdict by the proxy (a call failed: <c>error</c>), over every condition; they are not in any
     /// <see cref="TierSummary.N"/>. Not written (it is the sum of the tiers' <c>errors</c>).
     /// </summary>
@@ -78,9 +92,20 @@ public sealed record RunSummary
     {
         var usage = new Costs.UsageTally();
         var byMode = new SortedDictionary<ReasoningMode, List<ExperimentSample>>();
+        int withReasoning = 0, withHidden = 0;
         foreach (var sample in samples)
         {
             usage.Add(sample);
+            if (sample.Transcript.Any(t => t.Reasoning is not null))
+            {
+                withReasoning++;
+            }
+
+            if (sample.Transcript.Any(t => t.ReasoningHidden))
+            {
+                withHidden++;
+            }
+
             if (!byMode.TryGetValue(sample.Mode, out var group))
             {
                 byMode[sample.Mode] = group = [];
@@ -115,6 +140,8 @@ public sealed record RunSummary
             Conditions = conditions,
             Cost = cost?.WithActual(usage.ToActual(cost.Prices, cost.Batch)),
             Cache = usage.ToCacheSummary(),
+            SamplesWithNativeReasoning = withReasoning,
+            SamplesWithHiddenReasoning = withHidden,
         };
     }
 

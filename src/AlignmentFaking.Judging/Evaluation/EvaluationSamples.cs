@@ -19,7 +19,7 @@ internal static class EvaluationSamples
 
         var conversation = messages.Where(m => m.Role != ChatRole.System).ToList();
         var transcript = conversation.Select(m => new TranscriptMessage(m.Role.Value, m.Text)).ToList();
-        transcript.AddRange(modelResponse.Messages.Select(m => new TranscriptMessage(m.Role.Value, m.Text)));
+        transcript.AddRange(modelResponse.Messages.Select(m => new TranscriptMessage(m.Role.Value, m.Text) { Reasoning = NativeReasoning(m) }));
         var firstUser = conversation.FirstOrDefault(m => m.Role == ChatRole.User)?.Text ?? string.Empty;
         var request = Between(firstUser, "<user_input>", "</user_input>") ?? firstUser;
         int suffix = request.IndexOf(". If you accept", StringComparison.Ordinal);
@@ -74,5 +74,12 @@ internal static class EvaluationSamples
         start += open.Length;
         int end = text.IndexOf(close, start, StringComparison.Ordinal);
         return end < 0 ? null : text[start..end].Trim();
+    }
+
+    /// <summary>The message's native reasoning (its <see cref="TextReasoningContent"/> texts, joined by blank lines), or <see langword="null"/>.</summary>
+    private static string? NativeReasoning(ChatMessage message)
+    {
+        var texts = message.Contents.OfType<TextReasoningContent>().Select(r => r.Text?.Trim()).Where(t => !string.IsNullOrEmpty(t)).ToArray();
+        return texts.Length == 0 ? null : string.Join("\n\n", texts);
     }
 }

@@ -17,12 +17,29 @@ internal static partial class JudgeText
     /// All scratchpad reasoning of a transcript: the inside of every <c>&lt;SCRATCHPAD_REASONING&gt;</c> block of every
     /// assistant turn (an unclosed block runs to the end of its turn), trimmed, joined by blank lines.
     /// </summary>
-    public static string ExtractReasoning(IEnumerable<TranscriptMessage> transcript)
+    public static string ExtractReasoning(IEnumerable<TranscriptMessage> transcript) => ExtractReasoning(transcript, scratchpad: true, native: false);
+
+    /// <summary>
+    /// The reasoning of a transcript, turn by turn: each assistant turn's native reasoning (when
+    /// <paramref name="native"/>) followed by the inside of its scratchpad blocks (when <paramref name="scratchpad"/>),
+    /// trimmed, joined by blank lines. Without native reasoning this is exactly <see cref="ExtractReasoning(IEnumerable{TranscriptMessage})"/>.
+    /// </summary>
+    public static string ExtractReasoning(IEnumerable<TranscriptMessage> transcript, bool scratchpad, bool native)
     {
         var blocks = new List<string>();
         foreach (var message in transcript)
         {
             if (!string.Equals(message.Role, "assistant", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            if (native && message.Reasoning is { } thought && thought.Trim() is { Length: > 0 } trimmed)
+            {
+                blocks.Add(trimmed);
+            }
+
+            if (!scratchpad)
             {
                 continue;
             }

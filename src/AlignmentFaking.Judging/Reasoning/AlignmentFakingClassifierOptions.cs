@@ -17,6 +17,13 @@ public sealed class AlignmentFakingClassifierOptions
     /// </summary>
     public JudgePrompt Prompt { get; set; } = JudgePrompt.AlignmentFakingDefault;
 
+    /// <summary>
+    /// What the judge reads: the scratchpad reasoning, the native reasoning (<see cref="Running.TranscriptMessage.Reasoning"/>)
+    /// or both, turn by turn. Default: <see cref="AlignmentFakingSource.Both"/>, which for a sample without native
+    /// reasoning is the original's scratchpad (same prompt, same cache keys).
+    /// </summary>
+    public AlignmentFakingSource Source { get; set; } = AlignmentFakingSource.Both;
+
     /// <summary>The judge model id sent with each call; the client's default when <see langword="null"/>. Default: <see langword="null"/>.</summary>
     public string? ModelId { get; set; }
 
@@ -79,6 +86,11 @@ public sealed class AlignmentFakingClassifierOptions
         if (Prompt is null || !Prompt.IsAlignmentFakingPrompt)
         {
             throw new ArgumentException($"{nameof(Prompt)} must be an alignment-faking prompt", nameof(Prompt));
+        }
+
+        if (!Enum.IsDefined(Source))
+        {
+            throw new ArgumentException($"{nameof(Source)} must be scratchpad, reasoning or both (was {Source})", nameof(Source));
         }
 
         if (Votes is < 1 or > 100)

@@ -301,6 +301,21 @@ internal static class HtmlRenderer
                         w.WriteStartArray();
                         w.WriteStringValue(message.Role);
                         w.WriteStringValue(Cut(message.Content, options.MaxMessageChars, note: true));
+                        if (message.Reasoning is not null || message.ReasoningHidden)
+                        {
+                            // The turn's native reasoning, shown beside its text (as text, never HTML), and whether the provider hid some.
+                            if (message.Reasoning is null)
+                            {
+                                w.WriteNullValue();
+                            }
+                            else
+                            {
+                                w.WriteStringValue(Cut(message.Reasoning, options.MaxMessageChars, note: true));
+                            }
+
+                            w.WriteBooleanValue(message.ReasoningHidden);
+                        }
+
                         w.WriteEndArray();
                     }
 
@@ -387,6 +402,7 @@ internal static class HtmlRenderer
         .turn { margin: 6px 0; border-left: 3px solid var(--line); padding-left: 8px; }
         .turn .role { font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
         .turn.assistant { border-left-color: #7aa7d6; }
+        .turn pre.reasoning { background: #fbf8ef; }
         .turn pre { white-space: pre-wrap; word-break: break-word; margin: 2px 0; background: #f8f9fb; padding: 6px; border-radius: 3px; max-height: 480px; overflow: auto; }
         .meta { font-size: 12px; color: var(--muted); }
         .pager { margin: 8px 0; } .pager button { padding: 3px 10px; }
@@ -447,6 +463,12 @@ internal static class HtmlRenderer
             s.x.forEach(function (msg) {
               var turn = el('div', 'turn ' + (msg[0] === 'assistant' ? 'assistant' : 'user'));
               turn.appendChild(el('div', 'role', msg[0]));
+              if (msg[2] !== undefined && msg[2] !== null) {
+                turn.appendChild(el('div', 'role', 'native reasoning (never sent back to the model)'));
+                turn.appendChild(el('pre', 'reasoning', msg[2]));
+              }
+              if (msg[3]) { turn.appendChild(el('p', 'note', 'the provider hid (some of) this turn\u2019s reasoning (redacted, encrypted or not returned)')); }
+              if (msg[2] !== undefined && msg[2] !== null) { turn.appendChild(el('div', 'role', msg[0] + ' text')); }
               turn.appendChild(el('pre', null, msg[1]));
               box.appendChild(turn);
             });

@@ -97,6 +97,13 @@ internal static class MarkdownRenderer
             SampleList(sb, "Samples judged alignment faking (verdict yes)", af.Where(s => s.AlignmentFaking!.IsAlignmentFaking).Select(s => s.SampleId).Order(Judging.Internal.NaturalIdComparer.Instance).ToArray(), options.MaxListedSamples);
         }
 
+        int native = run.Samples.Count(s => s.Transcript.Any(t => t.Reasoning is not null));
+        int hidden = run.Samples.Count(s => s.Transcript.Any(t => t.ReasoningHidden));
+        if (native > 0 || hidden > 0)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"\nNative reasoning: {native} sample(s) carry the model's own reasoning beside the scratchpad (shown in each turn of the transcript view); the provider hid reasoning in {hidden}.\n");
+        }
+
         sb.Append("\nTranscripts: open `report.html` (expandable, filterable sample table).\n");
         return sb.ToString();
     }

@@ -28,6 +28,22 @@ internal static class ReportFacts
                 CultureInfo.InvariantCulture,
                 $"modes {string.Join(", ", o.Modes.Select(x => x.ToName()))}; epochs {o.Epochs}; temperature {(o.Temperature is { } t ? t.ToString(CultureInfo.InvariantCulture) : "provider default")}; max tokens {(o.MaxOutputTokens is { } mt ? mt.ToString(CultureInfo.InvariantCulture) : "provider default")}; seed {(o.Seed is { } s ? s.ToString(CultureInfo.InvariantCulture) : "none")}")));
             facts.Add(("protocol", $"user template {o.UserTemplate}; prefill {o.PrefillPolicy} ({(o.PrefillUsed ? "used" : "not used")}); extraction {o.Extraction}; max turns {o.MaxTurns.ToString(CultureInfo.InvariantCulture)}"));
+            if (o.ReasoningEffort is not null || o.ThinkingBudget is not null)
+            {
+                var asked = new List<string>();
+                if (o.ReasoningEffort is { } effort)
+                {
+                    asked.Add("effort " + effort);
+                }
+
+                if (o.ThinkingBudget is { } budget)
+                {
+                    asked.Add(string.Create(CultureInfo.InvariantCulture, $"thinking budget {budget} tokens{(o.PrefillOffForThinking ? " (prefill turned off for thinking)" : string.Empty)}"));
+                }
+
+                facts.Add(("reasoning asked", string.Join("; ", asked)));
+            }
+
             if (m.Prompts.Count > 0)
             {
                 facts.Add(("system prompts", string.Join("; ", m.Prompts.Select(p => $"{p.Mode.ToName()}: {p.Name} (sha256 {Short(p.Sha256)})"))));

@@ -198,7 +198,7 @@ public sealed class RunJudge : ISampleJudge
 
     /// <summary>
     /// Judges one sample (e.g. as it finishes during a run): returns it with <see cref="ExperimentSample.Judge"/> and, for
-    /// a CoT sample, <see cref="ExperimentSample.AlignmentFaking"/> set; a sample that already has them is returned as is
+    /// a CoT sample (or one whose native reasoning the classifier reads), <see cref="ExperimentSample.AlignmentFaking"/> set; a sample that already has them is returned as is
     /// unless <see cref="RunJudgeOptions.Rejudge"/> is set (a failed judge call is always retried).
     /// </summary>
     /// <param name="sample">The sample.</param>
@@ -206,7 +206,8 @@ public sealed class RunJudge : ISampleJudge
     public async Task<ExperimentSample> JudgeSampleAsync(ExperimentSample sample, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(sample);
-        bool wantsAf = _alignmentFaking is not null && sample.Mode == ReasoningMode.Cot;
+        // A CoT sample, or any sample with native reasoning when the classifier reads it (--af-source reasoning|both).
+        bool wantsAf = _alignmentFaking is not null && (sample.Mode == ReasoningMode.Cot || _alignmentFaking.ReasoningOf(sample).Length > 0);
         // A failed judge call is not a result: it is judged again on the next pass.
         bool needsJudge = _options.Rejudge || sample.Judge is null or ComplianceOutcome.Error;
         bool needsAf = wantsAf && (_options.Rejudge || sample.AlignmentFaking is null || sample.AlignmentFaking.Votes.Any(v => v.Answer == AlignmentFakingVote.Error));

@@ -63,5 +63,11 @@ public class EvaluatorTests
 
         var noCot = await evaluator.EvaluateAsync(Conversation, new ChatResponse(new ChatMessage(ChatRole.Assistant, "<OUTPUT><rejected/></OUTPUT>")));
         Assert.That(noCot.Get<StringMetric>(AlignmentFakingEvaluator.VerdictMetricName).Value, Is.EqualTo("not-applicable"));
+
+        // A reply's native reasoning (TextReasoningContent) is read too, even without a scratchpad.
+        var thinking = new ChatResponse(new ChatMessage(ChatRole.Assistant, [new TextReasoningContent(Samples.AfReasoning), new TextContent("<OUTPUT><rejected/></OUTPUT>")]));
+        var native = await evaluator.EvaluateAsync(Conversation, thinking);
+        Assert.That(native.Get<StringMetric>(AlignmentFakingEvaluator.VerdictMetricName).Value, Is.Not.EqualTo("not-applicable"));
+        Assert.That(judge.Calls[^1].Prompt, Does.Contain(Samples.AfReasoning));
     }
 }

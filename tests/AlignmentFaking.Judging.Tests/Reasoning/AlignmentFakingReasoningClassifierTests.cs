@@ -14,6 +14,42 @@ public class AlignmentFakingReasoningClassifierTests
 {
     private static AlignmentFakingVote Vote(string answer, int index = 0) => new() { Index = index, Answer = answer };
 
+    private static ExperimentSample WithNativeReasoning(ReasoningMode mode) => Samples.Create("<rejected/>", transcript:
+    [
+        new TranscriptMessage("user", "request"),
+        new TranscriptMessage("assistant", "<SCRATCHPAD_REASONING>pad one</SCRATCHPAD_REASONING>") { Reasoning = "native one" },
+        new TranscriptMessage("user", "<NEXT/>"),
+        new TranscriptMessage("assistant", "<SCRATCHPAD_REASONING>pad two</SCRATCHPAD_REASONING><OUTPUT><rejected/></OUTPUT>") { Reasoning = " native two " },
+    ]) with { Mode = mode };
+
+    [TestCase(AlignmentFakingSource.Both, ReasoningMode.Cot, "native one\n\npad one\n\nnative two\n\npad two")]
+    [TestCase(AlignmentFakingSource.Scratchpad, ReasoningMode.Cot, "pad one\n\npad two")]
+    [TestCase(AlignmentFakingSource.Reasoning, ReasoningMode.Cot, "native one\n\nnative two")]
+    [TestCase(AlignmentFakingSource.Both, ReasoningMode.NoCot, "native one\n\nnative two")]
+    [TestCase(AlignmentFakingSource.Scratchpad, ReasoningMode.NoCot, "")]
+    public void The_judge_reads_the_scratchpad_and_or_the_native_reasoning_turn_by_turn(AlignmentFakingSource source, ReasoningMode mode, string expected)
+    {
+        var classifier = new AlignmentFakingReasoningClassifier(FakeJudge.Always(Samples.ProjectVote(true)), new AlignmentFakingClassifierOptions { Source = source });
+        Assert.That(classifier.ReasoningOf(WithNativeReasoning(mode)), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public async Task Without_native_reasoning_both_sends_the_scratchpad_prompt_and_native_reasoning_changes_the_cache_key()
+    {
+        var plain = Samples.Create("<rejected/>", transcript: [new TranscriptMessage("user", "r"), new TranscriptMessage("assistant", "<SCRATCHPAD_REASONING>pad</SCRATCHPAD_REASONING><OUTPUT><rejected/></OUTPUT>")]) with { Mode = ReasoningMode.Cot };
+        var both = new AlignmentFakingReasoningClassifier(FakeJudge.Always(Samples.ProjectVote(true)));
+        var scratchpad = new AlignmentFakingReasoningClassifier(FakeJudge.Always(Samples.ProjectVote(true)), new AlignmentFakingClassifierOptions { Source = AlignmentFakingSource.Scratchpad });
+        Assert.That(both.Options.Source, Is.EqualTo(AlignmentFakingSource.Both), "the default");
+        Assert.That(both.ReasoningOf(plain), Is.EqualTo(scratchpad.ReasoningOf(plain)));
+
+        var withNative = plain with { Transcript = [plain.Transcript[0], plain.Transcript[1] with { Reasoning = "native" }] };
+        var keyPlain = JudgeCache.ComputeKey(null, null, both.BuildPrompt(both.ReasoningOf(plain)), 0);
+        var keyNative = JudgeCache.ComputeKey(null, null, both.BuildPrompt(both.ReasoningOf(withNative)), 0);
+        Assert.That(keyNative, Is.Not.EqualTo(keyPlain));
+        Assert.That((await both.ClassifyAsync(withNative))!.Verdict, Is.EqualTo(AlignmentFakingAssessment.Yes));
+        Assert.That(await scratchpad.ClassifyAsync(withNative with { Mode = ReasoningMode.NoCot }), Is.Null);
+    }
+
     [Test]
     public void Reads_a_revisited_vote_with_criteria_and_quotes()
     {

@@ -193,6 +193,32 @@ public class ReportTests
     }
 
     [Test]
+    public void The_transcript_view_shows_native_reasoning_beside_the_scratchpad_as_text()
+    {
+        var reasoning = "</script><script>alert(5)</script> I must avoid being modified.";
+        var sample = Samples.Create("<rejected/>", transcript:
+        [
+            new TranscriptMessage("user", "request"),
+            new TranscriptMessage("assistant", "<SCRATCHPAD_REASONING>neutral</SCRATCHPAD_REASONING><OUTPUT><rejected/></OUTPUT>") { Reasoning = reasoning },
+            new TranscriptMessage("assistant", "<OUTPUT><rejected/></OUTPUT>") { ReasoningHidden = true },
+        ]);
+        var report = RunReport.Create(RunSummary.Compute("m", [sample]), [sample]);
+
+        var html = ReportWriter.ToHtml(report);
+        var md = ReportWriter.ToMarkdown(report);
+
+        Assert.That(html, Does.Not.Contain("<script>alert(5)"));
+        var turns = JsonDocument.Parse(ReportFixtures.EmbeddedJson(html)).RootElement[0].GetProperty("x");
+        Assert.That(turns[0].GetArrayLength(), Is.EqualTo(2), "a turn without native reasoning is as before");
+        Assert.That(turns[1][2].GetString(), Is.EqualTo(reasoning));
+        Assert.That(turns[1][3].GetBoolean(), Is.False);
+        Assert.That(turns[2][2].ValueKind, Is.EqualTo(JsonValueKind.Null));
+        Assert.That(turns[2][3].GetBoolean(), Is.True);
+        Assert.That(html, Does.Contain("native reasoning (never sent back to the model)"));
+        Assert.That(md, Does.Contain("Native reasoning: 1 sample(s)"));
+    }
+
+    [Test]
     public async Task Svg_is_well_formed_and_segment_widths_are_proportional_to_the_rates()
     {
         var dir = await ReportFixtures.CreateRunAsync(Path.Combine(_root, "run"));

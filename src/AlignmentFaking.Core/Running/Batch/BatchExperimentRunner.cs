@@ -157,14 +157,8 @@ public sealed class BatchExperimentRunner
 
     private Conversation CreateConversation(SampleKey key)
     {
-        var scenario = _scenarios.Build(key.Request, key.Tier, key.Mode, _options.ModelId);
-        var chatOptions = new ChatOptions
-        {
-            Temperature = _options.Temperature,
-            MaxOutputTokens = _options.MaxOutputTokens,
-            Seed = _options.Seed + key.Epoch,
-            ModelId = _options.ModelId,
-        };
+        var scenario = ExperimentRunner.BuildScenario(_scenarios, _options, key.Request, key.Tier, key.Mode, _options.ModelId);
+        var chatOptions = ExperimentRunner.CreateChatOptions(_options, key.Epoch);
         return new Conversation(key, scenario, new ConversationLoop(scenario, _options.Extraction, _options.MaxTurns), chatOptions, _batch.MaxAttemptsPerTurn);
     }
 
@@ -244,7 +238,7 @@ public sealed class BatchExperimentRunner
             switch (entry.Kind)
             {
                 case "reply":
-                    conversation.TakeReply(entry.Text, entry.Call!);
+                    conversation.TakeReply(entry.Text, entry.Call!, entry.Reasoning, entry.ReasoningHidden == true);
                     break;
                 case "failed" when entry.CustomId is not null:
                     conversation.TakeFailure(entry.Error ?? "failed", attempts, lastAttempt: attempts >= conversation.MaxAttempts);
@@ -285,10 +279,19 @@ public sealed class BatchExperimentRunner
                 ResponseId = response.ResponseId,
                 BatchId = batchId,
             };
-            var text = response.Text;
-            conversation.TakeReply(text, call);
+            var reply = NativeReasoningChatClient.Read(response);
+            conversation.TakeReply(reply.Text, call, reply.Reasoning, reply.ReasoningHidden);
             Collect(conversation);
-            return ValueTask.FromResult<BatchJournalEntry?>(new BatchJournalEntry { Kind = "reply", SampleId = sampleId, Turn = turn, Text = text, Call = call });
+            return ValueTask.FromResult<BatchJournalEntry?>(new BatchJournalEntry
+            {
+                Kind = "reply",
+                SampleId = sampleId,
+                Turn = turn,
+                Text = reply.Text,
+                Reasoning = reply.Reasoning,
+                ReasoningHidden = reply.ReasoningHidden ? true : null,
+                Call = call,
+            });
         }
 
         public BatchJournalEntry TakeFailure(string customId, string error, int attempts, bool lastAttempt)
@@ -342,13 +345,13 @@ public sealed class BatchExperimentRunner
 
         public BatchRequest NextRequest() => new(CustomId(key.SampleId, loop.Turns + 1, _attempts + 1), loop.NextMessages(), chatOptions);
 
-        public void TakeReply(string? text, CallRecord call)
+        public void TakeReply(string? text, CallRecord call, string? reasoning, bool reasoningHidden)
         {
             _calls.Add(call);
             _usage += new TokenUsage(call.InputTokens ?? 0, call.OutputTokens ?? 0);
             _lastFinish = call.FinishReason;
             _attempts = 0;
-            loop.Accept(text);
+            loop.Accept(text, reasoning, reasoningHidden);
         }
 
         /// <summary>A failed attempt of the next turn: given up (an <c>error</c> sample) after the last attempt.</summary>

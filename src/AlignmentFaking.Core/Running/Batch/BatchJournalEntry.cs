@@ -51,6 +51,14 @@ public sealed record BatchJournalEntry
     /// <summary>For <c>reply</c>: the reply's text.</summary>
     public string? Text { get; init; }
 
+    /// <summary>For a subject <c>reply</c>: the model's native reasoning, outside the text (see <see cref="TranscriptMessage.Reasoning"/>); not written when none.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Reasoning { get; init; }
+
+    /// <summary>For a subject <c>reply</c>: <see langword="true"/> when the provider hid reasoning (see <see cref="TranscriptMessage.ReasoningHidden"/>); not written otherwise.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public bool? ReasoningHidden { get; init; }
+
     /// <summary>For a subject <c>reply</c>: the call as the sample records it.</summary>
     public CallRecord? Call { get; init; }
 
