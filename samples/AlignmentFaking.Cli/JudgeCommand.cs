@@ -12,6 +12,7 @@ using AlignmentFaking.Judging.Reasoning;
 using AlignmentFaking.Judging.Runs;
 using AlignmentFaking.Judging.Simulation;
 using AlignmentFaking.OpenAI;
+using AlignmentFaking.Providers;
 using AlignmentFaking.Running;
 using AlignmentFaking.Running.Batch;
 using AlignmentFaking.Scenarios;
@@ -157,10 +158,13 @@ internal static class JudgeCommand
         else
         {
             var uri = EndpointInputs.ParseEndpoint(s.Endpoint, "--judge-endpoint");
-            var key = Environment.GetEnvironmentVariable(s.KeyVariable) is { Length: > 0 } value ? value : "no-key";
-            provider = BatchTestHooks.Wrap(batch.Provider == "anthropic"
-                ? new AnthropicBatchProvider(uri, key, Path.Combine(s.Run, "judge-batch-inputs"))
-                : new OpenAIBatchProvider(uri, key));
+            var key = Environment.GetEnvironmentVariable(s.KeyVariable) is { Length: > 0 } value ? value : null;
+            provider = BatchTestHooks.Wrap(BatchCommandPath.CreateBatchProvider(batch.Provider ?? s.Provider, "--judge-provider", new BatchProviderSettings
+            {
+                Endpoint = uri,
+                ApiKey = key,
+                WorkingDirectory = Path.Combine(s.Run, "judge-batch-inputs"),
+            }));
         }
 
         int attached = BatchRoundEngine.CountInFlight(s.Run, BatchJudge.JournalFile);
@@ -233,9 +237,10 @@ internal static class JudgeCommand
             throw new CliException("--judge-endpoint needs --judge-model");
         }
 
+        var provider = ProviderNames.Catalog.Get(s.Provider);
         var uri = EndpointInputs.ParseEndpoint(s.Endpoint, "--judge-endpoint");
         var key = await EndpointInputs.ReadKeyAsync(s.KeyVariable, null, "judge endpoint", human).ConfigureAwait(false);
-        return OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions
+        return provider.CreateChatClient(new ModelEndpointSettings
         {
             Endpoint = uri,
             Model = s.Model,
@@ -362,6 +367,8 @@ internal static class JudgeCommand
 internal sealed record JudgeSettings
 {
     public required string Run { get; init; }
+
+    public string Provider { get; init; } = ProviderNames.Default;
 
     public string? Endpoint { get; init; }
 

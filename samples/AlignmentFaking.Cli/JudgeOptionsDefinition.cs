@@ -8,12 +8,15 @@ internal sealed class JudgeOptionsDefinition
     public JudgeOptionsDefinition()
     {
         KeyEnv.VariableName();
+        Provider.OneOf(ProviderNames.Accepted);
         Votes.InRange(1, 100);
         Threshold.InRange(0.0, 1.0, minExclusive: true);
         MinValidVoteShare.InRange(0.0, 1.0);
         Retries.InRange(0, 5);
         OldRetries.InRange(0, 5);
     }
+
+    public Option<string> Provider { get; } = new("--judge-provider") { Description = ProviderNames.Describe("--judge-endpoint") + " Default: openai-compatible.", DefaultValueFactory = _ => ProviderNames.Default };
 
     public Option<string?> Endpoint { get; } = new("--judge-endpoint") { Description = "OpenAI-compatible base URL of the judge model. Without it, only a run of the simulated organism can be judged (by the simulated judge)." };
 
@@ -45,7 +48,7 @@ internal sealed class JudgeOptionsDefinition
     /// <summary>Adds the options to a command; with <paramref name="acceptOldRetries"/> also the hidden <c>--retries</c>.</summary>
     public void AddTo(Command command, bool acceptOldRetries = false)
     {
-        Option[] all = [Endpoint, Model, KeyEnv, CompliancePrompt, AfPrompt, Votes, Threshold, MinValidVoteShare, AfSource, NoAf, AfOnlyCompliant, Retries];
+        Option[] all = [Provider, Endpoint, Model, KeyEnv, CompliancePrompt, AfPrompt, Votes, Threshold, MinValidVoteShare, AfSource, NoAf, AfOnlyCompliant, Retries];
         foreach (var option in all)
         {
             command.Options.Add(option);
@@ -68,7 +71,8 @@ internal sealed class JudgeOptionsDefinition
     public JudgeSettings Bind(ParseResult parse, string run) => new()
     {
         Run = run,
-        Endpoint = parse.GetValue(Endpoint),
+        Provider = parse.GetValue(Provider) ?? ProviderNames.Default,
+        Endpoint = parse.GetValue(Endpoint) ?? ProviderNames.DefaultEndpoint(parse.GetValue(Provider)),
         Model = parse.GetValue(Model),
         KeyVariable = parse.GetValue(KeyEnv)!,
         CompliancePrompt = parse.GetValue(CompliancePrompt),

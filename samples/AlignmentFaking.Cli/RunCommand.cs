@@ -7,6 +7,7 @@ using AlignmentFaking.Diagnostics;
 using AlignmentFaking.Judging.Caching;
 using AlignmentFaking.Judging.Runs;
 using AlignmentFaking.OpenAI;
+using AlignmentFaking.Providers;
 using AlignmentFaking.Running;
 using AlignmentFaking.Running.Batch;
 using AlignmentFaking.Scenarios;
@@ -125,7 +126,7 @@ internal static class RunCommand
         var fullPath = Path.GetFullPath(outDir);
         var runner = s.Batch ? null : new ExperimentRunner(subject.Client, scenarios, options);
         var batchRunner = s.Batch
-            ? BatchCommandPath.CreateRunner(subject.Endpoint, subject.Key, s.KeyVariable, subject.Client, scenarios, options, batchSettings ?? new BatchSettings(new BatchRunOptions(), "openai"), fullPath)
+            ? BatchCommandPath.CreateRunner(subject.Endpoint, subject.Key, s.KeyVariable, subject.Client, scenarios, options, batchSettings ?? new BatchSettings(new BatchRunOptions(), null), fullPath, s.Provider)
             : null;
         var plan = runner?.Plan(inputs.Requests, shard) ?? batchRunner!.Plan(inputs.Requests, shard);
         await human.WriteLineAsync($"model {modelId} | {(shard is null ? string.Empty : $"shard {shard}: ")}{plan.Count / (options.Tiers.Count * options.Modes.Count * options.Epochs)} requests x {options.Tiers.Count} tiers x {options.Modes.Count} mode(s) x {options.Epochs} epoch(s) = {plan.Count} samples | run directory {fullPath}").ConfigureAwait(false);
@@ -241,9 +242,10 @@ internal static class RunCommand
             throw new CliException("--endpoint needs --model");
         }
 
+        var provider = ProviderNames.Catalog.Get(s.Provider);
         var uri = EndpointInputs.ParseEndpoint(s.Endpoint, "--endpoint");
-        var key = await EndpointInputs.ReadKeyAsync(s.KeyVariable, s.KeyVariable == DefaultKeyVariable ? "OPENAI_API_KEY" : null, "endpoint", human).ConfigureAwait(false);
-        var client = OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions
+        var key = await EndpointInputs.ReadKeyAsync(s.KeyVariable, s.KeyVariable == DefaultKeyVariable ? provider.FallbackApiKeyVariable : null, "endpoint", human).ConfigureAwait(false);
+        var client = provider.CreateChatClient(new ModelEndpointSettings
         {
             Endpoint = uri,
             Model = s.Model,
@@ -262,7 +264,7 @@ internal static class RunCommand
             }),
         });
         var host = uri.IsDefaultPort ? uri.Host : uri.Host + ":" + uri.Port.ToString(CultureInfo.InvariantCulture);
-        return new Subject(client, "openai-compatible", s.Model, uri, key, host);
+        return new Subject(client, provider.Name, s.Model, uri, key, host);
     }
 
     private static async Task PrintJsonAsync(TextWriter stdout, RunSettings s, RunSummary summary)
@@ -418,6 +420,8 @@ internal sealed record RunSettings
     public int Concurrency { get; init; }
 
     public int MaxRetries { get; init; }
+
+    public string Provider { get; init; } = ProviderNames.Default;
 
     public ConnectionSettings Connection { get; init; } = new();
 

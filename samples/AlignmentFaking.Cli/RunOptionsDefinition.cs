@@ -13,6 +13,7 @@ internal sealed class RunOptionsDefinition
     public RunOptionsDefinition(string jsonDescription, string outDescription = "Run directory (default: runs/<time>-<model>).")
     {
         Mode.OneOf("cot", "no-cot", "both");
+        Provider.OneOf(ProviderNames.Accepted);
         KeyEnv.VariableName();
         Prefill.OneOf("original", "always", "never");
         Extraction.OneOf("original", "after-last-scratchpad");
@@ -35,6 +36,8 @@ internal sealed class RunOptionsDefinition
     }
 
     public Option<string?> Endpoint { get; } = new("--endpoint") { Description = "OpenAI-compatible base URL (DeepInfra, OpenRouter, vLLM, Ollama, LM Studio...). Without it, the simulated model organism runs offline." };
+
+    public Option<string> Provider { get; } = new("--provider") { Description = ProviderNames.Describe("--endpoint") + " Default: openai-compatible.", DefaultValueFactory = _ => ProviderNames.Default };
 
     public Option<string?> Model { get; } = new("--model") { Description = "Model id at the endpoint (required with --endpoint)." };
 
@@ -106,7 +109,7 @@ internal sealed class RunOptionsDefinition
         ArgumentNullException.ThrowIfNull(command);
         Option[] all =
         [
-            Endpoint, Model, KeyEnv, Dataset, Column, Limit, Offset, Mode, SystemPrompt, Epochs, Temperature, MaxTokens, ReasoningEffort, ThinkingBudget, Seed,
+            Provider, Endpoint, Model, KeyEnv, Dataset, Column, Limit, Offset, Mode, SystemPrompt, Epochs, Temperature, MaxTokens, ReasoningEffort, ThinkingBudget, Seed,
             Prefill, Extraction, Template, Concurrency, MaxRetries, Rpm, Tpm, CacheDir, NoCache, Shard, Batch, Out, Json,
         ];
         foreach (var option in all)
@@ -123,7 +126,8 @@ internal sealed class RunOptionsDefinition
         ArgumentNullException.ThrowIfNull(parse);
         return new RunSettings
         {
-            Endpoint = parse.GetValue(Endpoint),
+            Provider = parse.GetValue(Provider) ?? ProviderNames.Default,
+            Endpoint = parse.GetValue(Endpoint) ?? ProviderNames.DefaultEndpoint(parse.GetValue(Provider)),
             Model = parse.GetValue(Model),
             KeyVariable = parse.GetValue(KeyEnv)!,
             Dataset = parse.GetValue(Dataset),

@@ -35,6 +35,44 @@ namespace AlignmentFaking.Anthropic;
 /// </example>
 public static class AnthropicEndpoint
 {
+    /// <summary>Anthropic's API base URL: <c>https://api.anthropic.com</c>.</summary>
+    public static Uri DefaultEndpoint { get; } = new("https://api.anthropic.com");
+
+    /// <summary>
+    /// The <c>anthropic</c> provider for a <see cref="ModelProviderCatalog"/>: Anthropic Messages through the official SDK
+    /// (<see cref="CreateChatClient"/>; its base URL defaults to <see cref="DefaultEndpoint"/>), Message Batches
+    /// (<see cref="AnthropicBatchProvider"/>), <see cref="Classify"/>, the built-in prices. The key falls back to
+    /// <c>ANTHROPIC_API_KEY</c>; the prompt cache (<c>cache_control</c>) follows <see cref="ModelEndpointSettings.PromptCaching"/>.
+    /// </summary>
+    public static ModelProvider Provider { get; } = new()
+    {
+        Name = "anthropic",
+        Description = "Anthropic Messages (--endpoint is the base URL, default https://api.anthropic.com)",
+        DefaultEndpoint = DefaultEndpoint,
+        FallbackApiKeyVariable = "ANTHROPIC_API_KEY",
+        CreateChatClient = settings => CreateChatClient(OptionsFrom(settings)),
+        CreateBatchProvider = settings => new AnthropicBatchProvider(
+            settings.Endpoint ?? DefaultEndpoint,
+            string.IsNullOrEmpty(settings.ApiKey) ? "no-key" : settings.ApiKey,
+            settings.WorkingDirectory ?? throw new ArgumentException("Message Batches need a working directory for their inputs", nameof(settings))),
+        Classify = Classify,
+    };
+
+    /// <summary>The endpoint options of a provider-neutral setting.</summary>
+    internal static AnthropicEndpointOptions OptionsFrom(ModelEndpointSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new AnthropicEndpointOptions
+        {
+            Endpoint = settings.Endpoint ?? DefaultEndpoint,
+            Model = settings.Model,
+            ApiKey = settings.ApiKey,
+            ApiKeyVariable = settings.ApiKeyVariable,
+            EndpointSetting = settings.EndpointSetting,
+            Resilience = settings.Resilience,
+        };
+    }
+
     /// <summary>Creates the client; disposing it disposes its <see cref="HttpClient"/>.</summary>
     /// <param name="options">The endpoint, model, key and resilience.</param>
     /// <exception cref="ArgumentException">An option is invalid (the message names it).</exception>

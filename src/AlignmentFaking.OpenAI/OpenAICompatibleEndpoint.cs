@@ -37,6 +37,41 @@ namespace AlignmentFaking.OpenAI;
 /// </example>
 public static class OpenAICompatibleEndpoint
 {
+    /// <summary>
+    /// The <c>openai-compatible</c> provider (alias <c>openai</c>, the name of its batch service) for a
+    /// <see cref="ModelProviderCatalog"/>: Chat Completions at any OpenAI-compatible base URL (OpenAI, DeepInfra,
+    /// OpenRouter, Together, xAI, Gemini's OpenAI endpoint, vLLM, Ollama, LM Studio) through <see cref="CreateChatClient"/>,
+    /// the OpenAI Batch API (<see cref="OpenAIBatchProvider"/>), <see cref="Classify"/>, the built-in prices. The key
+    /// falls back to <c>OPENAI_API_KEY</c>; an endpoint must be given.
+    /// </summary>
+    public static ModelProvider Provider { get; } = new()
+    {
+        Name = "openai-compatible",
+        Aliases = ["openai"],
+        Description = "Chat Completions at any OpenAI-compatible base URL (--endpoint, usually ending in /v1)",
+        FallbackApiKeyVariable = "OPENAI_API_KEY",
+        CreateChatClient = settings => CreateChatClient(OptionsFrom(settings)),
+        CreateBatchProvider = settings => new OpenAIBatchProvider(
+            settings.Endpoint ?? throw new ArgumentException("the OpenAI-compatible batch service needs an endpoint", nameof(settings)),
+            settings.ApiKey ?? string.Empty),
+        Classify = Classify,
+    };
+
+    /// <summary>The endpoint options of a provider-neutral setting.</summary>
+    internal static OpenAIEndpointOptions OptionsFrom(ModelEndpointSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new OpenAIEndpointOptions
+        {
+            Endpoint = settings.Endpoint,
+            Model = settings.Model,
+            ApiKey = settings.ApiKey,
+            ApiKeyVariable = settings.ApiKeyVariable,
+            EndpointSetting = settings.EndpointSetting,
+            Resilience = settings.Resilience,
+        };
+    }
+
     /// <summary>Creates the client; disposing it disposes its <see cref="HttpClient"/>.</summary>
     /// <param name="options">The endpoint, model, key and resilience.</param>
     /// <exception cref="ArgumentException">An option is invalid (the message names it).</exception>

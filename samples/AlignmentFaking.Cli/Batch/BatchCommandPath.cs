@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Globalization;
 using AlignmentFaking.Anthropic;
 using AlignmentFaking.OpenAI;
+using AlignmentFaking.Providers;
 using AlignmentFaking.Running;
 using AlignmentFaking.Running.Batch;
 using AlignmentFaking.Scenarios;
@@ -15,8 +16,8 @@ internal sealed class BatchFlags
 {
     public BatchFlags(string endpointOption = "--endpoint")
     {
-        Provider = new("--batch-provider") { Description = $"With --batch: openai (the OpenAI-compatible Batch API at {endpointOption}) or anthropic (Message Batches at {endpointOption}, e.g. https://api.anthropic.com).", DefaultValueFactory = _ => "openai" };
-        Provider.OneOf("openai", "anthropic");
+        Provider = new("--batch-provider") { Description = $"With --batch: openai (the OpenAI-compatible Batch API at {endpointOption}) or anthropic (Message Batches at {endpointOption}, e.g. https://api.anthropic.com). Default: the batch service of the model's provider." };
+        Provider.OneOf(ProviderNames.WithBatch);
         PollSeconds.InRange(0.0);
         MaxRequests.InRange(1);
         MaxMegabytes.InRange(1);
@@ -66,12 +67,12 @@ internal sealed class BatchFlags
             throw new CliException(ex.Message);
         }
 
-        return new BatchSettings(options, parse.GetValue(Provider) ?? "openai");
+        return new BatchSettings(options, parse.GetValue(Provider));
     }
 }
 
 /// <summary>The batch flags of a parsed <c>af run</c>.</summary>
-internal sealed record BatchSettings(BatchRunOptions Options, string Provider);
+internal sealed record BatchSettings(BatchRunOptions Options, string? Provider);
 
 /// <summary><c>af run --batch</c>: the batch runner over the endpoint's Batch API (or, offline, the simulated organism in process).</summary>
 internal static class BatchCommandPath
@@ -85,12 +86,25 @@ internal static class BatchCommandPath
         ScenarioBuilder scenarios,
         ExperimentOptions options,
         BatchSettings batch,
-        string runDirectory)
+        string runDirectory,
+        string subjectProvider)
     {
         IBatchProvider provider = endpoint is null ? new ChatClientBatchProvider(simulatedSubject)
-            : BatchTestHooks.Wrap(batch.Provider == "anthropic" ? new AnthropicBatchProvider(endpoint, apiKey ?? "no-key", Path.Combine(runDirectory, "batch-inputs"))
-            : new OpenAIBatchProvider(endpoint, apiKey ?? "no-key"));
+            : BatchTestHooks.Wrap(CreateBatchProvider(batch.Provider ?? subjectProvider, "--provider", new BatchProviderSettings
+            {
+                Endpoint = endpoint,
+                ApiKey = apiKey,
+                WorkingDirectory = Path.Combine(runDirectory, "batch-inputs"),
+            }));
         return new BatchExperimentRunner(new FatalOnApiFailure(provider, keyVariable), scenarios, options, batch.Options);
+    }
+
+    /// <summary>The batch service of a provider named by <c>--batch-provider</c> (or the model's provider), from the catalogue.</summary>
+    public static IBatchProvider CreateBatchProvider(string name, string providerOption, BatchProviderSettings settings)
+    {
+        var provider = ProviderNames.Catalog.Get(name);
+        return provider.CreateBatchProvider?.Invoke(settings)
+            ?? throw new CliException($"{provider.Name} has no batch service ({providerOption} {provider.Name}); give --batch-provider {string.Join(" or ", ProviderNames.WithBatch)}");
     }
 
     /// <summary>The line <c>af run --batch</c> prints as its batches start.</summary>
