@@ -48,13 +48,13 @@ public static class OpenAICompatibleEndpoint
         var keyVariable = options.ApiKeyVariable;
         var key = string.IsNullOrEmpty(options.ApiKey) ? NoKey : options.ApiKey;
         return ModelHttpClient.CreateChatClient(
-            http => new ChatClient(model, new ApiKeyCredential(key), new OpenAIClientOptions
+            http => new OpenAIChoicesChatClient(new ChatClient(model, new ApiKeyCredential(key), new OpenAIClientOptions
             {
                 Endpoint = endpoint,
                 Transport = new HttpClientPipelineTransport(http),
                 RetryPolicy = new ClientRetryPolicy(maxRetries: 0), // ModelHttpClient retries
                 NetworkTimeout = Timeout.InfiniteTimeSpan, // on the real clock, around every retry: ModelHttpClient times attempts
-            }).AsIChatClient(),
+            }).AsIChatClient()),
             endpoint,
             model,
             options.Resilience,

@@ -160,6 +160,7 @@ internal sealed partial class TestBatchService
 
     private readonly Func<ChatCompletionCall, CancellationToken, ValueTask<ScriptedReply>> _responder;
     private readonly TestServerOptions _options;
+    private readonly PromptCacheBilling _promptCache;
     private readonly Func<int> _nextSequence;
     private readonly Action<ChatCompletionCall> _record;
     private readonly Lock _gate = new();
@@ -172,8 +173,10 @@ internal sealed partial class TestBatchService
         Func<ChatCompletionCall, CancellationToken, ValueTask<ScriptedReply>> responder,
         TestServerOptions options,
         Func<int> nextSequence,
-        Action<ChatCompletionCall> record)
+        Action<ChatCompletionCall> record,
+        PromptCacheBilling promptCache)
     {
+        _promptCache = promptCache;
         _responder = responder;
         _options = options;
         _nextSequence = nextSequence;
@@ -1097,6 +1100,11 @@ internal sealed partial class TestBatchService
         }
 
         var rejection = parameters.ValueKind != JsonValueKind.Object ? new RequestRejection("the body is not a JSON object", null, null) : ValidateAnthropicParams(parameters);
+        if (rejection is null && PromptCacheBilling.ValidateAnthropic(parameters) is { } cacheProblem)
+        {
+            rejection = new RequestRejection(cacheProblem, null, null);
+        }
+
         if (rejection is not null)
         {
             await AnthropicErrorAsync(context, 400, "invalid_request_error", rejection.Message).ConfigureAwait(false);
@@ -1175,7 +1183,11 @@ internal sealed partial class TestBatchService
                 await WriteAsync(context, 200, "application/json", full[..(full.Length / 2)]).ConfigureAwait(false);
                 return;
             default:
-                var message = AnthropicMessageJson(call, reply);
+                var bill = _promptCache.BillAnthropic(parameters, _options.AnthropicMinimumCacheableTokens);
+                call.CachedTokens = bill.CacheReadTokens;
+                call.CacheCreationTokens = bill.CacheCreationTokens;
+                call.BilledInputTokens = bill.InputTokens + bill.CacheReadTokens + bill.CacheCreationTokens;
+                var message = AnthropicMessageJson(call, reply, bill);
                 call.Complete(CallOutcome.Answered, 200, message); // before the write: the client may act on the reply at once
                 await WriteAsync(context, 200, "application/json", message).ConfigureAwait(false);
                 return;
@@ -1233,7 +1245,7 @@ internal sealed partial class TestBatchService
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static string AnthropicMessageJson(ChatCompletionCall call, ScriptedReply reply)
+    private static string AnthropicMessageJson(ChatCompletionCall call, ScriptedReply reply, AnthropicInputBill? bill = null)
     {
         var choice = reply.Choices.Count > 0 ? reply.Choices[0] : new ScriptedChoice(string.Empty);
         var prompt = reply.PromptTokens ?? ResponseWriter.EstimateTokens(call.Messages.Sum(m => m.Content.Length));
@@ -1255,7 +1267,18 @@ internal sealed partial class TestBatchService
             json.WriteString("stop_reason", choice.FinishReason switch { "length" => "max_tokens", "content_filter" => "refusal", _ => "end_turn" });
             json.WriteNull("stop_sequence");
             json.WriteStartObject("usage");
-            json.WriteNumber("input_tokens", prompt);
+            if (bill is { } b && reply.PromptTokens is null)
+            {
+                // input_tokens are the tokens after the last cache breakpoint; the total input is the sum of the three.
+                json.WriteNumber("input_tokens", b.InputTokens);
+                json.WriteNumber("cache_creation_input_tokens", b.CacheCreationTokens);
+                json.WriteNumber("cache_read_input_tokens", b.CacheReadTokens);
+            }
+            else
+            {
+                json.WriteNumber("input_tokens", prompt);
+            }
+
             json.WriteNumber("output_tokens", completion);
             json.WriteEndObject();
             json.WriteEndObject();
