@@ -15,7 +15,9 @@ namespace AlignmentFaking.Anthropic;
 /// with backoff and <c>Retry-After</c>, attempt and total timeouts, the endpoint's circuit breaker, every attempt through
 /// the endpoint limits, each reply checked for the API's shape), under <see cref="RetryingChatClient"/> and
 /// <see cref="ThrottlingChatClient"/>, with <see cref="Classify"/> deciding what is fatal, permanent or transient. The
-/// system message goes to Anthropic's <c>system</c> field and a trailing assistant message is its native prefill.
+/// system message goes to Anthropic's <c>system</c> field and a trailing assistant message is its native prefill; the
+/// system prompt (or a judge's prompt) carries a prompt-cache breakpoint unless <see cref="AnthropicEndpointOptions.PromptCaching"/>
+/// is off.
 /// </summary>
 /// <example>
 /// <code>
@@ -42,15 +44,20 @@ public static class AnthropicEndpoint
         var keyVariable = options.ApiKeyVariable;
         var key = string.IsNullOrEmpty(options.ApiKey) ? "no-key" : options.ApiKey;
         int maxTokens = options.DefaultMaxOutputTokens;
+        bool promptCaching = options.PromptCaching;
         return ModelHttpClient.CreateChatClient(
-            http => new AnthropicClient
+            http =>
             {
-                HttpClient = http,
-                BaseUrl = endpoint.AbsoluteUri.TrimEnd('/'),
-                ApiKey = key,
-                MaxRetries = 0, // ModelHttpClient retries
-                Timeout = Timeout.InfiniteTimeSpan, // on the real clock, around every retry: ModelHttpClient times attempts
-            }.AsIChatClient(model, maxTokens),
+                var client = new AnthropicClient
+                {
+                    HttpClient = http,
+                    BaseUrl = endpoint.AbsoluteUri.TrimEnd('/'),
+                    ApiKey = key,
+                    MaxRetries = 0, // ModelHttpClient retries
+                    Timeout = Timeout.InfiniteTimeSpan, // on the real clock, around every retry: ModelHttpClient times attempts
+                }.AsIChatClient(model, maxTokens);
+                return promptCaching ? new AnthropicPromptCacheChatClient(client) : client;
+            },
             endpoint,
             model,
             options.Resilience,

@@ -32,6 +32,8 @@ internal sealed class JudgeInvoker
     private readonly int _maxParallel;
     private readonly ChoiceLimits _limits;
     private readonly bool _multipleChoices;
+    private readonly TaskCompletionSource _probed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _probing;
     private long _calls;
 
     public JudgeInvoker(IChatClient client, JudgeCache? cache, string? modelId, float temperature, int? maxOutputTokens, int votesPerRequest = 1, Func<ChatOptions, int, ChatOptions>? configureChoices = null, int maxParallel = 1, ChoiceLimits? limits = null)
@@ -91,9 +93,32 @@ internal sealed class JudgeInvoker
 
         // The first request goes alone: it learns how many choices the endpoint returns (the rest are then asked for in
         // requests no larger) and, where the provider caches prompts, the others read the prompt it wrote.
+        // Until then, the first request asking for several choices goes alone (others wait for it), so a limit costs at
+        // most one request that returns fewer choices, or one refused.
         var queue = missing.ToArray();
+        bool probe = false;
+        if (_multipleChoices && queue.Length > 1 && !_probed.Task.IsCompleted)
+        {
+            probe = Interlocked.Exchange(ref _probing, 1) == 0;
+            if (!probe)
+            {
+                await _probed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         int first = Math.Min(queue.Length, PerRequest());
-        await FillAsync(prompt, queue[..first], keys, replies, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await FillAsync(prompt, queue[..first], keys, replies, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (probe)
+            {
+                _probed.TrySetResult();
+            }
+        }
+
         if (first < queue.Length)
         {
             await Parallel.ForEachAsync(
