@@ -753,7 +753,15 @@ internal sealed partial class TestBatchService
                 call.SetReply(reply);
                 if (reply.Kind == ScriptedReplyKind.Completion)
                 {
-                    var responseBody = anthropic ? AnthropicMessageJson(call, reply) : ResponseWriter.CompletionJson(call, reply, Now());
+                    AnthropicInputBill? bill = null;
+                    if (anthropic)
+                    {
+                        var b = _promptCache.BillAnthropic(parameters, _options.AnthropicMinimumCacheableTokens);
+                        (call.CachedTokens, call.CacheCreationTokens, call.BilledInputTokens) = (b.CacheReadTokens, b.CacheCreationTokens, b.InputTokens + b.CacheReadTokens + b.CacheCreationTokens);
+                        bill = b;
+                    }
+
+                    var responseBody = anthropic ? AnthropicMessageJson(call, reply, bill) : ResponseWriter.CompletionJson(call, reply, Now());
                     call.Complete(CallOutcome.Answered, 200, responseBody);
                     completed++;
                     output.Append(anthropic ? AnthropicOutcomeLine(customId, "succeeded", responseBody) : ResultLine(requestId, customId, 200, responseBody)).Append('\n');
@@ -904,7 +912,8 @@ internal sealed partial class TestBatchService
     /// https://docs.anthropic.com/en/api/messages): <c>model</c> (string), <c>max_tokens</c> (integer, at least 1 in a
     /// batch) and <c>messages</c> (a non-empty array of <c>user</c>/<c>assistant</c> turns whose content is a string or
     /// an array of blocks) are required; <c>temperature</c> and <c>top_p</c> are 0..1, <c>top_k</c> at least 0,
-    /// <c>system</c> a string or an array; other fields are refused. Null when the params are acceptable.
+    /// <c>system</c> a string or an array; other fields are refused; <c>cache_control</c> as
+    /// <see cref="PromptCacheBilling.ValidateAnthropic"/> checks it. Null when the params are acceptable.
     /// </summary>
     private static RequestRejection? ValidateAnthropicParams(JsonElement parameters)
     {
@@ -963,7 +972,8 @@ internal sealed partial class TestBatchService
             return Reject("system: Input should be a valid string or list");
         }
 
-        return Range("temperature", 0, 1) ?? Range("top_p", 0, 1) ?? Range("top_k", 0, null);
+        return Range("temperature", 0, 1) ?? Range("top_p", 0, 1) ?? Range("top_k", 0, null)
+            ?? (PromptCacheBilling.ValidateAnthropic(parameters) is { } cacheProblem ? Reject(cacheProblem) : null);
 
         RequestRejection? Range(string name, double min, double? maxValue)
         {
@@ -1100,11 +1110,6 @@ internal sealed partial class TestBatchService
         }
 
         var rejection = parameters.ValueKind != JsonValueKind.Object ? new RequestRejection("the body is not a JSON object", null, null) : ValidateAnthropicParams(parameters);
-        if (rejection is null && PromptCacheBilling.ValidateAnthropic(parameters) is { } cacheProblem)
-        {
-            rejection = new RequestRejection(cacheProblem, null, null);
-        }
-
         if (rejection is not null)
         {
             await AnthropicErrorAsync(context, 400, "invalid_request_error", rejection.Message).ConfigureAwait(false);

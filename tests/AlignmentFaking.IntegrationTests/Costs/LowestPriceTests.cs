@@ -85,6 +85,7 @@ public class LowestPriceTests
         var actual = CostEstimator.Actual(result.Samples, new ModelPrice { Input = 3m, CachedInput = 0.3m, Output = 15m });
         Assert.That(actual.CachedInputTokens, Is.EqualTo(read), "cost.actual.cachedInputTokens is what the server billed");
         Assert.That(actual.InputTokens, Is.EqualTo(billed));
+        Assert.That(actual.CacheWriteInputTokens, Is.EqualTo(calls.Sum(c => (long)c.CacheCreationTokens!.Value)).And.GreaterThan(0), "cache writes, billed at 1.25x");
     }
 
     [Test]
