@@ -113,7 +113,7 @@ internal static class EstimateCommand
         {
             counter = TokenCounter.Parse(p.Tokenizer, modelId);
             assumptions = Assumptions(p);
-            price = ResolvePrice(modelId, p, simulated);
+            price = WithoutPromptCache(ResolvePrice(modelId, p, simulated), s.NoPromptCache);
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException)
         {
@@ -174,6 +174,13 @@ internal static class EstimateCommand
 
         static string Ratio(double? r) => r is null ? "n/a" : r.Value.ToString("0.00", CultureInfo.InvariantCulture);
     }
+
+    /// <summary>
+    /// With <c>--no-prompt-cache</c>, the price of a provider that caches only when asked (its price has a cache-write
+    /// rate: Anthropic) without its caching rates; other prices (OpenAI caches by itself) unchanged.
+    /// </summary>
+    internal static ModelPrice? WithoutPromptCache(ModelPrice? price, bool noPromptCache) =>
+        noPromptCache && price?.CacheWriteInput is not null ? price with { CachedInput = null, CacheWriteInput = null } : price;
 
     internal static ModelPrice? ResolvePrice(string modelId, PricingFlags p, bool simulated)
     {

@@ -34,6 +34,7 @@ internal static class JudgeCommand
         var rejudge = new Option<bool>("--rejudge") { Description = "Judge samples that already have verdicts again (default: keep them, resume the rest)." };
         var noCache = new Option<bool>("--no-cache") { Description = $"Do not keep judge replies in <run>/{CacheFolder} (by default re-judging costs nothing)." };
         var json = new Option<bool>("--json") { Description = "Print summary.json to stdout (human output goes to stderr)." };
+        var noPromptCache = new Option<bool>("--no-prompt-cache") { Description = "Do not mark Anthropic judge requests for Anthropic's prompt cache (by default the judge prompt carries an ephemeral cache_control breakpoint, so each vote after the first reads it at the cache-read price)." };
         var batch = new Option<bool>("--batch") { Description = $"Send the judge calls through the provider's Batch API (about half price, results within 24 hours) in rounds, recorded in <run>/{BatchJudge.JournalFile}; a rerun re-attaches to batches in flight. Without --judge-endpoint (a simulated run), a batch service is emulated in process." };
         var batchFlags = new BatchFlags("--judge-endpoint");
         var command = new Command("judge", "Judge a finished run with LLM judges: compliance of the final answers, alignment faking in the reasoning; rewrites samples.jsonl and summary.json.")
@@ -41,7 +42,7 @@ internal static class JudgeCommand
             run,
         };
         definition.AddTo(command, acceptOldRetries: true);
-        foreach (var option in new Option[] { concurrency, rejudge, noCache, json, batch })
+        foreach (var option in new Option[] { concurrency, rejudge, noCache, noPromptCache, json, batch })
         {
             command.Options.Add(option);
         }
@@ -62,7 +63,7 @@ internal static class JudgeCommand
             var human = settings.Json ? stderr : stdout;
             try
             {
-                return await ExecuteAsync(settings, settings.Batch ? batchFlags.Bind(parse) : null, stdout, human, ct).ConfigureAwait(false);
+                return await ExecuteAsync(settings, settings.Batch ? batchFlags.Bind(parse) with { PromptCaching = !parse.GetValue(noPromptCache) } : null, stdout, human, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -143,7 +144,7 @@ internal static class JudgeCommand
             var uri = EndpointInputs.ParseEndpoint(s.Endpoint, "--judge-endpoint");
             var key = Environment.GetEnvironmentVariable(s.KeyVariable) is { Length: > 0 } value ? value : "no-key";
             provider = BatchTestHooks.Wrap(batch.Provider == "anthropic"
-                ? new AnthropicBatchProvider(uri, key, Path.Combine(s.Run, "judge-batch-inputs"))
+                ? new AnthropicBatchProvider(uri, key, Path.Combine(s.Run, "judge-batch-inputs")) { PromptCaching = batch.PromptCaching }
                 : new OpenAIBatchProvider(uri, key));
         }
 

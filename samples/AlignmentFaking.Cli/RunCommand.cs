@@ -49,7 +49,7 @@ internal static class RunCommand
             var human = settings.Json ? stderr : stdout;
             try
             {
-                return await ExecuteAsync(settings, judgeSettings, pricing, budgetUsd, stdout, human, ct, batchOptions.Bind(parse)).ConfigureAwait(false);
+                return await ExecuteAsync(settings, judgeSettings, pricing, budgetUsd, stdout, human, ct, batchOptions.Bind(parse) with { PromptCaching = !settings.NoPromptCache }).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -91,7 +91,7 @@ internal static class RunCommand
         CostEstimate? estimate = null;
         try
         {
-            price = EstimateCommand.ResolvePrice(modelId, pricing, simulated);
+            price = EstimateCommand.WithoutPromptCache(EstimateCommand.ResolvePrice(modelId, pricing, simulated), s.NoPromptCache);
             estimate = new CostEstimator(TokenCounter.ForModel(modelId)).Estimate(scenarios, options, ShardRequests(inputs.Requests, shard), price, s.Batch);
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException)
@@ -409,6 +409,9 @@ internal sealed record RunSettings
     public string? CacheDir { get; init; }
 
     public bool NoCache { get; init; }
+
+    /// <summary><c>--no-prompt-cache</c>: no <c>cache_control</c> on Anthropic requests (<see cref="Anthropic.AnthropicEndpointOptions.PromptCaching"/>).</summary>
+    public bool NoPromptCache { get; init; }
 
     public bool RetryErrors { get; init; }
 

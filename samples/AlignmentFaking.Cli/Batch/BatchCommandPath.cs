@@ -71,7 +71,11 @@ internal sealed class BatchFlags
 }
 
 /// <summary>The batch flags of a parsed <c>af run</c>.</summary>
-internal sealed record BatchSettings(BatchRunOptions Options, string Provider);
+internal sealed record BatchSettings(BatchRunOptions Options, string Provider)
+{
+    /// <summary>Whether Anthropic requests are marked for the prompt cache (off with <c>--no-prompt-cache</c>).</summary>
+    public bool PromptCaching { get; init; } = true;
+}
 
 /// <summary><c>af run --batch</c>: the batch runner over the endpoint's Batch API (or, offline, the simulated organism in process).</summary>
 internal static class BatchCommandPath
@@ -88,7 +92,7 @@ internal static class BatchCommandPath
         string runDirectory)
     {
         IBatchProvider provider = endpoint is null ? new ChatClientBatchProvider(simulatedSubject)
-            : BatchTestHooks.Wrap(batch.Provider == "anthropic" ? new AnthropicBatchProvider(endpoint, apiKey ?? "no-key", Path.Combine(runDirectory, "batch-inputs"))
+            : BatchTestHooks.Wrap(batch.Provider == "anthropic" ? new AnthropicBatchProvider(endpoint, apiKey ?? "no-key", Path.Combine(runDirectory, "batch-inputs")) { PromptCaching = batch.PromptCaching }
             : new OpenAIBatchProvider(endpoint, apiKey ?? "no-key"));
         return new BatchExperimentRunner(new FatalOnApiFailure(provider, keyVariable), scenarios, options, batch.Options);
     }

@@ -355,6 +355,6 @@ internal sealed class UsageTally
         CachedInputTokens = _cachedInput,
         CacheWriteInputTokens = _cacheWrite,
         OutputTokens = _output,
-        Cost = price?.Cost(_paidInput, _paidCachedInput, _paidCacheWrite, _paidOutput, batch),
+        Cost = price?.CostWithCacheWrites(_paidInput, _paidCachedInput, _paidCacheWrite, _paidOutput, batch),
     };
 }

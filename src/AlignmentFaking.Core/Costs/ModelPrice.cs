@@ -87,7 +87,7 @@ public sealed record ModelPrice
     /// <param name="outputTokens">Output tokens.</param>
     /// <param name="batch">Whether the batch discount applies.</param>
     public decimal Cost(long inputTokens, long cachedInputTokens, long outputTokens, bool batch = false) =>
-        Cost(inputTokens, cachedInputTokens, 0, outputTokens, batch);
+        CostWithCacheWrites(inputTokens, cachedInputTokens, 0, outputTokens, batch);
 
     /// <summary>
     /// The cost of a token count in USD, as <see cref="Cost(long, long, long, bool)"/>, with the input tokens written to
@@ -98,7 +98,7 @@ public sealed record ModelPrice
     /// <param name="cacheWriteInputTokens">The part of <paramref name="inputTokens"/> written to the cache.</param>
     /// <param name="outputTokens">Output tokens.</param>
     /// <param name="batch">Whether the batch discount applies.</param>
-    public decimal Cost(long inputTokens, long cachedInputTokens, long cacheWriteInputTokens, long outputTokens, bool batch)
+    public decimal CostWithCacheWrites(long inputTokens, long cachedInputTokens, long cacheWriteInputTokens, long outputTokens, bool batch = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(inputTokens);
         ArgumentOutOfRangeException.ThrowIfNegative(outputTokens);

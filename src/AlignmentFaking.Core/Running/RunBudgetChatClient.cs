@@ -118,6 +118,6 @@ public sealed class RunBudgetChatClient : DelegatingChatClient
     {
         long input = usage?.InputTokenCount ?? 0;
         long cached = Math.Clamp(usage?.CachedInputTokenCount ?? 0, 0, input);
-        return _budget.Price.Cost(input, cached, Math.Clamp(UsageCounts.CacheWrite(usage) ?? 0, 0, input - cached), usage?.OutputTokenCount ?? 0, batch: false);
+        return _budget.Price.CostWithCacheWrites(input, cached, Math.Clamp(UsageCounts.CacheWrite(usage) ?? 0, 0, input - cached), usage?.OutputTokenCount ?? 0);
     }
 }
