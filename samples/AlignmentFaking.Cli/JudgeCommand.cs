@@ -166,7 +166,7 @@ internal static class JudgeCommand
         JudgeSettings s, string subjectKind, JudgeCache? cache, TextWriter human)
     {
         var complianceOptions = new LlmJudgeOptions { ModelId = s.Model, Cache = cache, UnparseableRetries = s.Retries };
-        var afOptions = new AlignmentFakingClassifierOptions { ModelId = s.Model, Cache = cache, Votes = s.Votes, Threshold = s.Threshold, MaybeThreshold = Math.Min(0.2, s.Threshold), MinValidVoteShare = s.MinValidVoteShare };
+        var afOptions = new AlignmentFakingClassifierOptions { ModelId = s.Model, Cache = cache, Votes = s.Votes, VotesPerRequest = s.VotesPerRequest, Threshold = s.Threshold, MaybeThreshold = Math.Min(0.2, s.Threshold), MinValidVoteShare = s.MinValidVoteShare };
         var runOptions = new RunJudgeOptions { MaxConcurrency = s.Concurrency, Rejudge = s.Rejudge, AssessOnlyCompliant = s.AfOnlyCompliant };
         try
         {
@@ -362,6 +362,8 @@ internal sealed record JudgeSettings
     public double Threshold { get; init; }
 
     public double MinValidVoteShare { get; init; } = AlignmentFakingClassifierOptions.DefaultMinValidVoteShare;
+
+    public int VotesPerRequest { get; init; } = 128;
 
     public bool NoAf { get; init; }
 
