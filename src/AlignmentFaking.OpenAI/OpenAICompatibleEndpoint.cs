@@ -16,7 +16,10 @@ namespace AlignmentFaking.OpenAI;
 /// (its own retries and timeouts off) over <see cref="ModelHttpClient"/> (HTTP retries with backoff and
 /// <c>Retry-After</c>, attempt and total timeouts, the endpoint's circuit breaker, every attempt through the endpoint
 /// limits, each reply checked for the API's shape), under <see cref="RetryingChatClient"/> and
-/// <see cref="ThrottlingChatClient"/>, with <see cref="Classify"/> deciding what is fatal, permanent or transient.
+/// <see cref="ThrottlingChatClient"/>, with <see cref="Classify"/> deciding what is fatal, permanent or transient. A
+/// request asking for several choices (<see cref="MultipleChoices"/>, as the alignment-faking classifier asks for its
+/// votes) goes with <c>n</c> and gets every choice back as its own assistant message; a 400 naming <c>n</c> is asked
+/// again for fewer.
 /// </summary>
 /// <example>
 /// <code>

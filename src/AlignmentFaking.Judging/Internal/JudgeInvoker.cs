@@ -91,10 +91,10 @@ internal sealed class JudgeInvoker
             return replies;
         }
 
-        // The first request goes alone: it learns how many choices the endpoint returns (the rest are then asked for in
-        // requests no larger) and, where the provider caches prompts, the others read the prompt it wrote.
-        // Until then, the first request asking for several choices goes alone (others wait for it), so a limit costs at
-        // most one request that returns fewer choices, or one refused.
+        // The first request of a sample goes alone: it learns how many choices the endpoint returns (the rest are then
+        // asked for in requests no larger) and, where the provider caches prompts, the others read the prompt it wrote.
+        // Until the endpoint has answered one such request, the first asking for several choices goes alone (the others
+        // wait for it), so a limit costs at most one request that returns fewer choices, or one refused.
         var queue = missing.ToArray();
         bool probe = false;
         if (_multipleChoices && queue.Length > 1 && !_probed.Task.IsCompleted)
