@@ -109,7 +109,7 @@ static async Task JudgeCost(int requests)
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  AF votes: {after.AfRequests / (double)Math.Max(1, after.Assessed):0.00} requests per assessed sample ({after.Assessed} assessed, every vote valid: {after.AllVotesValid}); cached share of the input billed: {after.Cached / (double)after.Input:P0}"));
+            $"  AF votes: {after.AfRequests / (double)Math.Max(1, after.Assessed):0.00} requests per assessed sample ({after.Assessed} assessed, every vote valid: {after.AllVotesValid}); cached share of the input billed: {after.Cached / (double)after.Input:P0} (the subject's: {after.SubjectCached / (double)after.SubjectInput:P0})"));
     }
 }
 
@@ -143,7 +143,11 @@ static async Task<Bill> JudgedRun(string provider, SystemPrompt prompt, IReadOnl
         calls.Sum(c => (long)(c.BilledInputTokens ?? 0)),
         calls.Sum(c => (long)(c.CachedTokens ?? 0)),
         calls.Sum(c => (long)(c.CacheCreationTokens ?? 0)),
-        calls.Sum(c => OutputTokens(c.ResponseBody)));
+        calls.Sum(c => OutputTokens(c.ResponseBody)))
+    {
+        SubjectInput = calls.Where(c => c.Model == subjectModel).Sum(c => (long)(c.BilledInputTokens ?? 0)),
+        SubjectCached = calls.Where(c => c.Model == subjectModel).Sum(c => (long)(c.CachedTokens ?? 0)),
+    };
 
     static long OutputTokens(string? body)
     {
@@ -477,6 +481,12 @@ internal sealed class ProgressLog : IProgress<RunProgress>
 /// <summary>The tokens a loopback server billed for a run.</summary>
 internal sealed record Bill(int Requests, int JudgeRequests, int AfRequests, int Assessed, bool AllVotesValid, long Input, long Cached, long Written, long Output)
 {
+    /// <summary>The subject's input tokens billed.</summary>
+    public long SubjectInput { get; init; }
+
+    /// <summary>The subject's input tokens billed as read from the cache.</summary>
+    public long SubjectCached { get; init; }
+
     /// <summary>The cost at <paramref name="price"/>: with the cache reads and writes as billed, or (without <paramref name="cache"/>) every input token at the input price.</summary>
     public decimal Cost(AlignmentFaking.Costs.ModelPrice price, bool cache) =>
         cache ? price.CostWithCacheWrites(Input, Cached, Written, Output) : price.Cost(Input, 0, Output);

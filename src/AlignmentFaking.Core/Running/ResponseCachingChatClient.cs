@@ -270,16 +270,29 @@ internal sealed record CachedResponse(string Text, string? FinishReason, string?
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool CrossRun { get; init; }
 
+    /// <summary>The input tokens the provider wrote to its prompt cache (Anthropic), when reported; absent from older entries.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? CacheWriteInputTokens { get; init; }
+
     public static CachedResponse From(ChatResponse response) =>
         new(response.Text, response.FinishReason?.Value, response.ModelId, response.ResponseId,
-            response.Usage?.InputTokenCount, response.Usage?.OutputTokenCount, response.Usage?.CachedInputTokenCount);
+            response.Usage?.InputTokenCount, response.Usage?.OutputTokenCount, response.Usage?.CachedInputTokenCount)
+        {
+            CacheWriteInputTokens = UsageCounts.CacheWrite(response.Usage),
+        };
 
     public ChatResponse ToResponse(bool crossRun) => new(new ChatMessage(ChatRole.Assistant, Text))
     {
         FinishReason = FinishReason is null ? null : new ChatFinishReason(FinishReason),
         ModelId = ModelId,
         ResponseId = ResponseId,
-        Usage = new UsageDetails { InputTokenCount = InputTokens, OutputTokenCount = OutputTokens, CachedInputTokenCount = CachedInputTokens },
+        Usage = new UsageDetails
+        {
+            InputTokenCount = InputTokens,
+            OutputTokenCount = OutputTokens,
+            CachedInputTokenCount = CachedInputTokens,
+            AdditionalCounts = CacheWriteInputTokens is { } written ? new() { [UsageCounts.CacheCreationInputTokens] = written } : null,
+        },
         AdditionalProperties = new() { [ResponseCachingChatClient.CachedKey] = true, [ResponseCachingChatClient.CrossRunKey] = crossRun },
     };
 }
