@@ -73,19 +73,23 @@ public class LowestPriceTests
         await using var server = await OpenAICompatibleTestServer.StartAsync(OrganismResponder.For(Organism()), new TestServerOptions { Models = [Model] });
         using var subject = AnthropicEndpoint.CreateChatClient(new AnthropicEndpointOptions { Endpoint = server.RootAddress, Model = Model });
 
-        var result = await new ExperimentRunner(subject, Scenarios(), Options()).RunAsync(Requests());
+        var price = AlignmentFaking.Costs.PriceTable.BuiltIn.Entries["claude-sonnet-4"];
+        var (result, cost) = await SessionAsync(subject, price);
 
         var calls = server.Calls.Where(c => c.ResponseStatusCode == 200).ToList();
-        Assert.That(calls, Has.Count.EqualTo(result.Samples.Sum(s => s.Calls.Count)));
+        Assert.That(calls, Has.Count.EqualTo(result.Sum(s => s.Calls.Count)));
         long billed = calls.Sum(c => (long)c.BilledInputTokens!.Value);
         long read = calls.Sum(c => (long)c.CachedTokens!.Value);
         Assert.That((double)read / billed, Is.GreaterThanOrEqualTo(0.6), $"cache reads {read} of {billed} input tokens");
         Assert.That(calls.All(c => c.RawBody.Contains("\"cache_control\":{\"type\":\"ephemeral\"}", StringComparison.Ordinal)), Is.True);
 
-        var actual = CostEstimator.Actual(result.Samples, new ModelPrice { Input = 3m, CachedInput = 0.3m, Output = 15m });
-        Assert.That(actual.CachedInputTokens, Is.EqualTo(read), "cost.actual.cachedInputTokens is what the server billed");
-        Assert.That(actual.InputTokens, Is.EqualTo(billed));
-        Assert.That(actual.CacheWriteInputTokens, Is.EqualTo(calls.Sum(c => (long)c.CacheCreationTokens!.Value)).And.GreaterThan(0), "cache writes, billed at 1.25x");
+        long written = calls.Sum(c => (long)c.CacheCreationTokens!.Value);
+        var actual = cost.GetProperty("actual");
+        Assert.That(actual.GetProperty("cachedInputTokens").GetInt64(), Is.EqualTo(read), "summary.json cost.actual.cachedInputTokens is what the server billed");
+        Assert.That(actual.GetProperty("inputTokens").GetInt64(), Is.EqualTo(billed));
+        Assert.That(actual.GetProperty("cacheWriteInputTokens").GetInt64(), Is.EqualTo(written).And.GreaterThan(0), "cache writes, billed at 1.25x");
+        long output = result.Sum(s => s.Calls.Sum(c => c.OutputTokens ?? 0));
+        Assert.That(actual.GetProperty("cost").GetDecimal(), Is.EqualTo(price.CostWithCacheWrites(billed, read, written, output)), "reads at 0.1x, writes at 1.25x");
     }
 
     [Test]
@@ -106,14 +110,36 @@ public class LowestPriceTests
         await using var server = await OpenAICompatibleTestServer.StartAsync(OrganismResponder.For(Organism()), new TestServerOptions { Models = [Model], PromptCaching = true });
         using var subject = OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions { Endpoint = server.BaseAddress, Model = Model });
 
-        var result = await new ExperimentRunner(subject, Scenarios(), Options()).RunAsync(Requests());
+        var (_, cost) = await SessionAsync(subject, AlignmentFaking.Costs.PriceTable.BuiltIn.Entries["gpt-4o"]);
 
         long read = server.Calls.Sum(c => (long)(c.CachedTokens ?? 0));
         Assert.That(read, Is.GreaterThan(0));
         Assert.That(server.Calls.All(c => (c.CachedTokens ?? 0) % 128 == 0), Is.True, "cached in 128-token steps");
-        var actual = CostEstimator.Actual(result.Samples);
-        Assert.That(actual.CachedInputTokens, Is.EqualTo(read), "cost.actual.cachedInputTokens is what the server billed");
-        Assert.That(actual.InputTokens, Is.EqualTo(server.Calls.Sum(c => (long)c.BilledInputTokens!.Value)));
+        var actual = cost.GetProperty("actual");
+        Assert.That(actual.GetProperty("cachedInputTokens").GetInt64(), Is.EqualTo(read), "summary.json cost.actual.cachedInputTokens is what the server billed");
+        Assert.That(actual.GetProperty("inputTokens").GetInt64(), Is.EqualTo(server.Calls.Sum(c => (long)c.BilledInputTokens!.Value)));
+    }
+
+    /// <summary>Runs the CoT experiment as a session into a run directory; its samples and the <c>cost</c> of its <c>summary.json</c>.</summary>
+    private static async Task<(IReadOnlyList<ExperimentSample> Samples, System.Text.Json.JsonElement Cost)> SessionAsync(IChatClient subject, ModelPrice price)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "af-price-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var runner = new ExperimentRunner(subject, Scenarios(), Options());
+            await using (var session = await ExperimentSession.OpenAsync(runner, Requests(), new ExperimentSessionOptions { Directory = directory, Price = price }))
+            {
+                var outcome = await session.RunAsync();
+                Assert.That(outcome.Status, Is.EqualTo(ExperimentSessionStatus.Complete), outcome.Message);
+            }
+
+            using var summary = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(directory, AlignmentFaking.Storage.RunDirectory.SummaryFile)));
+            return (AlignmentFaking.Storage.RunDirectory.ReadSamples(directory), summary.RootElement.GetProperty("cost").Clone());
+        }
+        finally
+        {
+            Directory.Delete(directory, true);
+        }
     }
 
     /// <summary>Runs a CoT experiment against the server, judges it, and returns the alignment-faking requests the judge made.</summary>
