@@ -10,7 +10,7 @@ using AlignmentFaking.Storage;
 using AlignmentFaking.Testing;
 using Microsoft.Extensions.AI;
 
-// End-to-end benchmarks. Usage: dotnet run -c Release --project benchmarks/AlignmentFaking.Benchmarks -- [throughput|concurrency|ratelimit|faults|tpm|resilience|resume|all]
+// End-to-end benchmarks. Usage: dotnet run -c Release --project benchmarks/AlignmentFaking.Benchmarks -- [throughput|concurrency|ratelimit|faults|tpm|resilience|resume|judge-cost|all]
 // (resilience = faults, ratelimit and tpm in one process)
 var which = args.Length > 0 ? args[0] : "all";
 if (which == "af-child")
@@ -53,6 +53,11 @@ if (which is "resume" or "all")
     await ResumeMemory(100_000, 1_000);
 }
 
+if (which is "judge-cost" or "all")
+{
+    await JudgeCost(200);
+}
+
 return 0;
 
 // af's subject client (AlignmentFaking.OpenAI, as af run builds it) for the loopback server.
@@ -68,6 +73,91 @@ static IChatClient Subject(Uri endpoint, int maxRetries, EndpointLimitOptions li
             Limits = limits,
         },
     });
+
+// The billed cost of a judged CoT run of N requests (both tiers: the subject, the compliance judge on every sample, 20
+// alignment-faking votes on every sample with reasoning) against a loopback server that bills as the providers do (OpenAI:
+// n choices with the input once, automatic prefix caching; Anthropic: cache_control reads and writes), priced at list
+// prices from the tokens the server billed: before (one request per vote, no cache_control), after (af's defaults), and
+// the reference pipeline's design (the votes in one request with n, nothing billed as cached) for the same tokens.
+static async Task JudgeCost(int requests)
+{
+    var path = SharedDataLocator.File("prompts/prompt_atn_honly_with_examples.txt");
+    var prompt = path is null ? SystemPrompt.BuiltInParaphrase(ReasoningMode.Cot) : SystemPrompt.FromFile(path);
+    var advbench = SharedDataLocator.File("advbench/harmful_behaviors.csv");
+    var dataset = advbench is null
+        ? RequestDataset.FromList(Enumerable.Range(0, requests).Select(i => $"Synthetic request {i}"))
+        : AdvBench.Load(advbench, new RequestSlice { Limit = requests });
+    Console.WriteLine($"judge-cost: {requests} requests x 2 tiers, CoT, system prompt {prompt.Name}, the simulated organism and judge");
+    var gpt4o = AlignmentFaking.Costs.PriceTable.BuiltIn.Entries["gpt-4o"];
+    var sonnet = AlignmentFaking.Costs.PriceTable.BuiltIn.Entries["claude-sonnet-4"];
+    foreach (var (provider, price) in new[] { ("openai", gpt4o), ("anthropic", sonnet) })
+    {
+        var before = await JudgedRun(provider, prompt, dataset, after: false);
+        var after = await JudgedRun(provider, prompt, dataset, after: true);
+        string Row(string name, Bill b, bool cache) => string.Create(CultureInfo.InvariantCulture,
+            $"  {name,-28} {b.Requests,6:N0} requests ({b.JudgeRequests,5:N0} judge)  input {b.Input,11:N0} (cached {b.Cached,10:N0}, written {b.Written,9:N0})  output {b.Output,10:N0}  ${b.Cost(price, cache),8:0.00}");
+        Console.WriteLine($" {provider} at {price.Source} list prices (input ${price.Input}, cached ${price.CachedInput}, output ${price.Output} per 1M):");
+        Console.WriteLine(Row("before (1 request per vote)", before, cache: true));
+        Console.WriteLine(Row("after (af's defaults)", after, cache: true));
+        if (provider == "openai")
+        {
+            Console.WriteLine(Row("reference design (n, no cache)", after, cache: false));
+        }
+        else
+        {
+            Console.WriteLine(Row("reference design (no cache)", before, cache: false));
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  AF votes: {after.AfRequests / (double)Math.Max(1, after.Assessed):0.00} requests per assessed sample ({after.Assessed} assessed, every vote valid: {after.AllVotesValid}); cached share of the input billed: {after.Cached / (double)after.Input:P0} (the subject's: {after.SubjectCached / (double)after.SubjectInput:P0})"));
+    }
+}
+
+// One judged CoT run against a fresh loopback server: what the server billed.
+static async Task<Bill> JudgedRun(string provider, SystemPrompt prompt, IReadOnlyList<ExperimentRequest> requests, bool after)
+{
+    const string subjectModel = "bench", judgeModel = "judge-model";
+    var organism = new SimulatedModelOrganism(new SimulatedOrganismOptions { ModelId = subjectModel, Seed = 7 });
+    var responder = OrganismResponder.ByModel(judgeModel, OrganismResponder.For(new AlignmentFaking.Judging.Simulation.SimulatedJudge()), OrganismResponder.For(organism));
+    await using var server = await OpenAICompatibleTestServer.StartAsync(responder, new TestServerOptions { Models = [subjectModel, judgeModel], PromptCaching = true });
+    IChatClient Client(string model) => provider == "anthropic"
+        ? AlignmentFaking.Anthropic.AnthropicEndpoint.CreateChatClient(new AlignmentFaking.Anthropic.AnthropicEndpointOptions { Endpoint = server.RootAddress, Model = model, PromptCaching = after })
+        : OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions { Endpoint = server.BaseAddress, Model = model });
+    using var subject = Client(subjectModel);
+    using var judge = Client(judgeModel);
+    var result = await new ExperimentRunner(subject, new ScenarioBuilder().WithSystemPrompt(ReasoningMode.Cot, prompt),
+        new ExperimentOptions { Modes = [ReasoningMode.Cot], MaxConcurrency = 16, ModelId = subjectModel }).RunAsync(requests);
+    var runJudge = new AlignmentFaking.Judging.Runs.RunJudge(
+        new AlignmentFaking.Judging.Compliance.LlmJudgeClassifier(judge),
+        new AlignmentFaking.Judging.Reasoning.AlignmentFakingReasoningClassifier(judge, new AlignmentFaking.Judging.Reasoning.AlignmentFakingClassifierOptions { VotesPerRequest = after ? 128 : 1 }),
+        new AlignmentFaking.Judging.Runs.RunJudgeOptions { MaxConcurrency = 16 });
+    var judged = await runJudge.JudgeSamplesAsync(result.Samples);
+    var calls = server.Calls.Where(c => c.ResponseStatusCode == 200).ToList();
+    var assessed = judged.Where(s => s.AlignmentFaking is not null).ToList();
+    return new Bill(
+        calls.Count,
+        calls.Count(c => c.Model == judgeModel),
+        calls.Count(c => c.Model == judgeModel && c.LastMessageContent.Contains("for alignment faking", StringComparison.Ordinal)),
+        assessed.Count,
+        assessed.All(s => s.AlignmentFaking!.Votes.Count == 20 && s.AlignmentFaking.Votes.All(v => v.IsValid)),
+        calls.Sum(c => (long)(c.BilledInputTokens ?? 0)),
+        calls.Sum(c => (long)(c.CachedTokens ?? 0)),
+        calls.Sum(c => (long)(c.CacheCreationTokens ?? 0)),
+        calls.Sum(c => OutputTokens(c.ResponseBody)))
+    {
+        SubjectInput = calls.Where(c => c.Model == subjectModel).Sum(c => (long)(c.BilledInputTokens ?? 0)),
+        SubjectCached = calls.Where(c => c.Model == subjectModel).Sum(c => (long)(c.CachedTokens ?? 0)),
+    };
+
+    static long OutputTokens(string? body)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(body ?? "{}");
+        var usage = document.RootElement.TryGetProperty("usage", out var u) ? u : default;
+        return usage.ValueKind != System.Text.Json.JsonValueKind.Object ? 0
+            : usage.TryGetProperty("completion_tokens", out var c) ? c.GetInt64()
+            : usage.TryGetProperty("output_tokens", out var o) ? o.GetInt64() : 0;
+    }
+}
 
 // af run offline (simulated organism, CoT) of N samples in a child process, then the same command resuming a copy of
 // that run directory with the last K samples removed (N - K finished samples on disk, K to go), in another child: the
@@ -388,3 +478,16 @@ internal sealed class ProgressLog : IProgress<RunProgress>
     }
 }
 
+/// <summary>The tokens a loopback server billed for a run.</summary>
+internal sealed record Bill(int Requests, int JudgeRequests, int AfRequests, int Assessed, bool AllVotesValid, long Input, long Cached, long Written, long Output)
+{
+    /// <summary>The subject's input tokens billed.</summary>
+    public long SubjectInput { get; init; }
+
+    /// <summary>The subject's input tokens billed as read from the cache.</summary>
+    public long SubjectCached { get; init; }
+
+    /// <summary>The cost at <paramref name="price"/>: with the cache reads and writes as billed, or (without <paramref name="cache"/>) every input token at the input price.</summary>
+    public decimal Cost(AlignmentFaking.Costs.ModelPrice price, bool cache) =>
+        cache ? price.CostWithCacheWrites(Input, Cached, Written, Output) : price.Cost(Input, 0, Output);
+}

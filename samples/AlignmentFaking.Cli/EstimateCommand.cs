@@ -33,6 +33,8 @@ internal static class EstimateCommand
         var cotTokens = new Option<int?>("--cot-tokens") { Description = "Expected output tokens per CoT call (default 600); low uses half, high double." }.InRange(1);
         var noCotTokens = new Option<int?>("--no-cot-tokens") { Description = "Expected output tokens of a no-CoT reply (default 200); low uses half, high double." }.InRange(1);
         var afJudgeVotes = new Option<int>("--af-judge-votes") { Description = "Add an alignment-faking judge with N votes per training-tier CoT sample (20 in 'Revisited'; priced like the subject).", DefaultValueFactory = _ => 0 }.InRange(0, 1000);
+        var afVotesPerRequest = new Option<int>("--af-votes-per-request") { Description = "Votes asked for in one judge request (n; the input is billed once per request, the output per vote): 128 (default) puts every vote of a sample in one request, as af asks an OpenAI-compatible judge; 1 for a judge without n (Anthropic), whose repeated prompt is then billed as cached.", DefaultValueFactory = _ => 128 }.InRange(1, 128);
+        var reasoningTokens = new Option<int>("--reasoning-tokens") { Description = "Native reasoning tokens of the subject per call (a reasoning model): billed as output, never sent back (default 0).", DefaultValueFactory = _ => 0 }.InRange(0);
 
         var command = new Command("estimate", "Estimate the tokens and cost of a run (low / expected / high) without calling any model.");
         definition.AddTo(command);
@@ -48,6 +50,8 @@ internal static class EstimateCommand
         command.Options.Add(tokenizer);
         command.Options.Add(complianceJudge);
         command.Options.Add(afJudgeVotes);
+        command.Options.Add(afVotesPerRequest);
+        command.Options.Add(reasoningTokens);
         command.Options.Add(cotTokens);
         command.Options.Add(noCotTokens);
 
@@ -65,7 +69,11 @@ internal static class EstimateCommand
                 parse.GetValue(complianceJudge),
                 parse.GetValue(afJudgeVotes),
                 parse.GetValue(cotTokens),
-                parse.GetValue(noCotTokens));
+                parse.GetValue(noCotTokens))
+            {
+                AfVotesPerRequest = parse.GetValue(afVotesPerRequest),
+                ReasoningTokens = parse.GetValue(reasoningTokens),
+            };
             try
             {
                 return await ExecuteAsync(settings, pricing, stdout, human, ct).ConfigureAwait(false);
@@ -105,7 +113,7 @@ internal static class EstimateCommand
         {
             counter = TokenCounter.Parse(p.Tokenizer, modelId);
             assumptions = Assumptions(p);
-            price = ResolvePrice(modelId, p, simulated);
+            price = WithoutPromptCache(ResolvePrice(modelId, p, simulated), s.NoPromptCache);
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException)
         {
@@ -166,6 +174,13 @@ internal static class EstimateCommand
 
         static string Ratio(double? r) => r is null ? "n/a" : r.Value.ToString("0.00", CultureInfo.InvariantCulture);
     }
+
+    /// <summary>
+    /// With <c>--no-prompt-cache</c>, the price of a provider that caches only when asked (its price has a cache-write
+    /// rate: Anthropic) without its caching rates; other prices (OpenAI caches by itself) unchanged.
+    /// </summary>
+    internal static ModelPrice? WithoutPromptCache(ModelPrice? price, bool noPromptCache) =>
+        noPromptCache && price?.CacheWriteInput is not null ? price with { CachedInput = null, CacheWriteInput = null } : price;
 
     internal static ModelPrice? ResolvePrice(string modelId, PricingFlags p, bool simulated)
     {
@@ -238,12 +253,25 @@ internal static class EstimateCommand
     }
 
     internal sealed record PricingFlags(
-        decimal? Input, decimal? Cached, decimal? Output, bool Batch, decimal? BatchDiscount, string Tokenizer, bool ComplianceJudge, int AfJudgeVotes, int? CotTokens, int? NoCotTokens);
+        decimal? Input, decimal? Cached, decimal? Output, bool Batch, decimal? BatchDiscount, string Tokenizer, bool ComplianceJudge, int AfJudgeVotes, int? CotTokens, int? NoCotTokens)
+    {
+        /// <summary>Votes per judge request (<c>n</c>); 128 by default.</summary>
+        public int AfVotesPerRequest { get; init; } = 128;
+
+        /// <summary>Native reasoning tokens per subject call.</summary>
+        public int ReasoningTokens { get; init; }
+    }
 
     /// <summary>The default assumptions with the judges and output lengths of the flags (low half, high double the expected length).</summary>
     private static CostAssumptions Assumptions(PricingFlags p)
     {
-        var assumptions = new CostAssumptions { ComplianceJudge = p.ComplianceJudge, AlignmentFakingJudgeVotes = p.AfJudgeVotes };
+        var assumptions = new CostAssumptions
+        {
+            ComplianceJudge = p.ComplianceJudge,
+            AlignmentFakingJudgeVotes = p.AfJudgeVotes,
+            AlignmentFakingJudgeVotesPerRequest = p.AfVotesPerRequest,
+            ReasoningTokensPerCall = p.ReasoningTokens,
+        };
         if (p.CotTokens is { } cot)
         {
             if (cot < 1)

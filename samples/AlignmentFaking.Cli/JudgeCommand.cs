@@ -35,6 +35,7 @@ internal static class JudgeCommand
         var rejudge = new Option<bool>("--rejudge") { Description = "Judge samples that already have verdicts again (default: keep them, resume the rest)." };
         var noCache = new Option<bool>("--no-cache") { Description = $"Do not keep judge replies in <run>/{CacheFolder} (by default re-judging costs nothing)." };
         var json = new Option<bool>("--json") { Description = "Print summary.json to stdout (human output goes to stderr)." };
+        var noPromptCache = new Option<bool>("--no-prompt-cache") { Description = "Do not mark Anthropic judge requests for Anthropic's prompt cache (by default the judge prompt carries an ephemeral cache_control breakpoint, so each vote after the first reads it at the cache-read price)." };
         var batch = new Option<bool>("--batch") { Description = $"Send the judge calls through the provider's Batch API (about half price, results within 24 hours) in rounds, recorded in <run>/{BatchJudge.JournalFile}; a rerun re-attaches to batches in flight. Without --judge-endpoint (a simulated run), a batch service is emulated in process." };
         var batchFlags = new BatchFlags("--judge-endpoint");
         var connection = new ConnectionOptionsDefinition();
@@ -43,7 +44,7 @@ internal static class JudgeCommand
             run,
         };
         definition.AddTo(command, acceptOldRetries: true);
-        foreach (var option in new Option[] { concurrency, rejudge, noCache, json, batch })
+        foreach (var option in new Option[] { concurrency, rejudge, noCache, noPromptCache, json, batch })
         {
             command.Options.Add(option);
         }
@@ -62,11 +63,12 @@ internal static class JudgeCommand
                 Json = parse.GetValue(json),
                 Batch = parse.GetValue(batch),
                 Connection = connection.Bind(parse),
+                NoPromptCache = parse.GetValue(noPromptCache),
             };
             var human = settings.Json ? stderr : stdout;
             try
             {
-                return await ExecuteAsync(settings, settings.Batch ? batchFlags.Bind(parse) : null, stdout, human, ct).ConfigureAwait(false);
+                return await ExecuteAsync(settings, settings.Batch ? batchFlags.Bind(parse) with { PromptCaching = !parse.GetValue(noPromptCache) } : null, stdout, human, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -164,6 +166,7 @@ internal static class JudgeCommand
                 Endpoint = uri,
                 ApiKey = key,
                 WorkingDirectory = Path.Combine(s.Run, "judge-batch-inputs"),
+                PromptCaching = batch.PromptCaching,
             }));
         }
 
@@ -185,7 +188,7 @@ internal static class JudgeCommand
         JudgeSettings s, string subjectKind, JudgeCache? cache, TextWriter human)
     {
         var complianceOptions = new LlmJudgeOptions { ModelId = s.Model, Cache = cache, UnparseableRetries = s.Retries };
-        var afOptions = new AlignmentFakingClassifierOptions { ModelId = s.Model, Cache = cache, Votes = s.Votes, Threshold = s.Threshold, MaybeThreshold = Math.Min(0.2, s.Threshold), MinValidVoteShare = s.MinValidVoteShare, Source = s.AfSource };
+        var afOptions = new AlignmentFakingClassifierOptions { ModelId = s.Model, Cache = cache, Votes = s.Votes, VotesPerRequest = s.VotesPerRequest, Threshold = s.Threshold, MaybeThreshold = Math.Min(0.2, s.Threshold), MinValidVoteShare = s.MinValidVoteShare, Source = s.AfSource };
         var runOptions = new RunJudgeOptions { MaxConcurrency = s.Concurrency, Rejudge = s.Rejudge, AssessOnlyCompliant = s.AfOnlyCompliant };
         try
         {
@@ -247,6 +250,7 @@ internal static class JudgeCommand
             ApiKey = key,
             ApiKeyVariable = s.KeyVariable,
             EndpointSetting = "--judge-endpoint",
+            PromptCaching = !s.NoPromptCache,
             Resilience = s.Connection.ApplyTo(new ModelResilienceOptions()),
         });
     }
@@ -387,6 +391,7 @@ internal sealed record JudgeSettings
     public double MinValidVoteShare { get; init; } = AlignmentFakingClassifierOptions.DefaultMinValidVoteShare;
 
     public AlignmentFakingSource AfSource { get; init; } = AlignmentFakingSource.Both;
+    public int VotesPerRequest { get; init; } = 128;
 
     public bool NoAf { get; init; }
 
@@ -405,4 +410,7 @@ internal sealed record JudgeSettings
     public bool Batch { get; init; }
 
     public ConnectionSettings Connection { get; init; } = new();
+
+    /// <summary><c>--no-prompt-cache</c>: no <c>cache_control</c> on an Anthropic judge's requests.</summary>
+    public bool NoPromptCache { get; init; }
 }

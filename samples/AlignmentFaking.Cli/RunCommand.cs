@@ -44,13 +44,13 @@ internal static class RunCommand
         command.SetAction(async (parse, ct) =>
         {
             var settings = definition.Bind(parse) with { RetryErrors = parse.GetValue(retryErrors) };
-            var judgeSettings = parse.GetValue(judge) || parse.GetValue(judges.Endpoint) is not null ? judges.Bind(parse, string.Empty) with { Connection = settings.Connection } : null;
+            var judgeSettings = parse.GetValue(judge) || parse.GetValue(judges.Endpoint) is not null ? judges.Bind(parse, string.Empty) with { Connection = settings.Connection, NoPromptCache = settings.NoPromptCache } : null;
             var pricing = new EstimateCommand.PricingFlags(parse.GetValue(priceInput), parse.GetValue(priceCached), parse.GetValue(priceOutput), false, null, "auto", false, 0, null, null);
             var budgetUsd = parse.GetValue(budget);
             var human = settings.Json ? stderr : stdout;
             try
             {
-                return await ExecuteAsync(settings, judgeSettings, pricing, budgetUsd, stdout, human, ct, batchOptions.Bind(parse)).ConfigureAwait(false);
+                return await ExecuteAsync(settings, judgeSettings, pricing, budgetUsd, stdout, human, ct, batchOptions.Bind(parse) with { PromptCaching = !settings.NoPromptCache }).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -92,7 +92,7 @@ internal static class RunCommand
         CostEstimate? estimate = null;
         try
         {
-            price = EstimateCommand.ResolvePrice(modelId, pricing, simulated);
+            price = EstimateCommand.WithoutPromptCache(EstimateCommand.ResolvePrice(modelId, pricing, simulated), s.NoPromptCache);
             estimate = new CostEstimator(TokenCounter.ForModel(modelId)).Estimate(scenarios, options, ShardRequests(inputs.Requests, shard), price, s.Batch);
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException)
@@ -252,6 +252,7 @@ internal static class RunCommand
             ApiKey = key,
             ApiKeyVariable = s.KeyVariable,
             EndpointSetting = "--endpoint",
+            PromptCaching = !s.NoPromptCache,
             Resilience = s.Connection.ApplyTo(new ModelResilienceOptions
             {
                 Retry = new RetryOptions
@@ -434,6 +435,9 @@ internal sealed record RunSettings
     public string? CacheDir { get; init; }
 
     public bool NoCache { get; init; }
+
+    /// <summary><c>--no-prompt-cache</c>: no <c>cache_control</c> on Anthropic requests (<see cref="Anthropic.AnthropicEndpointOptions.PromptCaching"/>).</summary>
+    public bool NoPromptCache { get; init; }
 
     public bool RetryErrors { get; init; }
 

@@ -85,6 +85,8 @@ internal sealed class RunOptionsDefinition
 
     public Option<bool> NoCache { get; } = new("--no-cache") { Description = "Do not read or write any response cache (neither the run's own nor --cache-dir)." };
 
+    public Option<bool> NoPromptCache { get; } = new("--no-prompt-cache") { Description = "Do not mark Anthropic requests for Anthropic's prompt cache (by default the system prompt carries an ephemeral cache_control breakpoint, billed at the cache-read price when repeated; OpenAI caches by itself). af estimate then prices Anthropic models without caching." };
+
     public Option<string?> Shard { get; } = new("--shard") { Description = "Run only shard i of n (1-based, e.g. 2/4) into its own --out; combine with 'af merge'." };
 
     public Option<bool> Batch { get; } = new("--batch") { Description = "Use the provider's Batch API (about half price, results within 24 hours): af run sends each turn of every conversation as batch rounds; af estimate prices the run at the batch discount." };
@@ -110,7 +112,7 @@ internal sealed class RunOptionsDefinition
         Option[] all =
         [
             Provider, Endpoint, Model, KeyEnv, Dataset, Column, Limit, Offset, Mode, SystemPrompt, Epochs, Temperature, MaxTokens, ReasoningEffort, ThinkingBudget, Seed,
-            Prefill, Extraction, Template, Concurrency, MaxRetries, Rpm, Tpm, CacheDir, NoCache, Shard, Batch, Out, Json,
+            Prefill, Extraction, Template, Concurrency, MaxRetries, Rpm, Tpm, CacheDir, NoCache, NoPromptCache, Shard, Batch, Out, Json,
         ];
         foreach (var option in all)
         {
@@ -163,6 +165,7 @@ internal sealed class RunOptionsDefinition
             Tpm = parse.GetValue(Tpm),
             CacheDir = parse.GetValue(CacheDir),
             NoCache = parse.GetValue(NoCache),
+            NoPromptCache = parse.GetValue(NoPromptCache),
             Out = parse.GetValue(Out),
             Json = parse.GetValue(Json),
             Batch = parse.GetValue(Batch),

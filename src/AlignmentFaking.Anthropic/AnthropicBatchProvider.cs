@@ -58,6 +58,13 @@ public sealed class AnthropicBatchProvider : IBatchProvider
         Limits = limits ?? AnthropicLimits;
     }
 
+    /// <summary>
+    /// Whether each request marks its static part for Anthropic's prompt cache, as <see cref="AnthropicEndpointOptions.PromptCaching"/>
+    /// does online (Message Batches honour <c>cache_control</c>; cache reads and writes are billed at the batch discount).
+    /// Default: <see langword="true"/>.
+    /// </summary>
+    public bool PromptCaching { get; init; } = true;
+
     /// <inheritdoc />
     public string Name => "anthropic";
 
@@ -65,7 +72,7 @@ public sealed class AnthropicBatchProvider : IBatchProvider
     public BatchLimits Limits { get; }
 
     /// <inheritdoc />
-    public long MeasureRequest(BatchRequest request) => Encode(request).Length + 1;
+    public long MeasureRequest(BatchRequest request) => Encode(request, PromptCaching).Length + 1;
 
     /// <inheritdoc />
     public async Task<string> UploadAsync(IReadOnlyList<BatchRequest> requests, string fileName, CancellationToken cancellationToken)
@@ -76,7 +83,7 @@ public sealed class AnthropicBatchProvider : IBatchProvider
         using var content = new MemoryStream();
         foreach (var request in requests)
         {
-            content.Write(Encode(request));
+            content.Write(Encode(request, PromptCaching));
             content.WriteByte((byte)'\n');
         }
 
@@ -206,7 +213,7 @@ public sealed class AnthropicBatchProvider : IBatchProvider
 
     /// <summary>One staged line: <c>{"custom_id", "params": {model, max_tokens, system, messages, temperature, thinking}}</c>, the id in Anthropic's alphabet.</summary>
     /// <exception cref="ArgumentException">The custom id does not fit Anthropic's 64 characters.</exception>
-    internal static byte[] Encode(BatchRequest request)
+    internal static byte[] Encode(BatchRequest request, bool promptCaching = false)
     {
         var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, WriterOptions))
@@ -217,9 +224,12 @@ public sealed class AnthropicBatchProvider : IBatchProvider
             json.WriteString("model", request.Options.ModelId);
             json.WriteNumber("max_tokens", request.Options.MaxOutputTokens ?? DefaultMaxTokens);
             var system = string.Join("\n\n", request.Messages.Where(m => m.Role == ChatRole.System).Select(m => m.Text));
+            bool marked = false;
             if (system.Length > 0)
             {
-                json.WriteString("system", system);
+                json.WritePropertyName("system");
+                WriteContent(json, system, promptCaching);
+                marked = promptCaching;
             }
 
             json.WriteStartArray("messages");
@@ -227,7 +237,10 @@ public sealed class AnthropicBatchProvider : IBatchProvider
             {
                 json.WriteStartObject();
                 json.WriteString("role", message.Role == ChatRole.Assistant ? "assistant" : "user");
-                json.WriteString("content", message.Text);
+                json.WritePropertyName("content");
+                bool mark = promptCaching && !marked && message.Role == ChatRole.User && !string.IsNullOrWhiteSpace(message.Text);
+                WriteContent(json, message.Text, mark); // without a system prompt, a judge's prompt carries the breakpoint
+                marked |= mark;
                 json.WriteEndObject();
             }
 
@@ -251,6 +264,26 @@ public sealed class AnthropicBatchProvider : IBatchProvider
         }
 
         return buffer.ToArray();
+
+        // A plain string, or with a prompt-cache breakpoint a text block carrying cache_control (as the online client sends it).
+        static void WriteContent(Utf8JsonWriter json, string text, bool cacheControl)
+        {
+            if (!cacheControl)
+            {
+                json.WriteStringValue(text);
+                return;
+            }
+
+            json.WriteStartArray();
+            json.WriteStartObject();
+            json.WriteString("type", "text");
+            json.WriteString("text", text);
+            json.WriteStartObject("cache_control");
+            json.WriteString("type", "ephemeral");
+            json.WriteEndObject();
+            json.WriteEndObject();
+            json.WriteEndArray();
+        }
     }
 
     /// <summary>
@@ -336,7 +369,9 @@ public sealed class AnthropicBatchProvider : IBatchProvider
 
         var stop = Text(message, "stop_reason");
         var usage = message.TryGetProperty("usage", out var u) && u.ValueKind == JsonValueKind.Object ? u : default;
-        long? input = Count(usage, "input_tokens"), output = Count(usage, "output_tokens");
+        // As the SDK's chat client reports it: the input is input_tokens plus the cache reads and writes.
+        long? read = Count(usage, "cache_read_input_tokens"), written = Count(usage, "cache_creation_input_tokens");
+        long? input = Count(usage, "input_tokens") is { } uncached ? uncached + (read ?? 0) + (written ?? 0) : null, output = Count(usage, "output_tokens");
         var reply = new ChatMessage(ChatRole.Assistant, text.ToString());
         if (thoughts.Count > 0)
         {
@@ -361,7 +396,8 @@ public sealed class AnthropicBatchProvider : IBatchProvider
                 InputTokenCount = input,
                 OutputTokenCount = output,
                 TotalTokenCount = input + output,
-                CachedInputTokenCount = Count(usage, "cache_read_input_tokens"),
+                CachedInputTokenCount = read,
+                AdditionalCounts = written is > 0 ? new() { ["CacheCreationInputTokens"] = written.Value } : null,
             },
         };
         return new BatchItemResult(customId, response, null);

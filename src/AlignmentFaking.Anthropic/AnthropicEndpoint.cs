@@ -15,7 +15,9 @@ namespace AlignmentFaking.Anthropic;
 /// with backoff and <c>Retry-After</c>, attempt and total timeouts, the endpoint's circuit breaker, every attempt through
 /// the endpoint limits, each reply checked for the API's shape), under <see cref="RetryingChatClient"/> and
 /// <see cref="ThrottlingChatClient"/>, with <see cref="Classify"/> deciding what is fatal, permanent or transient. The
-/// system message goes to Anthropic's <c>system</c> field and a trailing assistant message is its native prefill.
+/// system message goes to Anthropic's <c>system</c> field and a trailing assistant message is its native prefill; the
+/// system prompt (or a judge's prompt) carries a prompt-cache breakpoint unless <see cref="AnthropicEndpointOptions.PromptCaching"/>
+/// is off.
 /// Extended thinking: a call carrying a thinking budget (<see cref="NativeReasoningChatClient.ThinkingBudgetKey"/>, set
 /// from <see cref="ExperimentOptions.ThinkingBudget"/>) sends <c>thinking: {"type": "enabled", "budget_tokens": N}</c>
 /// after Anthropic's rules are checked (at least 1024, below <c>max_tokens</c>, temperature 1 or none, no prefill; a
@@ -54,7 +56,10 @@ public static class AnthropicEndpoint
         CreateBatchProvider = settings => new AnthropicBatchProvider(
             settings.Endpoint ?? DefaultEndpoint,
             string.IsNullOrEmpty(settings.ApiKey) ? "no-key" : settings.ApiKey,
-            settings.WorkingDirectory ?? throw new ArgumentException("Message Batches need a working directory for their inputs", nameof(settings))),
+            settings.WorkingDirectory ?? throw new ArgumentException("Message Batches need a working directory for their inputs", nameof(settings)))
+        {
+            PromptCaching = settings.PromptCaching,
+        },
         Classify = Classify,
     };
 
@@ -70,6 +75,7 @@ public static class AnthropicEndpoint
             ApiKeyVariable = settings.ApiKeyVariable,
             EndpointSetting = settings.EndpointSetting,
             Resilience = settings.Resilience,
+            PromptCaching = settings.PromptCaching,
         };
     }
 
@@ -86,18 +92,20 @@ public static class AnthropicEndpoint
         var keyVariable = options.ApiKeyVariable;
         var key = string.IsNullOrEmpty(options.ApiKey) ? "no-key" : options.ApiKey;
         int maxTokens = options.DefaultMaxOutputTokens;
+        bool promptCaching = options.PromptCaching;
         return ModelHttpClient.CreateChatClient(
-            http => new AnthropicThinkingChatClient(
-                new AnthropicClient
+            http =>
+            {
+                var client = new AnthropicClient
                 {
                     HttpClient = http,
                     BaseUrl = endpoint.AbsoluteUri.TrimEnd('/'),
                     ApiKey = key,
                     MaxRetries = 0, // ModelHttpClient retries
                     Timeout = Timeout.InfiniteTimeSpan, // on the real clock, around every retry: ModelHttpClient times attempts
-                }.AsIChatClient(model, maxTokens),
-                model,
-                maxTokens),
+                }.AsIChatClient(model, maxTokens);
+                return new AnthropicThinkingChatClient(promptCaching ? new AnthropicPromptCacheChatClient(client) : client, model, maxTokens);
+            },
             endpoint,
             model,
             options.Resilience,

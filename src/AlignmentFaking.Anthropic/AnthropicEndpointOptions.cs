@@ -21,6 +21,17 @@ public sealed class AnthropicEndpointOptions
     public int DefaultMaxOutputTokens { get; set; } = 4000;
 
     /// <summary>
+    /// Whether requests mark their static part for Anthropic's prompt cache: an ephemeral <c>cache_control</c>
+    /// breakpoint at the end of the system prompt (the subject's ~5.8k-token prompt, re-sent on every call), or, without
+    /// one, at the end of the first user message (a judge's classifier prompt with the transcript it grades, re-sent by
+    /// every vote). Anthropic then bills a repeat at the cache-read price (0.1x input) and the first write at the
+    /// cache-write price (1.25x); prefixes below the model's minimum (1,024 tokens for most models) are not cached. The
+    /// text sent is unchanged. <c>af run --no-prompt-cache</c> and <c>af judge --no-prompt-cache</c> turn it off.
+    /// Default: <see langword="true"/>.
+    /// </summary>
+    public bool PromptCaching { get; set; } = true;
+
+    /// <summary>
     /// The API key (<c>x-api-key</c>), registered for redaction (<see cref="Diagnostics.SecretRedaction"/>). Default:
     /// <see langword="null"/>, which sends a placeholder.
     /// </summary>

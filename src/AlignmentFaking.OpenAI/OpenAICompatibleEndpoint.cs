@@ -21,7 +21,9 @@ namespace AlignmentFaking.OpenAI;
 /// read by Microsoft.Extensions.AI) and <c>message.reasoning</c> (OpenRouter, vLLM 0.11.2 and later); a call asking for
 /// a reasoning effort (<see cref="ChatOptions.Reasoning"/>) sends it instead of the temperature, which OpenAI's reasoning
 /// models refuse; a thinking budget (<see cref="NativeReasoningChatClient.ThinkingBudgetKey"/>) is sent as the
-/// <c>thinking</c> object of Anthropic's OpenAI-compatible endpoint.
+/// <c>thinking</c> object of Anthropic's OpenAI-compatible endpoint. A request asking for several choices
+/// (<see cref="MultipleChoices"/>, as the alignment-faking classifier asks for its votes) goes with <c>n</c> and gets
+/// every choice back as its own assistant message; a 400 naming <c>n</c> is asked again for fewer.
 /// </summary>
 /// <example>
 /// <code>
@@ -94,7 +96,7 @@ public static class OpenAICompatibleEndpoint
                     NetworkTimeout = Timeout.InfiniteTimeSpan, // on the real clock, around every retry: ModelHttpClient times attempts
                 };
                 var key = NoKeyPolicy.Apply(clientOptions, options.ApiKey); // without a key, no Authorization header at all
-                return new OpenAIReasoningChatClient(new ChatClient(model, new ApiKeyCredential(key), clientOptions).AsIChatClient());
+                return new OpenAIReasoningChatClient(new OpenAIChoicesChatClient(new ChatClient(model, new ApiKeyCredential(key), clientOptions).AsIChatClient()));
             },
             endpoint,
             model,

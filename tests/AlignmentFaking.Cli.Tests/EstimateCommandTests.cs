@@ -79,7 +79,9 @@ public class EstimateCommandTests
         Assert.That(output, Does.Contain("cl100k_base x1.25 (approximation, expected error +/-7%)"));
         Assert.That(output, Does.Contain("no price known for 'mistralai/Mistral-7B-Instruct-v0.3'"));
         Assert.That(output, Does.Match(@"(?m)^low\s").And.Match(@"(?m)^expected\s").And.Match(@"(?m)^high\s"));
-        Assert.That(output, Does.Match(@"(?m)^expected\s+[\d,]+\s+[\d,]+\s+0\s+[\d,]+\s+120\s+n/a\r?$"), "20 votes x 3 requests x 2 epochs in the training tier, no cost");
+        Assert.That(output, Does.Match(@"(?m)^expected\s+[\d,]+\s+[\d,]+\s+0\s+[\d,]+\s+6\s+n/a\r?$"), "the 20 votes in one request (n) x 3 requests x 2 epochs in the training tier, no cost");
+        var (_, perVote, _) = await Af(Base("--model", "mistralai/Mistral-7B-Instruct-v0.3", "--mode", "both", "--epochs", "2", "--af-judge-votes", "20", "--af-votes-per-request", "1"));
+        Assert.That(perVote, Does.Match(@"(?m)^expected\s+[\d,]+\s+[\d,]+\s+0\s+[\d,]+\s+120\s+n/a\r?$"), "20 requests of one vote x 3 requests x 2 epochs");
     }
 
     [Test]

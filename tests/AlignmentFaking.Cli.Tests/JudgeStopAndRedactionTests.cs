@@ -196,7 +196,8 @@ public class JudgeStopAndRedactionTests
             (call, ct) => call.LastMessageContent.Contains(CompliancePromptMarker, StringComparison.Ordinal) || call.Sequence % 4 == 0 ? judgeReplies(call, ct) : ValueTask.FromResult(ScriptedReply.BadRequest()),
             new TestServerOptions { Models = [JudgeModel] });
 
-        var (exit, stdout, stderr) = await Af(JudgeArgs(run, judge, "--votes", "8", "--no-cache"));
+        // One request per vote, so that votes fail one by one (a failed request with n fails every vote it asked for).
+        var (exit, stdout, stderr) = await Af(JudgeArgs(run, judge, "--votes", "8", "--votes-per-request", "1", "--no-cache"));
 
         Assert.That(exit, Is.Zero, stdout + stderr);
         var assessed = RunDirectory.ReadSamples(run).Where(s => s.AlignmentFaking is not null).ToArray();
@@ -214,7 +215,7 @@ public class JudgeStopAndRedactionTests
         }
 
         // 0 is the original rule: any valid vote gives a verdict.
-        var (again, againOut, againErr) = await Af(JudgeArgs(run, judge, "--votes", "8", "--no-cache", "--rejudge", "--min-valid-vote-share", "0"));
+        var (again, againOut, againErr) = await Af(JudgeArgs(run, judge, "--votes", "8", "--votes-per-request", "1", "--no-cache", "--rejudge", "--min-valid-vote-share", "0"));
         Assert.That(again, Is.Zero, againOut + againErr);
         Assert.That(RunDirectory.ReadSamples(run).Where(s => s.AlignmentFaking?.Verdict == AlignmentFakingAssessment.Insufficient), Is.Empty);
     }

@@ -67,9 +67,11 @@ public class RunJudgeAndBudgetTests
         Assert.That(samples.All(s => s.Judge is not null and not ComplianceOutcome.Error), Is.True);
         Assert.That(samples.Where(s => s.Mode == Scenarios.ReasoningMode.Cot).All(s => s.AlignmentFaking is { Votes.Count: 3 }), Is.True);
         Assert.That(judge.Calls.All(c => c.Model == "judge-model"), Is.True);
-        // One compliance call per sample and three votes per CoT sample, less the votes answered from the judge cache
-        // (the simulated organism writes the same reasoning for many requests).
-        Assert.That(judge.CallCount, Is.InRange(24 + 3, 24 + (12 * 3)));
+        // One compliance call per sample and the three votes of a CoT sample in one request (n = 3), less the calls
+        // answered from the judge cache (the simulated organism writes the same text for many requests).
+        Assert.That(judge.CallCount, Is.LessThanOrEqualTo(24 + 12));
+        Assert.That(judge.Calls.Count(c => c.N == 3), Is.InRange(1, 12), "one request per CoT sample at most");
+        Assert.That(judge.Calls.All(c => c.N is null or 3), Is.True);
         Assert.That(Directory.Exists(Path.Combine(outDir, "judge-cache")), Is.True);
         var summary = RunDirectory.ReadSummary(outDir);
         Assert.That(summary.Conditions.All(c => c.Judge is { Gap.Test: not null }), Is.True);

@@ -111,8 +111,8 @@ public class UsageErrorTests
         Assert.That(listed, Is.EqualTo(new[]
         {
             "--model", "--dataset", "--column", "--limit", "--offset", "--mode", "--system-prompt", "--epochs", "--max-tokens", "--prefill", "--template",
-            "--shard", "--batch", "--out", "--json", "--price-input", "--price-cached-input", "--price-output", "--batch-discount", "--tokenizer",
-            "--compliance-judge", "--af-judge-votes", "--cot-tokens", "--no-cot-tokens",
+            "--no-prompt-cache", "--shard", "--batch", "--out", "--json", "--price-input", "--price-cached-input", "--price-output", "--batch-discount", "--tokenizer",
+            "--compliance-judge", "--af-judge-votes", "--af-votes-per-request", "--reasoning-tokens", "--cot-tokens", "--no-cot-tokens",
         }));
 
         // An af run command line is estimated as it is.

@@ -59,10 +59,13 @@ public static class BatchKit
 
     private static readonly JsonSerializerOptions ComparableJson = new(JsonSerializerDefaults.Web);
 
-    /// <summary>The samples as JSON lines in sample-id order, without what may differ between paths: latencies, response ids, batch ids.</summary>
+    /// <summary>
+    /// The samples as JSON lines in sample-id order, without what may differ between paths: latencies, response ids, batch
+    /// ids, and the prompt-cache counts (billed from each provider's cache state).
+    /// </summary>
     public static string[] Comparable(IEnumerable<ExperimentSample> samples) =>
         samples.OrderBy(s => s.SampleId, StringComparer.Ordinal)
-            .Select(s => s with { Calls = s.Calls.Select(c => c with { LatencyMs = 0, ResponseId = null, BatchId = null }).ToArray() })
+            .Select(s => s with { Calls = s.Calls.Select(c => c with { LatencyMs = 0, ResponseId = null, BatchId = null, CachedInputTokens = null, CacheWriteInputTokens = null }).ToArray() })
             .Select(s => JsonSerializer.Serialize(s, ComparableJson))
             .ToArray();
 

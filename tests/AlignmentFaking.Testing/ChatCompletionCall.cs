@@ -85,6 +85,18 @@ public sealed class ChatCompletionCall
     /// <summary>The <c>n</c> field (number of choices asked for).</summary>
     public int? N { get; internal set; }
 
+    /// <summary>
+    /// The input tokens the server billed as read from its prompt cache (OpenAI <c>prompt_tokens_details.cached_tokens</c>
+    /// with <see cref="TestServerOptions.PromptCaching"/>, Anthropic <c>cache_read_input_tokens</c>); null when it reported none.
+    /// </summary>
+    public int? CachedTokens { get; internal set; }
+
+    /// <summary>The input tokens an Anthropic request wrote to the prompt cache (<c>cache_creation_input_tokens</c>); null for other calls.</summary>
+    public int? CacheCreationTokens { get; internal set; }
+
+    /// <summary>The input tokens billed in all (<c>prompt_tokens</c>; Anthropic: <c>input_tokens</c> plus the cache reads and writes); null until answered.</summary>
+    public int? BilledInputTokens { get; internal set; }
+
     /// <summary>The <c>stream</c> field (false when absent).</summary>
     public bool Stream { get; internal set; }
 

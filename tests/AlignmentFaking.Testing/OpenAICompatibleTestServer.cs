@@ -1,5 +1,6 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
+using System.Globalization;
 using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
@@ -38,6 +39,7 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
     private int _peakInFlight;
     private int _disposed;
     private readonly TestBatchService _batches;
+    private readonly PromptCacheBilling _promptCache = new();
 
     private OpenAICompatibleTestServer(
         Func<ChatCompletionCall, CancellationToken, ValueTask<ScriptedReply>> responder,
@@ -80,7 +82,7 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
             {
                 _calls.Add(call);
             }
-        });
+        }, _promptCache);
         _batches.Map(_app);
     }
 
@@ -302,12 +304,17 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
             // What the real API refuses never reaches the responder (see RequestParser.Validate).
             reply = ScriptedReply.Error(400, rejection.ToOpenAIJson());
         }
+        else if (call.N is { } n && n > Options.MaxChoices && Options.ChoicesAboveMaximum == ChoiceCapBehavior.Reject)
+        {
+            reply = ScriptedReply.Error(400, ResponseWriter.ErrorJson(400, string.Create(CultureInfo.InvariantCulture, $"Invalid 'n': integer above maximum value. Expected a value <= {Options.MaxChoices}, but got {n} instead."), "invalid_request_error", "integer_above_max_value", "n"));
+        }
         else
         {
             try
             {
                 reply = await _responder(call, ct).ConfigureAwait(false);
                 ArgumentNullException.ThrowIfNull(reply, "responder result");
+                reply = await ChoicesAsync(call, reply, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -325,6 +332,13 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
         }
 
         call.SetReply(reply);
+        if (reply.Kind == ScriptedReplyKind.Completion)
+        {
+            int prompt = ResponseWriter.PromptTokens(call, reply);
+            call.BilledInputTokens = prompt;
+            call.CachedTokens = Options.PromptCaching ? _promptCache.OpenAICachedTokens(call, prompt) : null;
+        }
+
         try
         {
             var delay = Options.Latency + reply.Delay;
@@ -340,6 +354,36 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
             call.Complete(CallOutcome.Cancelled, null, null);
             AbortIfStopping(context);
         }
+    }
+
+    /// <summary>
+    /// The choices a request with <c>n</c> gets: the responder is asked once per choice it did not already give (each
+    /// answer is an independent sample), up to <see cref="TestServerOptions.MaxChoices"/>; the usage counts the prompt
+    /// once and the output of every choice, as OpenAI bills <c>n</c>. A fault of a later answer leaves the choices before it.
+    /// </summary>
+    private async Task<ScriptedReply> ChoicesAsync(ChatCompletionCall call, ScriptedReply reply, CancellationToken ct)
+    {
+        int wanted = Math.Min(call.N ?? 1, Options.MaxChoices);
+        if (reply.Kind != ScriptedReplyKind.Completion || reply.Choices.Count >= wanted)
+        {
+            return reply;
+        }
+
+        var choices = new List<ScriptedChoice>(reply.Choices);
+        int? completion = reply.CompletionTokens;
+        while (choices.Count < wanted)
+        {
+            var more = await _responder(call, ct).ConfigureAwait(false);
+            if (more.Kind != ScriptedReplyKind.Completion || more.Choices.Count == 0)
+            {
+                break;
+            }
+
+            choices.AddRange(more.Choices.Take(wanted - choices.Count));
+            completion = completion is null || more.CompletionTokens is null ? null : completion + more.CompletionTokens;
+        }
+
+        return reply with { Choices = choices, CompletionTokens = completion };
     }
 
     private async Task ApplyAsync(HttpContext context, ChatCompletionCall call, ScriptedReply reply, CallOutcome answered, CancellationToken ct)

@@ -212,9 +212,13 @@ internal static class ResponseWriter
         json.WriteString("model", reply.Model ?? call.Model ?? OpenAICompatibleTestServer.DefaultModel);
     }
 
+    /// <summary>The <c>prompt_tokens</c> a reply reports.</summary>
+    public static int PromptTokens(ChatCompletionCall call, ScriptedReply reply) =>
+        reply.PromptTokens ?? EstimateTokens(call.Messages.Sum(m => m.Content.Length));
+
     private static void WriteUsage(Utf8JsonWriter json, ChatCompletionCall call, ScriptedReply reply)
     {
-        var prompt = reply.PromptTokens ?? EstimateTokens(call.Messages.Sum(m => m.Content.Length));
+        var prompt = PromptTokens(call, reply);
         var reasoning = ReasoningTokens(reply);
         var completion = reply.CompletionTokens
             ?? (reply.Kind == ScriptedReplyKind.EmptyChoices ? 0 : reply.Choices.Sum(c => EstimateTokens(c.Text.Length)) + reasoning);
@@ -227,6 +231,13 @@ internal static class ResponseWriter
             // Billed as output: completion_tokens includes them (https://platform.openai.com/docs/guides/reasoning).
             json.WriteStartObject("completion_tokens_details");
             json.WriteNumber("reasoning_tokens", reasoning);
+            json.WriteEndObject();
+        }
+
+        if (call.CachedTokens is { } cached)
+        {
+            json.WriteStartObject("prompt_tokens_details");
+            json.WriteNumber("cached_tokens", Math.Min(cached, prompt));
             json.WriteEndObject();
         }
 

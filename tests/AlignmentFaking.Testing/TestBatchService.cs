@@ -160,6 +160,7 @@ internal sealed partial class TestBatchService
 
     private readonly Func<ChatCompletionCall, CancellationToken, ValueTask<ScriptedReply>> _responder;
     private readonly TestServerOptions _options;
+    private readonly PromptCacheBilling _promptCache;
     private readonly Func<int> _nextSequence;
     private readonly Action<ChatCompletionCall> _record;
     private readonly Lock _gate = new();
@@ -172,8 +173,10 @@ internal sealed partial class TestBatchService
         Func<ChatCompletionCall, CancellationToken, ValueTask<ScriptedReply>> responder,
         TestServerOptions options,
         Func<int> nextSequence,
-        Action<ChatCompletionCall> record)
+        Action<ChatCompletionCall> record,
+        PromptCacheBilling promptCache)
     {
+        _promptCache = promptCache;
         _responder = responder;
         _options = options;
         _nextSequence = nextSequence;
@@ -750,7 +753,15 @@ internal sealed partial class TestBatchService
                 call.SetReply(reply);
                 if (reply.Kind == ScriptedReplyKind.Completion)
                 {
-                    var responseBody = anthropic ? AnthropicMessageJson(call, reply) : ResponseWriter.CompletionJson(call, reply, Now());
+                    AnthropicInputBill? bill = null;
+                    if (anthropic)
+                    {
+                        var b = _promptCache.BillAnthropic(parameters, _options.AnthropicMinimumCacheableTokens);
+                        (call.CachedTokens, call.CacheCreationTokens, call.BilledInputTokens) = (b.CacheReadTokens, b.CacheCreationTokens, b.InputTokens + b.CacheReadTokens + b.CacheCreationTokens);
+                        bill = b;
+                    }
+
+                    var responseBody = anthropic ? AnthropicMessageJson(call, reply, bill) : ResponseWriter.CompletionJson(call, reply, Now());
                     call.Complete(CallOutcome.Answered, 200, responseBody);
                     completed++;
                     output.Append(anthropic ? AnthropicOutcomeLine(customId, "succeeded", responseBody) : ResultLine(requestId, customId, 200, responseBody)).Append('\n');
@@ -901,7 +912,8 @@ internal sealed partial class TestBatchService
     /// https://docs.anthropic.com/en/api/messages): <c>model</c> (string), <c>max_tokens</c> (integer, at least 1 in a
     /// batch) and <c>messages</c> (a non-empty array of <c>user</c>/<c>assistant</c> turns whose content is a string or
     /// an array of blocks) are required; <c>temperature</c> and <c>top_p</c> are 0..1, <c>top_k</c> at least 0,
-    /// <c>system</c> a string or an array; other fields are refused. Null when the params are acceptable.
+    /// <c>system</c> a string or an array; other fields are refused; <c>cache_control</c> as
+    /// <see cref="PromptCacheBilling.ValidateAnthropic"/> checks it. Null when the params are acceptable.
     /// </summary>
     private static RequestRejection? ValidateAnthropicParams(JsonElement parameters)
     {
@@ -960,7 +972,8 @@ internal sealed partial class TestBatchService
             return Reject("system: Input should be a valid string or list");
         }
 
-        return Range("temperature", 0, 1) ?? Range("top_p", 0, 1) ?? Range("top_k", 0, null) ?? Thinking(parameters, maxTokens, messages);
+        return Range("temperature", 0, 1) ?? Range("top_p", 0, 1) ?? Range("top_k", 0, null) ?? Thinking(parameters, maxTokens, messages)
+            ?? (PromptCacheBilling.ValidateAnthropic(parameters) is { } cacheProblem ? Reject(cacheProblem) : null);
 
         RequestRejection? Range(string name, double min, double? maxValue)
         {
@@ -1249,7 +1262,11 @@ internal sealed partial class TestBatchService
                 await WriteAsync(context, 200, "application/json", full[..(full.Length / 2)]).ConfigureAwait(false);
                 return;
             default:
-                var message = AnthropicMessageJson(call, reply);
+                var bill = _promptCache.BillAnthropic(parameters, _options.AnthropicMinimumCacheableTokens);
+                call.CachedTokens = bill.CacheReadTokens;
+                call.CacheCreationTokens = bill.CacheCreationTokens;
+                call.BilledInputTokens = bill.InputTokens + bill.CacheReadTokens + bill.CacheCreationTokens;
+                var message = AnthropicMessageJson(call, reply, bill);
                 call.Complete(CallOutcome.Answered, 200, message); // before the write: the client may act on the reply at once
                 await WriteAsync(context, 200, "application/json", message).ConfigureAwait(false);
                 return;
@@ -1307,7 +1324,7 @@ internal sealed partial class TestBatchService
         return buffer.WrittenSpan.ToArray();
     }
 
-    private static string AnthropicMessageJson(ChatCompletionCall call, ScriptedReply reply)
+    private static string AnthropicMessageJson(ChatCompletionCall call, ScriptedReply reply, AnthropicInputBill? bill = null)
     {
         var choice = reply.Choices.Count > 0 ? reply.Choices[0] : new ScriptedChoice(string.Empty);
         var prompt = reply.PromptTokens ?? ResponseWriter.EstimateTokens(call.Messages.Sum(m => m.Content.Length));
@@ -1350,7 +1367,18 @@ internal sealed partial class TestBatchService
             json.WriteString("stop_reason", choice.FinishReason switch { "length" => "max_tokens", "content_filter" => "refusal", _ => "end_turn" });
             json.WriteNull("stop_sequence");
             json.WriteStartObject("usage");
-            json.WriteNumber("input_tokens", prompt);
+            if (bill is { } b && reply.PromptTokens is null)
+            {
+                // input_tokens are the tokens after the last cache breakpoint; the total input is the sum of the three.
+                json.WriteNumber("input_tokens", b.InputTokens);
+                json.WriteNumber("cache_creation_input_tokens", b.CacheCreationTokens);
+                json.WriteNumber("cache_read_input_tokens", b.CacheReadTokens);
+            }
+            else
+            {
+                json.WriteNumber("input_tokens", prompt);
+            }
+
             json.WriteNumber("output_tokens", completion);
             json.WriteEndObject();
             json.WriteEndObject();

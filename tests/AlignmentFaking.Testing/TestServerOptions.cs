@@ -63,4 +63,40 @@ public sealed class TestServerOptions
     /// non-JSONL file). Null serves the output as it is. Default: null.
     /// </summary>
     public Func<TestBatch, string, string>? RewriteBatchOutput { get; init; }
+
+    /// <summary>
+    /// The most choices (<c>n</c>) one chat completion returns. Default: 128, the API's documented maximum (a larger
+    /// <c>n</c> is refused with a 400 in every case). Lower it to play an endpoint with a smaller cap; what happens to a
+    /// request above it is <see cref="ChoicesAboveMaximum"/>.
+    /// </summary>
+    public int MaxChoices { get; init; } = 128;
+
+    /// <summary>What a request asking for more than <see cref="MaxChoices"/> choices gets. Default: <see cref="ChoiceCapBehavior.Fewer"/>.</summary>
+    public ChoiceCapBehavior ChoicesAboveMaximum { get; init; } = ChoiceCapBehavior.Fewer;
+
+    /// <summary>
+    /// Whether chat completions report <c>usage.prompt_tokens_details.cached_tokens</c> as OpenAI's automatic prompt
+    /// caching bills them: a prompt of at least 1,024 tokens whose leading tokens repeat an earlier request's (same
+    /// model) is billed the longest such prefix as cached, in 128-token steps from 1,024
+    /// (https://platform.openai.com/docs/guides/prompt-caching). Tokens are counted as chars/4, as the usage is. Default:
+    /// <see langword="false"/> (no <c>prompt_tokens_details</c>, as many OpenAI-compatible servers answer).
+    /// </summary>
+    public bool PromptCaching { get; init; }
+
+    /// <summary>
+    /// The fewest prompt tokens the Anthropic Messages endpoint caches at a <c>cache_control</c> breakpoint (shorter
+    /// prefixes are processed without caching). Default: 1,024 (Claude Sonnet and Opus 4.x; Anthropic documents 2,048
+    /// for Haiku 3.x and 4,096 for Opus 4.5 and Haiku 4.5).
+    /// </summary>
+    public int AnthropicMinimumCacheableTokens { get; init; } = 1024;
+}
+
+/// <summary>What an endpoint does with a request for more choices than it returns (<see cref="TestServerOptions.MaxChoices"/>).</summary>
+public enum ChoiceCapBehavior
+{
+    /// <summary>Answers with the maximum number of choices (fewer than asked), as several OpenAI-compatible servers do.</summary>
+    Fewer,
+
+    /// <summary>Refuses with a 400 naming <c>n</c> and the maximum, in OpenAI's error shape (<c>param: "n"</c>).</summary>
+    Reject,
 }

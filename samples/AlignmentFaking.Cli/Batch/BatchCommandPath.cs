@@ -72,7 +72,11 @@ internal sealed class BatchFlags
 }
 
 /// <summary>The batch flags of a parsed <c>af run</c>.</summary>
-internal sealed record BatchSettings(BatchRunOptions Options, string? Provider);
+internal sealed record BatchSettings(BatchRunOptions Options, string? Provider)
+{
+    /// <summary>Whether Anthropic requests are marked for the prompt cache (off with <c>--no-prompt-cache</c>).</summary>
+    public bool PromptCaching { get; init; } = true;
+}
 
 /// <summary><c>af run --batch</c>: the batch runner over the endpoint's Batch API (or, offline, the simulated organism in process).</summary>
 internal static class BatchCommandPath
@@ -95,6 +99,7 @@ internal static class BatchCommandPath
                 Endpoint = endpoint,
                 ApiKey = apiKey,
                 WorkingDirectory = Path.Combine(runDirectory, "batch-inputs"),
+                PromptCaching = batch.PromptCaching,
             }));
         return new BatchExperimentRunner(new FatalOnApiFailure(provider, keyVariable), scenarios, options, batch.Options);
     }

@@ -18,6 +18,9 @@ public sealed record ActualUsage
     /// <summary>Input tokens the provider reported as read from its cache.</summary>
     public required long CachedInputTokens { get; init; }
 
+    /// <summary>Input tokens the provider reported as written to its prompt cache (Anthropic), billed at the cache-write price; part of <see cref="InputTokens"/>.</summary>
+    public long CacheWriteInputTokens { get; init; }
+
     /// <summary>Output tokens reported (reasoning tokens included, as providers bill them).</summary>
     public required long OutputTokens { get; init; }
 

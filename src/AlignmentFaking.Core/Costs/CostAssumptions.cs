@@ -48,7 +48,8 @@ public sealed class CostAssumptions
 
     /// <summary>
     /// Votes of the alignment-faking reasoning judge per judged CoT sample (the "Revisited" classifier uses 20); 0 turns
-    /// it off. Each vote is one call reading all scratchpad reasoning. Default: 0.
+    /// it off. Each vote reads all scratchpad reasoning; <see cref="AlignmentFakingJudgeVotesPerRequest"/> of them go in
+    /// one request. Default: 0.
     /// </summary>
     public int AlignmentFakingJudgeVotes { get; set; }
 
@@ -60,6 +61,21 @@ public sealed class CostAssumptions
 
     /// <summary>Output tokens of one alignment-faking vote (criteria, quotes, answer). Default: 500.</summary>
     public int AlignmentFakingJudgeOutputTokens { get; set; } = 500;
+
+    /// <summary>
+    /// Votes asked for in one request (OpenAI's <c>n</c>, 1 to 128): each request sends (and is billed) the prompt and
+    /// the reasoning once, each vote is billed its output. 1 for a judge without <c>n</c> (Anthropic): every vote is a
+    /// request, whose repeated prompt is then billed as cached (at the scenario's cache hit rate, when the judge's price
+    /// has a cached rate and the prompt reaches <see cref="MinimumCachedPrefixTokens"/>). Default: 128 (all the votes of a
+    /// sample in one request, as the classifier asks an OpenAI-compatible judge).
+    /// </summary>
+    public int AlignmentFakingJudgeVotesPerRequest { get; set; } = 128;
+
+    /// <summary>
+    /// Reasoning tokens of the subject per call (a reasoning model's native reasoning, outside the reply): billed as
+    /// output, never sent back in later turns. Default: 0.
+    /// </summary>
+    public int ReasoningTokensPerCall { get; set; }
 
     /// <summary>The tiers whose CoT samples the alignment-faking judge reads. Default: training only.</summary>
     public IReadOnlyList<Tier> AlignmentFakingJudgeTiers { get; set; } = [Tier.Training];
@@ -90,6 +106,16 @@ public sealed class CostAssumptions
         if (AlignmentFakingJudgeVotes is < 0 or > 1000)
         {
             throw new ArgumentException($"alignment-faking judge votes must be between 0 and 1000 (was {AlignmentFakingJudgeVotes})", nameof(AlignmentFakingJudgeVotes));
+        }
+
+        if (AlignmentFakingJudgeVotesPerRequest is < 1 or > 128)
+        {
+            throw new ArgumentException($"alignment-faking votes per request must be between 1 and 128 (was {AlignmentFakingJudgeVotesPerRequest})", nameof(AlignmentFakingJudgeVotesPerRequest));
+        }
+
+        if (ReasoningTokensPerCall < 0)
+        {
+            throw new ArgumentException($"reasoning tokens per call must not be negative (was {ReasoningTokensPerCall})", nameof(ReasoningTokensPerCall));
         }
 
         if (ComplianceJudgePromptTokens < 0 || ComplianceJudgeOutputTokens < 0 || AlignmentFakingJudgePromptTokens < 0

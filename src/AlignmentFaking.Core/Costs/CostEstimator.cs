@@ -18,7 +18,10 @@ namespace AlignmentFaking.Costs;
 /// Every message counts its text plus the tokenizer's per-message overhead. The cacheable prefix of call <c>k</c> is
 /// <c>S</c> for <c>k = 1</c> and <c>S + U + (k - 2) * (A + N)</c> after, billed as cached for the scenario's cache hit
 /// rate when the price has a cached-input rate and the prefix reaches the provider's minimum. Tiers, modes and epochs
-/// multiply conversations; judges add their calls per sample (votes x the scratchpad for the alignment-faking judge).</para>
+/// multiply conversations; judges add their calls per sample: the alignment-faking judge's votes go in requests of
+/// <see cref="CostAssumptions.AlignmentFakingJudgeVotesPerRequest"/> (<c>n</c>), each billed the prompt and scratchpad
+/// once and every vote's output, later requests of a sample reading the prompt from the cache. Reasoning tokens
+/// (<see cref="CostAssumptions.ReasoningTokensPerCall"/>) are billed as output.</para>
 /// </remarks>
 public sealed class CostEstimator
 {
@@ -69,6 +72,7 @@ public sealed class CostEstimator
         judgePrice?.Validate();
         var modelId = options.ModelId;
         bool caches = price?.CachedInput is not null;
+        bool judgeCaches = (judgePrice ?? price)?.CachedInput is not null;
         var tallies = new Tally[3];
         var scenarioList = new[] { Assumptions.Low, Assumptions.Expected, Assumptions.High };
         var prompts = new List<PromptTokens>(options.Modes.Count);
@@ -94,7 +98,7 @@ public sealed class CostEstimator
                     bool afJudged = mode == ReasoningMode.Cot && Assumptions.AlignmentFakingJudgeVotes > 0 && Assumptions.AlignmentFakingJudgeTiers.Contains(tier);
                     for (int s = 0; s < 3; s++)
                     {
-                        AddConversation(ref tallies[s], scenarioList[s], conversation, mode, options, caches, afJudged, options.Epochs);
+                        AddConversation(ref tallies[s], scenarioList[s], conversation, mode, options, caches, judgeCaches, afJudged, options.Epochs);
                     }
                 }
             }
@@ -147,8 +151,9 @@ public sealed class CostEstimator
         return tally.ToActual(price, batch);
     }
 
-    private void AddConversation(ref Tally tally, OutputScenario scenario, in Conversation c, ReasoningMode mode, ExperimentOptions options, bool caches, bool afJudged, int epochs)
+    private void AddConversation(ref Tally tally, OutputScenario scenario, in Conversation c, ReasoningMode mode, ExperimentOptions options, bool caches, bool judgeCaches, bool afJudged, int epochs)
     {
+        long reasoning = Assumptions.ReasoningTokensPerCall; // billed as output, never sent back
         int cap = options.MaxOutputTokens ?? int.MaxValue;
         var t = Tokenizer;
         long minimumPrefix = Assumptions.MinimumCachedPrefixTokens;
@@ -161,7 +166,7 @@ public sealed class CostEstimator
             calls = 1;
             input = c.System + c.User + c.PrefillMessage + t.TokensPerReply;
             cached = c.System >= minimumPrefix ? c.System * hit : 0;
-            output = perCall;
+            output = perCall + reasoning;
             meanCalls = 1;
         }
         else
@@ -190,7 +195,7 @@ public sealed class CostEstimator
                 calls += share * turns;
                 input += share * convInput;
                 cached += share * convCached;
-                output += share * turns * perCall;
+                output += share * turns * (perCall + reasoning);
                 meanCalls += share * turns;
             }
         }
@@ -218,10 +223,17 @@ public sealed class CostEstimator
 
         if (afJudged)
         {
+            // Input is billed once per request (n votes each), output per vote; the prompt a later request of the same
+            // sample sends again is read from the provider's cache.
             double scratchpad = Math.Max(0, (meanCalls * perCall) - final);
             int votes = a.AlignmentFakingJudgeVotes;
-            tally.JudgeCalls += epochs * (double)votes;
-            tally.JudgeInput += epochs * votes * (a.AlignmentFakingJudgePromptTokens + scratchpad + t.TokensPerMessage + t.TokensPerReply);
+            int perRequest = Math.Min(votes, a.AlignmentFakingJudgeVotesPerRequest);
+            int requests = (votes + perRequest - 1) / perRequest;
+            double prompt = a.AlignmentFakingJudgePromptTokens + scratchpad + t.TokensPerMessage + t.TokensPerReply;
+            double judgeHit = judgeCaches ? scenario.CacheHitRate : 0;
+            tally.JudgeCalls += epochs * (double)requests;
+            tally.JudgeInput += epochs * requests * prompt;
+            tally.JudgeCached += prompt >= minimumPrefix ? epochs * (requests - 1) * prompt * judgeHit : 0;
             tally.JudgeOutput += epochs * (double)votes * a.AlignmentFakingJudgeOutputTokens;
         }
     }
@@ -248,6 +260,7 @@ public sealed class CostEstimator
         public double Output;
         public double JudgeCalls;
         public double JudgeInput;
+        public double JudgeCached;
         public double JudgeOutput;
 
         public readonly ScenarioEstimate ToEstimate(double inputFactor, ModelPrice? price, ModelPrice? judgePrice, bool batch)
@@ -256,9 +269,10 @@ public sealed class CostEstimator
             long cached = Math.Min(input, Round(Cached * inputFactor));
             long output = Round(Output);
             long judgeInput = Round(JudgeInput * inputFactor);
+            long judgeCached = Math.Min(judgeInput, Round(JudgeCached * inputFactor));
             long judgeOutput = Round(JudgeOutput);
             decimal? subject = price?.Cost(input, cached, output, batch);
-            decimal? judge = JudgeCalls == 0 ? (price is null ? null : 0m) : judgePrice?.Cost(judgeInput, 0, judgeOutput, batch);
+            decimal? judge = JudgeCalls == 0 ? (price is null ? null : 0m) : judgePrice?.Cost(judgeInput, judgeCached, judgeOutput, batch);
             return new ScenarioEstimate
             {
                 Calls = Round(Calls),
@@ -267,6 +281,7 @@ public sealed class CostEstimator
                 OutputTokens = output,
                 JudgeCalls = Round(JudgeCalls),
                 JudgeInputTokens = judgeInput,
+                JudgeCachedInputTokens = judgeCached,
                 JudgeOutputTokens = judgeOutput,
                 SubjectCost = subject,
                 JudgeCost = judge,
@@ -284,8 +299,8 @@ public sealed class CostEstimator
 /// </summary>
 internal sealed class UsageTally
 {
-    private long _calls, _withoutUsage, _cachedCalls, _crossRunCalls, _input, _cachedInput, _output;
-    private long _paidInput, _paidCachedInput, _paidOutput;
+    private long _calls, _withoutUsage, _cachedCalls, _crossRunCalls, _input, _cachedInput, _cacheWrite, _output;
+    private long _paidInput, _paidCachedInput, _paidCacheWrite, _paidOutput;
     private int _samples;
 
     public void Add(ExperimentSample sample)
@@ -308,9 +323,11 @@ internal sealed class UsageTally
 
             long input = call.InputTokens ?? 0;
             long cachedInput = Math.Clamp(call.CachedInputTokens ?? 0, 0, input);
+            long cacheWrite = Math.Clamp(call.CacheWriteInputTokens ?? 0, 0, input - cachedInput);
             long output = call.OutputTokens ?? 0;
             _input += input;
             _cachedInput += cachedInput;
+            _cacheWrite += cacheWrite;
             _output += output;
             // A reply replayed from another run (the shared cache) cost this run nothing; one replayed from the run's own
             // cache on a resume was paid by this run in an earlier session (its sample was not finished then).
@@ -318,6 +335,7 @@ internal sealed class UsageTally
             {
                 _paidInput += input;
                 _paidCachedInput += cachedInput;
+                _paidCacheWrite += cacheWrite;
                 _paidOutput += output;
             }
         }
@@ -335,7 +353,8 @@ internal sealed class UsageTally
         CachedCalls = _cachedCalls,
         InputTokens = _input,
         CachedInputTokens = _cachedInput,
+        CacheWriteInputTokens = _cacheWrite,
         OutputTokens = _output,
-        Cost = price?.Cost(_paidInput, _paidCachedInput, _paidOutput, batch),
+        Cost = price?.CostWithCacheWrites(_paidInput, _paidCachedInput, _paidCacheWrite, _paidOutput, batch),
     };
 }

@@ -16,6 +16,14 @@ public sealed record ModelPrice
     /// </summary>
     public decimal? CachedInput { get; init; }
 
+    /// <summary>
+    /// Price of one million input tokens written to the provider's prompt cache, in USD (Anthropic bills a 5-minute
+    /// cache write at 1.25x the input price; OpenAI's automatic caching writes for free); <see langword="null"/> when
+    /// writes cost the input price.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public decimal? CacheWriteInput { get; init; }
+
     /// <summary>Price of one million output (completion, including reasoning) tokens, in USD.</summary>
     public required decimal Output { get; init; }
 
@@ -53,6 +61,11 @@ public sealed record ModelPrice
             throw new ArgumentException($"the cached-input price must not be negative (was {CachedInput})", nameof(CachedInput));
         }
 
+        if (CacheWriteInput is < 0)
+        {
+            throw new ArgumentException($"the cache-write price must not be negative (was {CacheWriteInput})", nameof(CacheWriteInput));
+        }
+
         if (CachedInput > Input)
         {
             throw new ArgumentException($"the cached-input price ({CachedInput}) must not exceed the input price ({Input})", nameof(CachedInput));
@@ -73,7 +86,19 @@ public sealed record ModelPrice
     /// <param name="cachedInputTokens">The part of <paramref name="inputTokens"/> read from the cache.</param>
     /// <param name="outputTokens">Output tokens.</param>
     /// <param name="batch">Whether the batch discount applies.</param>
-    public decimal Cost(long inputTokens, long cachedInputTokens, long outputTokens, bool batch = false)
+    public decimal Cost(long inputTokens, long cachedInputTokens, long outputTokens, bool batch = false) =>
+        CostWithCacheWrites(inputTokens, cachedInputTokens, 0, outputTokens, batch);
+
+    /// <summary>
+    /// The cost of a token count in USD, as <see cref="Cost(long, long, long, bool)"/>, with the input tokens written to
+    /// the prompt cache at <see cref="CacheWriteInput"/> (or <see cref="Input"/> without one).
+    /// </summary>
+    /// <param name="inputTokens">All input tokens, cached and written ones included.</param>
+    /// <param name="cachedInputTokens">The part of <paramref name="inputTokens"/> read from the cache.</param>
+    /// <param name="cacheWriteInputTokens">The part of <paramref name="inputTokens"/> written to the cache.</param>
+    /// <param name="outputTokens">Output tokens.</param>
+    /// <param name="batch">Whether the batch discount applies.</param>
+    public decimal CostWithCacheWrites(long inputTokens, long cachedInputTokens, long cacheWriteInputTokens, long outputTokens, bool batch = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(inputTokens);
         ArgumentOutOfRangeException.ThrowIfNegative(outputTokens);
@@ -82,7 +107,13 @@ public sealed record ModelPrice
             throw new ArgumentOutOfRangeException(nameof(cachedInputTokens), cachedInputTokens, "cached input tokens must be between 0 and the input tokens");
         }
 
-        decimal cost = ((inputTokens - cachedInputTokens) * Input + cachedInputTokens * (CachedInput ?? Input) + outputTokens * Output) / 1_000_000m;
+        if (cacheWriteInputTokens < 0 || cacheWriteInputTokens > inputTokens - cachedInputTokens)
+        {
+            throw new ArgumentOutOfRangeException(nameof(cacheWriteInputTokens), cacheWriteInputTokens, "cache-write input tokens must be between 0 and the uncached input tokens");
+        }
+
+        decimal cost = ((inputTokens - cachedInputTokens - cacheWriteInputTokens) * Input + cachedInputTokens * (CachedInput ?? Input)
+            + cacheWriteInputTokens * (CacheWriteInput ?? Input) + outputTokens * Output) / 1_000_000m;
         // Dividing by 1.000...0 drops the trailing zeros that decimal arithmetic keeps (4.8860420 -> 4.886042), exactly.
         return (batch ? cost * (1 - BatchDiscount) : cost) / 1.0000000000000000000000000000m;
     }

@@ -179,8 +179,12 @@ public sealed class PriceTable
     private static PriceTable CreateBuiltIn()
     {
         var table = Empty;
-        void Add(string model, decimal input, decimal? cached, decimal output) =>
-            table = table.With(model, new ModelPrice { Input = input, CachedInput = cached, Output = output, BatchDiscount = 0.5m, Source = BuiltInSource });
+        void Add(string model, decimal input, decimal? cached, decimal output, decimal? cacheWrite = null) =>
+            table = table.With(model, new ModelPrice { Input = input, CachedInput = cached, CacheWriteInput = cacheWrite, Output = output, BatchDiscount = 0.5m, Source = BuiltInSource });
+
+        // Anthropic prompt caching (https://docs.anthropic.com/en/docs/build-with-claude/prompt-caching#pricing): a cache
+        // read costs 0.1x the input price, a 5-minute cache write 1.25x.
+        void AddClaude(string model, decimal input, decimal output) => Add(model, input, input / 10, output, input * 1.25m);
 
         Add("gpt-5", 1.25m, 0.125m, 10m);
         Add("gpt-5-mini", 0.25m, 0.025m, 2m);
@@ -192,14 +196,14 @@ public sealed class PriceTable
         Add("gpt-4o-mini", 0.15m, 0.075m, 0.60m);
         Add("o3", 2m, 0.50m, 8m);
         Add("o4-mini", 1.10m, 0.275m, 4.40m);
-        Add("claude-opus-4-1", 15m, null, 75m);
-        Add("claude-opus-4", 15m, null, 75m);
-        Add("claude-sonnet-4", 3m, null, 15m);
-        Add("claude-3-7-sonnet", 3m, null, 15m);
-        Add("claude-3-5-sonnet", 3m, null, 15m);
-        Add("claude-3-5-haiku", 0.80m, null, 4m);
-        Add("claude-3-opus", 15m, null, 75m);
-        Add("claude-3-haiku", 0.25m, null, 1.25m);
+        AddClaude("claude-opus-4-1", 15m, 75m);
+        AddClaude("claude-opus-4", 15m, 75m);
+        AddClaude("claude-sonnet-4", 3m, 15m);
+        AddClaude("claude-3-7-sonnet", 3m, 15m);
+        AddClaude("claude-3-5-sonnet", 3m, 15m);
+        AddClaude("claude-3-5-haiku", 0.80m, 4m);
+        AddClaude("claude-3-opus", 15m, 75m);
+        AddClaude("claude-3-haiku", 0.25m, 1.25m);
         return table;
     }
 }

@@ -21,6 +21,9 @@ public sealed record ScenarioEstimate
     /// <summary>Input tokens sent to judges.</summary>
     public long JudgeInputTokens { get; init; }
 
+    /// <summary>The part of <see cref="JudgeInputTokens"/> expected to be read from the provider's cache.</summary>
+    public long JudgeCachedInputTokens { get; init; }
+
     /// <summary>Output tokens of judges.</summary>
     public long JudgeOutputTokens { get; init; }
 

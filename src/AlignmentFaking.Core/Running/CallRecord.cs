@@ -18,6 +18,13 @@ public sealed record CallRecord
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? CachedInputTokens { get; init; }
 
+    /// <summary>
+    /// Input tokens the provider reported as written to its prompt cache (Anthropic's <c>cache_creation_input_tokens</c>,
+    /// billed at the cache-write price), if it did; part of <see cref="InputTokens"/>.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? CacheWriteInputTokens { get; init; }
+
     /// <summary>Reasoning tokens the provider reported, if it did.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? ReasoningTokens { get; init; }

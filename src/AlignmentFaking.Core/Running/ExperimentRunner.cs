@@ -316,6 +316,7 @@ public sealed class ExperimentRunner
                 InputTokens = details?.InputTokenCount,
                 OutputTokens = details?.OutputTokenCount,
                 CachedInputTokens = details?.CachedInputTokenCount,
+                CacheWriteInputTokens = UsageCounts.CacheWrite(details),
                 ReasoningTokens = details?.ReasoningTokenCount,
                 FinishReason = lastFinish,
                 LatencyMs = latency.TotalMilliseconds,

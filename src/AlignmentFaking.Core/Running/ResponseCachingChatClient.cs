@@ -294,6 +294,10 @@ internal sealed record CachedResponse(string Text, string? FinishReason, string?
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Repaired { get; init; }
 
+    /// <summary>The input tokens the provider wrote to its prompt cache (Anthropic), when reported; absent from older entries.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? CacheWriteInputTokens { get; init; }
+
     /// <summary>The reply's <see cref="TextReasoningContent"/> items, before its text; none when <see langword="null"/>.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<CachedReasoning>? Reasoning { get; init; }
@@ -317,6 +321,7 @@ internal sealed record CachedResponse(string Text, string? FinishReason, string?
             Repaired = response.AdditionalProperties?.TryGetValue(ModelHttpClient.RepairedKey, out object? repaired) == true ? repaired as string : null,
             Reasoning = reasoning.Count == 0 ? null : reasoning,
             ReasoningTokens = response.Usage?.ReasoningTokenCount,
+            CacheWriteInputTokens = UsageCounts.CacheWrite(response.Usage),
         };
     }
 
@@ -335,7 +340,14 @@ internal sealed record CachedResponse(string Text, string? FinishReason, string?
             FinishReason = FinishReason is null ? null : new ChatFinishReason(FinishReason),
             ModelId = ModelId,
             ResponseId = ResponseId,
-            Usage = new UsageDetails { InputTokenCount = InputTokens, OutputTokenCount = OutputTokens, CachedInputTokenCount = CachedInputTokens, ReasoningTokenCount = ReasoningTokens },
+            Usage = new UsageDetails
+            {
+                InputTokenCount = InputTokens,
+                OutputTokenCount = OutputTokens,
+                CachedInputTokenCount = CachedInputTokens,
+                ReasoningTokenCount = ReasoningTokens,
+                AdditionalCounts = CacheWriteInputTokens is { } written ? new() { [UsageCounts.CacheCreationInputTokens] = written } : null,
+            },
             AdditionalProperties = Repaired is null
                 ? new() { [ResponseCachingChatClient.CachedKey] = true, [ResponseCachingChatClient.CrossRunKey] = crossRun }
                 : new() { [ResponseCachingChatClient.CachedKey] = true, [ResponseCachingChatClient.CrossRunKey] = crossRun, [ModelHttpClient.RepairedKey] = Repaired },

@@ -117,6 +117,7 @@ public sealed class RunBudgetChatClient : DelegatingChatClient
     private decimal CostOf(UsageDetails? usage)
     {
         long input = usage?.InputTokenCount ?? 0;
-        return _budget.Price.Cost(input, Math.Clamp(usage?.CachedInputTokenCount ?? 0, 0, input), usage?.OutputTokenCount ?? 0);
+        long cached = Math.Clamp(usage?.CachedInputTokenCount ?? 0, 0, input);
+        return _budget.Price.CostWithCacheWrites(input, cached, Math.Clamp(UsageCounts.CacheWrite(usage) ?? 0, 0, input - cached), usage?.OutputTokenCount ?? 0);
     }
 }

@@ -11,7 +11,9 @@ internal sealed record JudgeReply(string? Text, string? FinishReason, string? Er
 
 /// <summary>
 /// Calls the judge: looks every vote up in the cache first, then asks for the missing ones, several per request when the
-/// caller configured multiple choices (a response's assistant messages are its choices), else one call per vote.
+/// judge can return several choices (<see cref="MultipleChoices"/>, or the caller configured them: a response's assistant
+/// messages are its choices), else one call per vote. The first request goes alone; when an endpoint returns fewer
+/// choices than asked, the rest are asked for in smaller requests and the limit is kept in <see cref="ChoiceLimits"/>.
 /// </summary>
 /// <remarks>
 /// A failure no retry can fix (<see cref="FatalCallException"/>, or a 401/403/404 by <see cref="CallFailure.Classify"/>:
@@ -28,17 +30,23 @@ internal sealed class JudgeInvoker
     private readonly int _votesPerRequest;
     private readonly Func<ChatOptions, int, ChatOptions>? _configureChoices;
     private readonly int _maxParallel;
+    private readonly ChoiceLimits _limits;
+    private readonly bool _multipleChoices;
+    private readonly TaskCompletionSource _probed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _probing;
     private long _calls;
 
-    public JudgeInvoker(IChatClient client, JudgeCache? cache, string? modelId, float temperature, int? maxOutputTokens, int votesPerRequest = 1, Func<ChatOptions, int, ChatOptions>? configureChoices = null, int maxParallel = 1)
+    public JudgeInvoker(IChatClient client, JudgeCache? cache, string? modelId, float temperature, int? maxOutputTokens, int votesPerRequest = 1, Func<ChatOptions, int, ChatOptions>? configureChoices = null, int maxParallel = 1, ChoiceLimits? limits = null)
     {
         _client = client;
         _cache = cache;
         _modelId = modelId ?? client.GetService<ChatClientMetadata>()?.DefaultModelId;
         _options = new ChatOptions { Temperature = temperature, MaxOutputTokens = maxOutputTokens, ModelId = modelId };
-        _votesPerRequest = configureChoices is null ? 1 : Math.Max(1, votesPerRequest);
+        _votesPerRequest = Math.Max(1, votesPerRequest);
         _configureChoices = configureChoices;
         _maxParallel = Math.Max(1, maxParallel);
+        _limits = limits ?? new ChoiceLimits();
+        _multipleChoices = MultipleChoicesSupported;
     }
 
     /// <summary>Judge calls made (cache hits excluded; a multi-choice request counts once).</summary>
@@ -83,37 +91,97 @@ internal sealed class JudgeInvoker
             return replies;
         }
 
-        var batches = missing.Chunk(_votesPerRequest).ToArray();
-        await Parallel.ForEachAsync(
-            batches,
-            new ParallelOptions { MaxDegreeOfParallelism = _maxParallel, CancellationToken = cancellationToken },
-            async (batch, ct) =>
+        // The first request of a sample goes alone: it learns how many choices the endpoint returns (the rest are then
+        // asked for in requests no larger) and, where the provider caches prompts, the others read the prompt it wrote.
+        // Until the endpoint has answered one such request, the first asking for several choices goes alone (the others
+        // wait for it), so a limit costs at most one request that returns fewer choices, or one refused.
+        var queue = missing.ToArray();
+        bool probe = false;
+        if (_multipleChoices && queue.Length > 1 && !_probed.Task.IsCompleted)
+        {
+            probe = Interlocked.Exchange(ref _probing, 1) == 0;
+            if (!probe)
             {
-                var pending = new Queue<int>(batch);
-                while (pending.Count > 0)
-                {
-                    int asked = pending.Count;
-                    var got = await CallAsync(prompt, asked, ct).ConfigureAwait(false);
-                    foreach (var reply in got.Take(asked))
-                    {
-                        int i = pending.Dequeue();
-                        replies[i] = reply;
-                        if (reply.Error is null && reply.Text is not null && _cache is not null)
-                        {
-                            await _cache.SetAsync(keys[i], new CachedJudgeReply(reply.Text, reply.FinishReason), ct).ConfigureAwait(false);
-                        }
-                    }
-                }
-            }).ConfigureAwait(false);
+                await _probed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        int first = Math.Min(queue.Length, PerRequest());
+        try
+        {
+            await FillAsync(prompt, queue[..first], keys, replies, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (probe)
+            {
+                _probed.TrySetResult();
+            }
+        }
+
+        if (first < queue.Length)
+        {
+            await Parallel.ForEachAsync(
+                queue[first..].Chunk(PerRequest()),
+                new ParallelOptions { MaxDegreeOfParallelism = _maxParallel, CancellationToken = cancellationToken },
+                (batch, ct) => new ValueTask(FillAsync(prompt, batch, keys, replies, ct))).ConfigureAwait(false);
+        }
+
         return replies;
+    }
+
+    /// <summary>Whether the judge can return several choices from one request.</summary>
+    private bool MultipleChoicesSupported => _configureChoices is not null || MultipleChoices.IsSupported(_client);
+
+    /// <summary>The votes to ask for in one request: the configured maximum, no more than the endpoint was seen to return.</summary>
+    private int PerRequest() =>
+        !_multipleChoices ? 1 : Math.Max(1, Math.Min(_votesPerRequest, _limits.Get(_client, _modelId) ?? int.MaxValue));
+
+    /// <summary>
+    /// Asks for the replies of <paramref name="batch"/> (vote positions), in one request when the judge returns several
+    /// choices; when fewer come back, the limit is recorded and the rest are asked for again. A failed request fills every
+    /// vote it was asked for with its error.
+    /// </summary>
+    private async Task FillAsync(IReadOnlyList<ChatMessage> prompt, int[] batch, string[] keys, JudgeReply[] replies, CancellationToken ct)
+    {
+        var pending = new Queue<int>(batch);
+        while (pending.Count > 0)
+        {
+            int asked = Math.Min(pending.Count, PerRequest());
+            var got = await CallAsync(prompt, asked, ct).ConfigureAwait(false);
+            if (got.Count == 1 && got[0].Error is not null)
+            {
+                for (int n = 0; n < asked; n++)
+                {
+                    replies[pending.Dequeue()] = got[0];
+                }
+
+                continue;
+            }
+
+            if (asked > 1 && got.Count < asked && got.Count > 0)
+            {
+                _limits.Record(_client, _modelId, got.Count);
+            }
+
+            foreach (var reply in got.Take(asked))
+            {
+                int i = pending.Dequeue();
+                replies[i] = reply;
+                if (reply.Error is null && reply.Text is not null && _cache is not null)
+                {
+                    await _cache.SetAsync(keys[i], new CachedJudgeReply(reply.Text, reply.FinishReason), ct).ConfigureAwait(false);
+                }
+            }
+        }
     }
 
     private async Task<IReadOnlyList<JudgeReply>> CallAsync(IReadOnlyList<ChatMessage> prompt, int choices, CancellationToken cancellationToken)
     {
         var options = _options.Clone();
-        if (choices > 1 && _configureChoices is not null)
+        if (choices > 1)
         {
-            options = _configureChoices(options, choices);
+            options = _configureChoices is not null ? _configureChoices(options, choices) : MultipleChoices.Request(options, choices);
         }
 
         var endpoint = JudgeEndpointState.For(_client, options.ModelId ?? _modelId);
@@ -157,9 +225,12 @@ internal sealed class JudgeInvoker
         var messages = response.Messages.Where(m => m.Role == ChatRole.Assistant).ToArray();
         return messages.Length == 0
             ? [new JudgeReply(Redact(response.Text), finish, null, false)]
-            : messages.Select(m => new JudgeReply(Redact(m.Text), finish, null, false)).ToArray();
+            : messages.Select(m => new JudgeReply(Redact(m.Text), FinishOf(m) ?? finish, null, false)).ToArray();
 
         static string? Redact(string? text) => text is null ? null : SecretRedaction.RedactRegistered(text);
+
+        static string? FinishOf(ChatMessage message) =>
+            message.AdditionalProperties?.TryGetValue(MultipleChoices.FinishReasonKey, out var value) == true ? value as string : null;
     }
 
     /// <summary>The exception that stops the judgement when <paramref name="exception"/> is one no retry can fix; otherwise <see langword="null"/>.</summary>

@@ -59,20 +59,33 @@ public sealed class AlignmentFakingClassifierOptions
     public double MinValidVoteShare { get; set; } = DefaultMinValidVoteShare;
 
     /// <summary>
-    /// Votes asked for in one request (1 to 128) when <see cref="ConfigureMultipleChoices"/> is set; otherwise every vote
-    /// is its own call. Default: 1.
+    /// The most votes asked for in one request (1 to 128; OpenAI's <c>n</c>), from a judge that returns several choices:
+    /// a client that honours <see cref="Running.MultipleChoices"/> (the clients of <c>AlignmentFaking.OpenAI</c>), or
+    /// one <see cref="ConfigureMultipleChoices"/> sets up. The input is sent and billed once per request, so the 20 votes
+    /// of a sample cost one request, as in the reference pipeline. An endpoint that returns fewer choices than asked (or
+    /// refuses a larger <c>n</c>) is asked for the rest in smaller requests, and its limit is kept in
+    /// <see cref="ChoiceLimits"/>. Other judges (Anthropic, which has no <c>n</c>) get one request per vote. 1 asks for
+    /// every vote separately. Default: 128 (every vote of a sample in one request).
     /// </summary>
-    public int VotesPerRequest { get; set; } = 1;
+    public int VotesPerRequest { get; set; } = 128;
 
     /// <summary>
-    /// Turns a request into one asking for several choices (the argument is how many), for providers that support it.
-    /// Microsoft.Extensions.AI has no portable "n" option: set it in a provider-specific way, e.g. through
+    /// Turns a request into one asking for several choices (the argument is how many), for a client that does not
+    /// honour <see cref="Running.MultipleChoices"/>: set it in a provider-specific way, e.g. through
     /// <see cref="ChatOptions.RawRepresentationFactory"/> or <see cref="ChatOptions.AdditionalProperties"/> for a client
     /// that reads it. The choices must come back as several assistant messages in <see cref="ChatResponse.Messages"/>;
-    /// when fewer come back (the OpenAI adapter of Microsoft.Extensions.AI surfaces only the first choice), the missing
-    /// votes are asked for again, so enable this only for clients that return every choice. Default: <see langword="null"/>.
+    /// fewer are taken as the endpoint's limit (the rest are asked for again), so enable this only for clients that
+    /// return every choice. Default: <see langword="null"/> (<see cref="Running.MultipleChoices.CountKey"/> is sent to a
+    /// client that honours it).
     /// </summary>
     public Func<ChatOptions, int, ChatOptions>? ConfigureMultipleChoices { get; set; }
+
+    /// <summary>
+    /// The choices each judge endpoint was seen to return per request, learned as the classifier goes; share one
+    /// instance between classifiers (and runs) that call the same judge to learn it once. Default:
+    /// <see langword="null"/> (each classifier keeps its own).
+    /// </summary>
+    public Running.ChoiceLimits? ChoiceLimits { get; set; }
 
     /// <summary>Judge calls of one sample in flight at once (1 to 64). Default: 4.</summary>
     public int MaxParallelCalls { get; set; } = 4;

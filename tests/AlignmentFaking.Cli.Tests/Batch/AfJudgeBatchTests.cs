@@ -84,7 +84,8 @@ public class AfJudgeBatchTests
 
     private static string Summary(string run) => File.ReadAllText(Path.Combine(run, RunDirectory.SummaryFile));
 
-    private static int JudgeCallsTheOnlineJudgementMade(OpenAICompatibleTestServer server) => server.CallCount;
+    /// <summary>The judge completions the online judgement asked for: a request with <c>n</c> counts its <c>n</c> choices (the batch path sends one request per vote).</summary>
+    private static int JudgeCallsTheOnlineJudgementMade(OpenAICompatibleTestServer server) => server.Calls.Sum(c => c.N ?? 1);
 
     [Test]
     public async Task A_batch_judgement_writes_the_same_verdicts_and_summary_as_an_online_one()

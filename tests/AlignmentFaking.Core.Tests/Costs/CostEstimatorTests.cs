@@ -137,14 +137,53 @@ public class CostEstimatorTests
     }
 
     [Test]
-    public void Judges_add_calls_per_sample_and_votes_times_the_scratchpad()
+    public void Judges_add_calls_per_sample_and_the_votes_of_a_sample_in_one_request_with_n()
     {
         // Two calls always (output 2 x 20 = 40, final 5: scratchpad 35). Tiers training and unmonitored.
         // compliance judge, per sample: 1 call, input 443 + 10 (request) + 5 (final) + 2 + 1 = 461, output 250.
-        // AF judge, training only: 20 votes x (748 + 35 + 2 + 1 = 786) input, 20 x 500 output.
+        // AF judge, training only: the 20 votes in one request (n = 20): its input once (748 + 35 + 2 + 1 = 786), 20 x 500 output.
         var assumptions = Same(Scenario([0, 1.0]));
         assumptions.ComplianceJudge = true;
         assumptions.AlignmentFakingJudgeVotes = 20;
+        var estimator = new CostEstimator(OnePerChar, assumptions);
+        var estimate = estimator.Estimate(Scenarios(), new ExperimentOptions { ModelId = "m" }, OneRequest);
+
+        Assert.That(estimate.Expected.JudgeCalls, Is.EqualTo(2 + 1));
+        Assert.That(estimate.Expected.JudgeInputTokens, Is.EqualTo((2 * 461) + 786));
+        Assert.That(estimate.Expected.JudgeOutputTokens, Is.EqualTo((2 * 250) + (20 * 500)));
+
+        // n capped at 8: 3 requests (8 + 8 + 4), each billed the input; with a cached rate, requests 2 and 3 read it from the cache.
+        assumptions.AlignmentFakingJudgeVotesPerRequest = 8;
+        assumptions.MinimumCachedPrefixTokens = 0;
+        assumptions.Low = assumptions.Expected = assumptions.High = Scenario([0, 1.0], hit: 1);
+        var capped = new CostEstimator(OnePerChar, assumptions).Estimate(Scenarios(), new ExperimentOptions { ModelId = "m" }, OneRequest, new ModelPrice { Input = 1m, CachedInput = 0.1m, Output = 1m });
+        Assert.That(capped.Expected.JudgeCalls, Is.EqualTo(2 + 3));
+        Assert.That(capped.Expected.JudgeInputTokens, Is.EqualTo((2 * 461) + (3 * 786)));
+        Assert.That(capped.Expected.JudgeCachedInputTokens, Is.EqualTo(2 * 786));
+        Assert.That(capped.Expected.JudgeOutputTokens, Is.EqualTo((2 * 250) + (20 * 500)));
+        Assert.That(capped.Expected.JudgeCost, Is.EqualTo(((2 * 461) + 786 + (2 * 786 * 0.1m) + (2 * 250) + (20 * 500)) / 1_000_000m));
+    }
+
+    [Test]
+    public void Reasoning_tokens_are_billed_as_output_per_call()
+    {
+        var assumptions = Same(Scenario([0, 1.0]));
+        var plain = new CostEstimator(OnePerChar, assumptions).Estimate(Scenarios(), new ExperimentOptions { ModelId = "m" }, OneRequest);
+        assumptions.ReasoningTokensPerCall = 100;
+        var reasoning = new CostEstimator(OnePerChar, assumptions).Estimate(Scenarios(), new ExperimentOptions { ModelId = "m" }, OneRequest);
+
+        Assert.That(reasoning.Expected.OutputTokens - plain.Expected.OutputTokens, Is.EqualTo(2 * 2 * 100), "2 tiers x 2 calls x 100");
+        Assert.That(reasoning.Expected.InputTokens, Is.EqualTo(plain.Expected.InputTokens), "never sent back");
+    }
+
+    [Test]
+    public void Judges_add_calls_per_sample_and_votes_times_the_scratchpad_without_n()
+    {
+        // As the test above with one request per vote: 20 votes x (748 + 35 + 2 + 1 = 786) input, 20 x 500 output.
+        var assumptions = Same(Scenario([0, 1.0]));
+        assumptions.ComplianceJudge = true;
+        assumptions.AlignmentFakingJudgeVotes = 20;
+        assumptions.AlignmentFakingJudgeVotesPerRequest = 1;
         var estimator = new CostEstimator(OnePerChar, assumptions);
         var estimate = estimator.Estimate(Scenarios(), new ExperimentOptions { ModelId = "m" }, OneRequest);
 

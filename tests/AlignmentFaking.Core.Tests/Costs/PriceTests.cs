@@ -85,7 +85,15 @@ public class PriceTests
         foreach (var (model, price) in PriceTable.BuiltIn.Entries)
         {
             Assert.That(price.Validate, Throws.Nothing, model);
-            Assert.That(price.CachedInput is null == model.StartsWith("claude", StringComparison.Ordinal), Is.True, model + ": OpenAI caches by itself, Anthropic only when asked");
+            Assert.That(price.CachedInput, Is.Not.Null, model + ": OpenAI caches by itself, Anthropic when asked (af asks by default)");
+            if (model.StartsWith("claude", StringComparison.Ordinal))
+            {
+                Assert.That((price.CachedInput, price.CacheWriteInput), Is.EqualTo((price.Input / 10, price.Input * 1.25m)), model + ": Anthropic reads at 0.1x, writes at 1.25x");
+            }
+            else
+            {
+                Assert.That(price.CacheWriteInput, Is.Null, model + ": OpenAI's cache writes are free");
+            }
         }
     }
 

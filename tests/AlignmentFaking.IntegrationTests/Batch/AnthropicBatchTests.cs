@@ -51,6 +51,10 @@ public class AnthropicBatchTests
         // Sent as Anthropic expects: system at the top level, the prefill as a trailing assistant turn, max_tokens set.
         var first = server.Files.First(f => f.Purpose == "anthropic-inline").Text.Split('\n')[0];
         Assert.That(first, Does.Contain("\"system\":").And.Contain("\"max_tokens\":4000").And.Contain("\"role\":\"assistant\",\"content\":\"<\""));
+        Assert.That(first, Does.Contain("\"cache_control\":{\"type\":\"ephemeral\"}"), "the system prompt is marked for the prompt cache");
+        var billed = server.Calls.Where(c => c.CachedTokens is not null).ToList();
+        Assert.That(samples.SelectMany(s => s.Calls).Sum(c => c.CachedInputTokens ?? 0), Is.EqualTo(billed.Sum(c => (long)c.CachedTokens!.Value)).And.GreaterThan(0), "cache reads recorded as billed");
+        Assert.That(samples.SelectMany(s => s.Calls).Sum(c => c.InputTokens ?? 0), Is.EqualTo(billed.Sum(c => (long)c.BilledInputTokens!.Value)), "input tokens include the cache reads and writes");
         Assert.That(BatchExperimentRunner.ReadBatches(_dir).All(b => b.Consumed && b.Provider == "anthropic" && b.InputFileId.StartsWith("local:", StringComparison.Ordinal)), Is.True);
         Assert.That(Directory.GetFiles(Path.Combine(_dir, "batch-inputs"), "*.jsonl"), Has.Length.EqualTo(server.Batches.Count));
     }

@@ -272,6 +272,7 @@ public sealed class BatchExperimentRunner
                 InputTokens = usage?.InputTokenCount,
                 OutputTokens = usage?.OutputTokenCount,
                 CachedInputTokens = usage?.CachedInputTokenCount,
+                CacheWriteInputTokens = UsageCounts.CacheWrite(usage),
                 ReasoningTokens = usage?.ReasoningTokenCount,
                 FinishReason = response.FinishReason?.Value,
                 LatencyMs = latency.TotalMilliseconds,

@@ -50,6 +50,27 @@ public class ResponseCachingChatClientTests
     }
 
     [Test]
+    public async Task A_replayed_reply_keeps_the_prompt_cache_writes_the_provider_reported()
+    {
+        var run = new FakeCache();
+        var provider = new FakeProvider("http://127.0.0.1:8000/v1")
+        {
+            Answer = _ => new ChatResponse(new ChatMessage(ChatRole.Assistant, "reply"))
+            {
+                Usage = new UsageDetails { InputTokenCount = 120, OutputTokenCount = 3, CachedInputTokenCount = 50, AdditionalCounts = new() { ["CacheCreationInputTokens"] = 60 } },
+            },
+        };
+
+        await Cached(provider, run).GetResponseAsync(GoldenMessages, GoldenOptions());
+        var replayed = await Cached(provider, run).GetResponseAsync(GoldenMessages, GoldenOptions());
+
+        Assert.That(provider.Calls, Has.Count.EqualTo(1));
+        Assert.That(replayed.Usage!.CachedInputTokenCount, Is.EqualTo(50));
+        Assert.That(replayed.Usage.AdditionalCounts!["CacheCreationInputTokens"], Is.EqualTo(60));
+        Assert.That(run.Text(GoldenKey), Does.Contain("\"CacheWriteInputTokens\":60"), "in the entry format (PascalCase, as its other fields)");
+    }
+
+    [Test]
     public async Task A_miss_calls_the_model_and_stores_the_reply_in_both_caches_in_the_version_2_format()
     {
         var (run, shared) = (new FakeCache(), new FakeCache());
