@@ -88,7 +88,7 @@ internal sealed class OpenAIResponsesChatClient(IChatClient inner, string defaul
         ReasoningEffort.Medium => ResponseReasoningEffortLevel.Medium,
         ReasoningEffort.High => ResponseReasoningEffortLevel.High,
         ReasoningEffort.ExtraHigh => new ResponseReasoningEffortLevel("xhigh"),
-        _ => null,
+        _ => (ResponseReasoningEffortLevel?)null, // not the implicit conversion from a null string, which throws
     };
 
     /// <summary>The messages without any <see cref="TextReasoningContent"/> (the adapter would send it back as a reasoning item).</summary>
