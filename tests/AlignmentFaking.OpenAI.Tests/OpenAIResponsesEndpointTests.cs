@@ -150,6 +150,28 @@ public class OpenAIResponsesEndpointTests
     }
 
     [Test]
+    public async Task Encrypted_reasoning_asked_for_arrives_as_protected_data()
+    {
+        await using var server = await OpenAICompatibleTestServer.StartAsync(ScriptedResponders.Sequence(Reasoned("one", "a thought"), Reasoned("two", "withheld", hidden: true)), new TestServerOptions { Models = [Reasoner] });
+        using var client = Create(server, new ObservedClock());
+#pragma warning disable OPENAI001 // the Responses API options of the OpenAI SDK are marked for evaluation
+        var options = new ChatOptions { RawRepresentationFactory = _ => new global::OpenAI.Responses.CreateResponseOptions { IncludedProperties = { global::OpenAI.Responses.IncludedResponseProperty.ReasoningEncryptedContent } } };
+#pragma warning restore OPENAI001
+
+        var summarized = (await client.GetResponseAsync("hi", options)).Messages.SelectMany(m => m.Contents).OfType<TextReasoningContent>().Single();
+        var encrypted = (await client.GetResponseAsync("hi", options)).Messages.SelectMany(m => m.Contents).OfType<TextReasoningContent>().Single();
+
+        Assert.That((summarized.Text, summarized.AdditionalProperties?[NativeReasoningChatClient.HiddenKey]), Is.EqualTo(("a thought", (object)NativeReasoningChatClient.SummaryOnly)));
+        Assert.That(summarized.ProtectedData, Is.Not.Empty);
+        Assert.That((encrypted.Text, encrypted.AdditionalProperties?[NativeReasoningChatClient.HiddenKey]), Is.EqualTo((string.Empty, (object)NativeReasoningChatClient.Encrypted)));
+        Assert.That(encrypted.ProtectedData, Is.Not.Empty);
+        var body = server.Calls[0].Body!.Value;
+        Assert.That(body.GetProperty("include")[0].GetString(), Is.EqualTo("reasoning.encrypted_content"));
+        Assert.That(body.GetProperty("store").GetBoolean(), Is.False, "the caller's raw options get store=false too");
+        Assert.That(body.GetProperty("reasoning").GetProperty("summary").GetString(), Is.EqualTo("auto"));
+    }
+
+    [Test]
     public async Task A_401_stops_at_once_naming_the_key_variable()
     {
         await using var server = await OpenAICompatibleTestServer.StartAsync(ScriptedReply.Text("x"), new TestServerOptions { Models = [Reasoner], RequiredApiKey = "another-key" });
