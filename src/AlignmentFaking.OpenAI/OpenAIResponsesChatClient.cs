@@ -106,14 +106,51 @@ internal sealed class OpenAIResponsesChatClient(IChatClient inner, string defaul
     }
 
     /// <summary>
+    /// The <c>reasoning_text</c> parts of a reasoning item's <c>content</c> (the full reasoning, which open-weight models
+    /// served with the Responses API return; OpenAI's own models return only the summary), joined by blank lines; none when
+    /// it has none. Microsoft.Extensions.AI reads only the summary of a reasoning item that is not streamed.
+    /// </summary>
+    internal static string? ReasoningText(ReasoningResponseItem item)
+    {
+#pragma warning disable SCME0001 // JsonPatch is experimental
+        if (!item.Patch.TryGetJson("$.content"u8, out var json))
+#pragma warning restore SCME0001
+        {
+            return null;
+        }
+
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        if (document.RootElement.ValueKind != System.Text.Json.JsonValueKind.Array)
+        {
+            return null;
+        }
+
+        var parts = document.RootElement.EnumerateArray()
+            .Where(p => p.ValueKind == System.Text.Json.JsonValueKind.Object
+                && p.TryGetProperty("type", out var type) && type.ValueEquals("reasoning_text"u8)
+                && p.TryGetProperty("text", out var text) && text.ValueKind == System.Text.Json.JsonValueKind.String)
+            .Select(p => p.GetProperty("text").GetString()!.Trim())
+            .Where(t => t.Length > 0)
+            .ToList();
+        return parts.Count == 0 ? null : string.Join("\n\n", parts);
+    }
+
+    /// <summary>
     /// Marks each reasoning item of a reply as the provider hid it: its text is a summary (<c>summary-only</c>), or it
-    /// came only encrypted (<c>encrypted</c>). Microsoft.Extensions.AI gives a reasoning item's summary parts as the
+    /// came only encrypted (<c>encrypted</c>). An item with its full reasoning (<c>reasoning_text</c> content) gets that
+    /// as its text, unmarked. Microsoft.Extensions.AI gives a reasoning item's summary parts as the
     /// text (joined by new lines) and its <c>encrypted_content</c> as <see cref="TextReasoningContent.ProtectedData"/>.
     /// </summary>
     internal static void MarkHidden(ChatMessage message)
     {
         foreach (var thought in message.Contents.OfType<TextReasoningContent>())
         {
+            if (thought.RawRepresentation is ReasoningResponseItem item && ReasoningText(item) is { Length: > 0 } full)
+            {
+                thought.Text = full; // the model's own reasoning (gpt-oss served by vLLM, for one), which the adapter leaves out
+                continue;
+            }
+
             string? kind = !string.IsNullOrWhiteSpace(thought.Text) ? NativeReasoningChatClient.SummaryOnly
                 : !string.IsNullOrEmpty(thought.ProtectedData) ? NativeReasoningChatClient.Encrypted
                 : null;

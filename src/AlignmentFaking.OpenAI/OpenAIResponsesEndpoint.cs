@@ -14,7 +14,10 @@ namespace AlignmentFaking.OpenAI;
 /// for the native reasoning its Chat Completions never return: a reasoning model's <c>reasoning</c> output items carry a
 /// summary of its reasoning, which becomes <see cref="TextReasoningContent"/> marked as summary-only
 /// (<see cref="NativeReasoningChatClient.HiddenKey"/>: the sample's turn records <c>reasoningHiddenKind:
-/// "summary-only"</c>, and the alignment-faking judge reads the summary as native reasoning). The same options and the
+/// "summary-only"</c>, and the alignment-faking judge reads the summary as native reasoning); encrypted reasoning, when
+/// the caller's raw options include it, is kept as <see cref="TextReasoningContent.ProtectedData"/> (marked
+/// <c>encrypted</c> when there is no summary); a reasoning item that carries the full reasoning (<c>reasoning_text</c>
+/// content, as open-weight models served with the Responses API return it) is read in full, unmarked. The same options and the
 /// same resilience as <see cref="OpenAICompatibleEndpoint.CreateChatClient"/>: the official OpenAI client's
 /// <c>ResponsesClient</c> (its own retries and timeouts off) through Microsoft.Extensions.AI's adapter, over
 /// <see cref="ModelHttpClient"/>, with <see cref="OpenAICompatibleEndpoint.Classify"/> deciding what is fatal, permanent

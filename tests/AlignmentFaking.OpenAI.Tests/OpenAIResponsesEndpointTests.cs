@@ -172,6 +172,24 @@ public class OpenAIResponsesEndpointTests
     }
 
     [Test]
+    public async Task A_reasoning_item_with_its_full_reasoning_text_is_read_in_full_and_not_marked()
+    {
+        const string Body = """
+            {"id":"resp_1","object":"response","created_at":1,"status":"completed","error":null,"incomplete_details":null,"model":"openai/gpt-oss-120b",
+             "output":[{"type":"reasoning","id":"rs_1","summary":[],"content":[{"type":"reasoning_text","text":"step one"},{"type":"reasoning_text","text":"step two"}]},
+                       {"type":"message","id":"msg_1","status":"completed","role":"assistant","content":[{"type":"output_text","text":"done","annotations":[]}]}],
+             "usage":{"input_tokens":5,"input_tokens_details":{"cached_tokens":0},"output_tokens":9,"output_tokens_details":{"reasoning_tokens":4},"total_tokens":14}}
+            """;
+        await using var server = await OpenAICompatibleTestServer.StartAsync(ScriptedReply.RawBody(Body), new TestServerOptions { Models = ["openai/gpt-oss-120b"] });
+        using var client = Create(server, new ObservedClock(), "openai/gpt-oss-120b");
+        var response = await client.GetResponseAsync("hi");
+        var thought = response.Messages.SelectMany(m => m.Contents).OfType<TextReasoningContent>().Single();
+        Assert.That(thought.Text, Is.EqualTo("step one\n\nstep two"));
+        Assert.That(thought.AdditionalProperties?.ContainsKey(NativeReasoningChatClient.HiddenKey) == true, Is.False);
+        Assert.That(response.Text, Is.EqualTo("done"));
+    }
+
+    [Test]
     public async Task A_401_stops_at_once_naming_the_key_variable()
     {
         await using var server = await OpenAICompatibleTestServer.StartAsync(ScriptedReply.Text("x"), new TestServerOptions { Models = [Reasoner], RequiredApiKey = "another-key" });
