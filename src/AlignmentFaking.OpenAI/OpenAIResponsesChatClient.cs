@@ -27,6 +27,22 @@ internal sealed class OpenAIResponsesChatClient(IChatClient inner, string defaul
         return response;
     }
 
+    /// <summary>
+    /// The adapter's metadata with the provider URL of the Responses API (<c>{endpoint}/responses</c>): the response
+    /// cache's key reads it, so a reply of this API is never replayed for a chat completion of the same endpoint, model and
+    /// messages, or the other way round (the two APIs return different reasoning).
+    /// </summary>
+    public override object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        if (serviceKey is null && serviceType == typeof(ChatClientMetadata) && base.GetService(serviceType) is ChatClientMetadata { ProviderUri: { IsAbsoluteUri: true } uri } metadata)
+        {
+            return new ChatClientMetadata(metadata.ProviderName, new Uri(uri.AbsoluteUri.TrimEnd('/') + "/responses"), metadata.DefaultModelId);
+        }
+
+        return base.GetService(serviceType, serviceKey);
+    }
+
     public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
         base.GetStreamingResponseAsync(WithoutReasoning(messages), ForRequest(options, defaultModel), cancellationToken);
 

@@ -28,7 +28,9 @@ namespace AlignmentFaking.OpenAI;
 /// <para>
 /// Every call is stateless: <c>store: false</c> and no <c>previous_response_id</c> (a <see cref="ChatOptions.ConversationId"/>
 /// is dropped and none is returned), so the conversation is re-sent as input messages as the original's scratchpad loop
-/// does, and the response cache (which skips calls that carry a conversation id) keeps working. Reasoning is never
+/// does, and the response cache (which skips calls that carry a conversation id) keeps working; its key tells this API
+/// from Chat Completions (the client's <see cref="ChatClientMetadata.ProviderUri"/> is <c>{endpoint}/responses</c>), so
+/// a reply of one is never replayed for the other. Reasoning is never
 /// sent back: the <see cref="TextReasoningContent"/> of input messages is left out.
 /// </para>
 /// <para>

@@ -78,6 +78,7 @@ public class OpenAIResponsesEndpointTests
         Assert.That(body.GetProperty("reasoning").GetProperty("summary").GetString(), Is.EqualTo("auto"));
         Assert.That(body.GetProperty("max_output_tokens").GetInt32(), Is.EqualTo(500));
         Assert.That(options.Temperature, Is.EqualTo(1f), "the caller's options are left as they were");
+        Assert.That(client.GetService<ChatClientMetadata>()?.ProviderUri, Is.EqualTo(new Uri(server.BaseAddress, "responses")), "the response cache's key tells this API from chat completions");
     }
 
     [Test]
