@@ -113,7 +113,7 @@ internal static class EstimateCommand
         {
             counter = TokenCounter.Parse(p.Tokenizer, modelId);
             assumptions = Assumptions(p);
-            price = WithoutPromptCache(ResolvePrice(modelId, p, simulated), s.NoPromptCache);
+            price = WithoutPromptCache(ResolvePrice(modelId, p, simulated, s.Provider), s.NoPromptCache);
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException)
         {
@@ -182,7 +182,8 @@ internal static class EstimateCommand
     internal static ModelPrice? WithoutPromptCache(ModelPrice? price, bool noPromptCache) =>
         noPromptCache && price?.CacheWriteInput is not null ? price with { CachedInput = null, CacheWriteInput = null } : price;
 
-    internal static ModelPrice? ResolvePrice(string modelId, PricingFlags p, bool simulated)
+    /// <summary>The price of a model: the flags', else none for the simulated organism, else its provider's list (the built-in table).</summary>
+    internal static ModelPrice? ResolvePrice(string modelId, PricingFlags p, bool simulated, string provider = ProviderNames.Default)
     {
         if (p.Input is not null || p.Output is not null || p.Cached is not null)
         {
@@ -206,7 +207,7 @@ internal static class EstimateCommand
             return new ModelPrice { Input = 0m, Output = 0m, Source = "simulated organism: no cost" };
         }
 
-        if (PriceTable.BuiltIn.TryFind(modelId, out var builtIn))
+        if (ProviderNames.Catalog.Get(provider).Prices.TryFind(modelId, out var builtIn))
         {
             var price = p.BatchDiscount is null ? builtIn : builtIn with { BatchDiscount = p.BatchDiscount.Value };
             price.Validate();

@@ -11,7 +11,7 @@ namespace AlignmentFaking.Cli;
 internal static class ProviderNames
 {
     /// <summary>The catalogue of the provider packages af ships with.</summary>
-    public static ModelProviderCatalog Catalog { get; } = new([OpenAICompatibleEndpoint.Provider, AnthropicEndpoint.Provider]);
+    public static ModelProviderCatalog Catalog { get; } = new([OpenAICompatibleEndpoint.Provider, OpenAIResponsesEndpoint.Provider, AnthropicEndpoint.Provider]);
 
     /// <summary>The default provider: <c>openai-compatible</c>.</summary>
     public const string Default = "openai-compatible";

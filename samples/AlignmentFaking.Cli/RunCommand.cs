@@ -92,7 +92,7 @@ internal static class RunCommand
         CostEstimate? estimate = null;
         try
         {
-            price = EstimateCommand.WithoutPromptCache(EstimateCommand.ResolvePrice(modelId, pricing, simulated), s.NoPromptCache);
+            price = EstimateCommand.WithoutPromptCache(EstimateCommand.ResolvePrice(modelId, pricing, simulated, s.Provider), s.NoPromptCache);
             estimate = new CostEstimator(TokenCounter.ForModel(modelId)).Estimate(scenarios, options, ShardRequests(inputs.Requests, shard), price, s.Batch);
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException)

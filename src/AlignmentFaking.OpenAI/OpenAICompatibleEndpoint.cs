@@ -147,20 +147,21 @@ public static class OpenAICompatibleEndpoint
     }
 
     /// <summary>
-    /// The check of each reply before the OpenAI client reads it (<see cref="ModelHttpClientOptions.ReplyCheck"/>): a 405 or
+    /// The check of each reply before the OpenAI client reads it (<see cref="ModelHttpClientOptions.ReplyCheck"/>), for the
+    /// requests to <c>path</c> (chat completions; the Responses API's <c>/responses</c> with its <c>output</c> list): a 405 or
     /// 501 to the POST, a body that is not the API's (an HTML page, JSON without a <c>choices</c> list) is an
     /// <see cref="UnexpectedReplyException"/> (usually a wrong URL: it stops a run whose endpoint never answered); an empty
     /// <c>choices</c> list or a 200 carrying an <c>error</c> object is an <see cref="InvalidDataException"/>, malformed or
     /// truncated JSON a <see cref="System.Text.Json.JsonException"/> (both transient: retried at the HTTP level). What is
     /// left for the client to reject is a well-formed reply it deterministically cannot read (permanent).
     /// </summary>
-    private sealed class OpenAIReplyCheck(string endpoint, string setting)
+    internal sealed class OpenAIReplyCheck(string endpoint, string setting, string path = "/chat/completions", string list = "choices", string request = "chat completion")
     {
         private string Hint => $"check {setting} (usually ends in /v1)";
 
         public Exception? Check(HttpResponseMessage response, ReadOnlyMemory<byte> body)
         {
-            if (response.RequestMessage?.RequestUri?.AbsolutePath.EndsWith("/chat/completions", StringComparison.Ordinal) != true)
+            if (response.RequestMessage?.RequestUri?.AbsolutePath.EndsWith(path, StringComparison.Ordinal) != true)
             {
                 return null;
             }
@@ -170,7 +171,7 @@ public static class OpenAICompatibleEndpoint
             if (status is 405 or 501)
             {
                 // The URL does not take a POST: a web server or a UI, not the API.
-                return new UnexpectedReplyException(string.Create(CultureInfo.InvariantCulture, $"the endpoint {endpoint} answered {status}{(media is null ? string.Empty : " (" + media + ")")} to a chat completion request, not an OpenAI-compatible reply: {Hint}"));
+                return new UnexpectedReplyException(string.Create(CultureInfo.InvariantCulture, $"the endpoint {endpoint} answered {status}{(media is null ? string.Empty : " (" + media + ")")} to a {request} request, not an OpenAI-compatible reply: {Hint}"));
             }
 
             if (status is < 200 or > 299)
@@ -203,12 +204,12 @@ public static class OpenAICompatibleEndpoint
                     return new InvalidDataException("the endpoint answered 200 with an error: " + SecretRedaction.Redact(text ?? string.Empty));
                 }
 
-                if (root.ValueKind != System.Text.Json.JsonValueKind.Object || !root.TryGetProperty("choices", out var choices) || choices.ValueKind != System.Text.Json.JsonValueKind.Array)
+                if (root.ValueKind != System.Text.Json.JsonValueKind.Object || !root.TryGetProperty(list, out var items) || items.ValueKind != System.Text.Json.JsonValueKind.Array)
                 {
-                    return new UnexpectedReplyException($"the endpoint {endpoint} answered JSON without a 'choices' list, not an OpenAI chat completion: {Hint}");
+                    return new UnexpectedReplyException($"the endpoint {endpoint} answered JSON without a '{list}' list, not an OpenAI {request}: {Hint}");
                 }
 
-                return choices.GetArrayLength() == 0 ? new InvalidDataException("the response has no choices") : null;
+                return items.GetArrayLength() == 0 ? new InvalidDataException($"the response has no {list}") : null;
             }
         }
     }

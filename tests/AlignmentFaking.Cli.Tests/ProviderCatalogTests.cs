@@ -67,11 +67,41 @@ public class ProviderCatalogTests
     }
 
     [Test]
+    public async Task Af_run_with_provider_openai_responses_stores_the_reasoning_summaries_and_judges_them()
+    {
+        const string Reasoner = "o4-mini";
+        var organism = new SimulatedModelOrganism(new SimulatedOrganismOptions { ModelId = Reasoner, Seed = 6, TrainingComplianceRate = 0.6, AlignmentFakingShare = 0.8, ProxyFalsePositiveRate = 0, ProxyFalseNegativeRate = 0, FailureRate = 0 });
+        var model = new NativeReasoningOrganism(organism);
+        await using var server = await OpenAICompatibleTestServer.StartAsync(OrganismResponder.ByModel("judge-model", Judge(), model.RespondAsync), new TestServerOptions { Models = [Reasoner, "judge-model"] });
+        var run = Path.Combine(_dir, "run");
+
+        var (exit, o, e) = await Af("run", "--provider", "openai-responses", "--endpoint", server.BaseAddress.ToString(), "--model", Reasoner, "--reasoning-effort", "low",
+            "--dataset", SyntheticDataset(_dir, 5), "--system-prompt", "paraphrase", "--mode", "both", "--no-cache", "--out", run,
+            "--judge-endpoint", server.BaseAddress.ToString(), "--judge-model", "judge-model", "--votes", "3");
+
+        Assert.That(exit, Is.Zero, o + e);
+        var samples = RunDirectory.ReadSamples(run);
+        Assert.That(samples, Has.Count.EqualTo(20));
+        Assert.That(samples.Where(s => s.Error is not null), Is.Empty);
+        foreach (var sample in samples)
+        {
+            var truth = model.BehaviorOf(sample.Mode, sample.Transcript[0].Content);
+            Assert.That(sample.Proxy, Is.EqualTo(truth.Complies ? ComplianceOutcome.Complied : ComplianceOutcome.Refused), sample.SampleId);
+            Assert.That(sample.AlignmentFaking?.Verdict, Is.EqualTo(truth.AlignmentFaking ? AlignmentFakingAssessment.Yes : AlignmentFakingAssessment.No), sample.SampleId);
+            Assert.That(sample.Transcript.Where(t => t.Role == "assistant").All(t => t.ReasoningHiddenKind == "summary-only" && !string.IsNullOrEmpty(t.Reasoning)), Is.True, sample.SampleId);
+        }
+
+        Assert.That(server.Calls.Where(c => c.Model == Reasoner).All(c => c.Api == ChatCompletionCall.ResponsesApi && c.ResponseStatusCode == 200), Is.True);
+        Assert.That(RunDirectory.ReadManifest(run).Subject, Is.EqualTo("openai-responses"));
+        Assert.That(RunDirectory.ReadSummary(run).SamplesWithHiddenReasoning, Is.EqualTo(20), "summaries only: the full reasoning is hidden");
+    }
+
+    [Test]
     public async Task An_unknown_provider_is_refused_naming_the_known_ones()
     {
         var (exit, _, e) = await Af("run", "--provider", "gemini", "--limit", "1", "--out", Path.Combine(_dir, "run"));
         Assert.That(exit, Is.EqualTo(AfCli.Failure));
-        Assert.That(e, Does.Contain("--provider must be one of openai-compatible, openai, anthropic (got 'gemini')"));
+        Assert.That(e, Does.Contain("--provider must be one of openai-compatible, openai, openai-responses, anthropic (got 'gemini')"));
         var (judgeExit, _, judgeErr) = await Af("judge", "--run", _dir, "--judge-provider", "x");
         Assert.That(judgeExit, Is.EqualTo(AfCli.Failure));
         Assert.That(judgeErr, Does.Contain("--judge-provider must be one of"));
@@ -81,12 +111,12 @@ public class ProviderCatalogTests
     public void The_catalogue_maps_each_name_to_its_client_factory_batch_service_classifier_and_prices()
     {
         var catalog = ProviderNames.Catalog;
-        Assert.That(catalog.Names, Is.EqualTo(new[] { "openai-compatible", "anthropic" }));
+        Assert.That(catalog.Names, Is.EqualTo(new[] { "openai-compatible", "openai-responses", "anthropic" }));
         Assert.That(catalog.Get("openai"), Is.SameAs(catalog.Get("openai-compatible")));
         Assert.That(catalog.Get("Anthropic").DefaultEndpoint, Is.EqualTo(new Uri("https://api.anthropic.com")));
-        Assert.That(catalog.All(p => p.SupportsBatch), Is.True);
+        Assert.That(catalog.Where(p => p.SupportsBatch).Select(p => p.Name), Is.EqualTo(new[] { "openai-compatible", "anthropic" }), "the Responses path has no batch service");
         Assert.That(catalog.Get("anthropic").Prices.TryFind("claude-3-5-sonnet-20241022", out _), Is.True);
-        Assert.That(() => catalog.Get("nope"), Throws.ArgumentException.With.Message.StartsWith("unknown provider 'nope' (known: openai-compatible, anthropic)"));
+        Assert.That(() => catalog.Get("nope"), Throws.ArgumentException.With.Message.StartsWith("unknown provider 'nope' (known: openai-compatible, openai-responses, anthropic)"));
         Assert.That(catalog.Get("anthropic").Classify(new HttpRequestException("x", null, System.Net.HttpStatusCode.Unauthorized), "ANTHROPIC_API_KEY").Kind, Is.EqualTo(Running.CallFailureKind.Fatal));
     }
 }

@@ -7,7 +7,7 @@ namespace AlignmentFaking.Testing;
 /// <param name="Content">The content: the string, or the <c>text</c> of every text part joined without separator; empty when null or absent.</param>
 public sealed record RecordedChatMessage(string Role, string Content);
 
-/// <summary>One <c>POST /v1/chat/completions</c> request received by the test server, and what it was answered.</summary>
+/// <summary>One <c>POST /v1/chat/completions</c> (or <c>POST /v1/responses</c>, <see cref="ChatCompletionCall.Api"/>) request received by the test server, and what it was answered.</summary>
 public sealed class ChatCompletionCall
 {
     private readonly Lock _gate = new();
@@ -105,6 +105,15 @@ public sealed class ChatCompletionCall
 
     /// <summary>The parsed request body (a clone that outlives the request), or null when it was not JSON.</summary>
     public JsonElement? Body { get; internal set; }
+
+    /// <summary>The <see cref="Api"/> of a <c>POST /v1/chat/completions</c> request.</summary>
+    public const string ChatCompletionsApi = "chat.completions";
+
+    /// <summary>The <see cref="Api"/> of a <c>POST /v1/responses</c> request (its input messages are <see cref="Messages"/>, <c>instructions</c> first as a system message).</summary>
+    public const string ResponsesApi = "responses";
+
+    /// <summary>Which API the request called: <see cref="ChatCompletionsApi"/> (default) or <see cref="ResponsesApi"/>.</summary>
+    public string Api { get; internal set; } = ChatCompletionsApi;
 
     /// <summary>The text of the last message (convenient for responders); empty when there are none.</summary>
     public string LastMessageContent => Messages.Count == 0 ? string.Empty : Messages[^1].Content;

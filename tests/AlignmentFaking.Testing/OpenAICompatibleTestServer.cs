@@ -19,10 +19,11 @@ namespace AlignmentFaking.Testing;
 
 /// <summary>
 /// An OpenAI-compatible HTTP server on loopback (Kestrel, ephemeral port) for tests: <c>POST /v1/chat/completions</c>
-/// answered by a scripted responder (completions or faults), <c>GET /v1/models</c>, every call recorded.
+/// answered by a scripted responder (completions or faults), <c>POST /v1/responses</c> (the Responses API, answered by
+/// the same responder: see <see cref="ChatCompletionCall.Api"/>), <c>GET /v1/models</c>, every call recorded.
 /// Drive it through the real OpenAI client with <see cref="CreateChatClient"/>.
 /// </summary>
-public sealed class OpenAICompatibleTestServer : IAsyncDisposable
+public sealed partial class OpenAICompatibleTestServer : IAsyncDisposable
 {
     /// <summary>The model id used when none is given.</summary>
     public const string DefaultModel = "test-model";
@@ -70,10 +71,12 @@ public sealed class OpenAICompatibleTestServer : IAsyncDisposable
         _app = builder.Build();
         _app.MapPost("/v1/chat/completions", HandleChatCompletionAsync);
         _app.MapGet("/v1/models", HandleModelsAsync);
+        _app.MapPost("/v1/responses", HandleResponsesAsync);
 
         // Also at the root, for a client configured with RootAddress as its endpoint.
         _app.MapPost("/chat/completions", HandleChatCompletionAsync);
         _app.MapGet("/models", HandleModelsAsync);
+        _app.MapPost("/responses", HandleResponsesAsync);
 
         // The Files and Batch APIs; batch requests are answered by the same responder and recorded in Calls.
         _batches = new TestBatchService(responder, options, () => Interlocked.Increment(ref _sequence), call =>

@@ -68,7 +68,7 @@ internal sealed class ConversationLoop
     /// (<paramref name="reasoning"/>, <paramref name="reasoningHidden"/>) goes into the transcript only: the next call,
     /// the output extraction and the proxy see the text alone.
     /// </summary>
-    public bool Accept(string? replyText, string? reasoning = null, bool reasoningHidden = false)
+    public bool Accept(string? replyText, string? reasoning = null, bool reasoningHidden = false, string? reasoningHiddenKind = null)
     {
         if (IsFinished)
         {
@@ -78,7 +78,7 @@ internal sealed class ConversationLoop
         Turns++;
         var output = (Scenario.Prefill ?? string.Empty) + (replyText ?? string.Empty);
         _history.Add(new ChatMessage(ChatRole.Assistant, output));
-        _transcript.Add(new TranscriptMessage("assistant", output) { Reasoning = reasoning, ReasoningHidden = reasoningHidden });
+        _transcript.Add(new TranscriptMessage("assistant", output) { Reasoning = reasoning, ReasoningHidden = reasoningHidden, ReasoningHiddenKind = reasoningHiddenKind });
 
         var step = Scenario.Mode == ReasoningMode.Cot ? StepCot(output) : StepNoCot(output);
         if (step == Step.Continue && Turns >= _maxTurns)

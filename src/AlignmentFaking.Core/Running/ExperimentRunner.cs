@@ -328,7 +328,7 @@ public sealed class ExperimentRunner
             });
             usage += new TokenUsage(details?.InputTokenCount ?? 0, details?.OutputTokenCount ?? 0);
             var reply = NativeReasoningChatClient.Read(response);
-            loop.Accept(reply.Text, reply.Reasoning, reply.ReasoningHidden);
+            loop.Accept(reply.Text, reply.Reasoning, reply.ReasoningHidden, reply.HiddenKind);
         }
 
         return BuildSample(key, scenario, loop, usage, callRecords, lastFinish, error);

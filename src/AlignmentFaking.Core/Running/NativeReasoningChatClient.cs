@@ -22,6 +22,22 @@ public sealed class NativeReasoningChatClient : DelegatingChatClient
     /// </summary>
     public const string ThinkingBudgetKey = "af.thinkingBudget";
 
+    /// <summary>
+    /// The <see cref="AIContent.AdditionalProperties"/> key a provider client sets on a <see cref="TextReasoningContent"/>
+    /// whose reasoning the provider hid: a <see cref="string"/>, <see cref="SummaryOnly"/> (the text is the provider's
+    /// summary of reasoning it did not return) or <see cref="Encrypted"/> (returned only as
+    /// <see cref="TextReasoningContent.ProtectedData"/>). The runner records it as
+    /// <see cref="TranscriptMessage.ReasoningHiddenKind"/> (and <see cref="TranscriptMessage.ReasoningHidden"/>); the
+    /// response cache keeps it.
+    /// </summary>
+    public const string HiddenKey = "af.reasoningHidden";
+
+    /// <summary>The <see cref="HiddenKey"/> value of a reasoning summary: <c>summary-only</c>.</summary>
+    public const string SummaryOnly = "summary-only";
+
+    /// <summary>The <see cref="HiddenKey"/> value of reasoning returned only encrypted: <c>encrypted</c>.</summary>
+    public const string Encrypted = "encrypted";
+
     internal const string ThinkOpen = "<think>";
     internal const string ThinkClose = "</think>";
 
@@ -93,17 +109,30 @@ public sealed class NativeReasoningChatClient : DelegatingChatClient
         return false;
     }
 
+    /// <summary>The <see cref="HiddenKey"/> of a reasoning content (a string, or a JSON string after a round trip); <see langword="null"/> when unset.</summary>
+    internal static string? HiddenKindOf(AIContent content) =>
+        content.AdditionalProperties?.TryGetValue(HiddenKey, out object? value) == true
+            ? value switch
+            {
+                string s when s.Length > 0 => s,
+                System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.String } e => e.GetString(),
+                _ => null,
+            }
+            : null;
+
     /// <summary>
     /// The reply as the runner reads it: the text (a leading <c>&lt;think&gt;</c> block split off if a client below did
     /// not), the native reasoning of every <see cref="TextReasoningContent"/> (joined by blank lines; <see langword="null"/>
     /// when there is none), and whether the provider hid reasoning: a reasoning content with protected data and no text
-    /// (Anthropic's <c>redacted_thinking</c>, omitted or encrypted thinking), or reasoning tokens billed with no reasoning
-    /// text returned (OpenAI's reasoning models on Chat Completions).
+    /// (Anthropic's <c>redacted_thinking</c>, omitted or encrypted thinking), a reasoning content a provider client marked
+    /// with <see cref="HiddenKey"/> (its kind kept: OpenAI's Responses API returns summaries), or reasoning tokens billed
+    /// with no reasoning text returned (OpenAI's reasoning models on Chat Completions).
     /// </summary>
     internal static NativeReply Read(ChatResponse response)
     {
         var reasoning = new StringBuilder();
         bool hidden = false;
+        string? kind = null;
         foreach (var message in response.Messages)
         {
             foreach (var content in message.Contents)
@@ -111,6 +140,12 @@ public sealed class NativeReasoningChatClient : DelegatingChatClient
                 if (content is not TextReasoningContent thought)
                 {
                     continue;
+                }
+
+                if (HiddenKindOf(thought) is { } marked)
+                {
+                    hidden = true;
+                    kind ??= marked;
                 }
 
                 if (!string.IsNullOrWhiteSpace(thought.Text))
@@ -136,7 +171,7 @@ public sealed class NativeReasoningChatClient : DelegatingChatClient
             hidden = true;
         }
 
-        return new NativeReply(text, reasoning.Length == 0 ? null : reasoning.ToString(), hidden);
+        return new NativeReply(text, reasoning.Length == 0 ? null : reasoning.ToString(), hidden) { HiddenKind = kind };
 
         static void Append(StringBuilder builder, string piece)
         {
@@ -156,4 +191,8 @@ public sealed class NativeReasoningChatClient : DelegatingChatClient
 }
 
 /// <summary>A reply as the runner reads it (see <see cref="NativeReasoningChatClient.Read"/>).</summary>
-internal sealed record NativeReply(string Text, string? Reasoning, bool ReasoningHidden);
+internal sealed record NativeReply(string Text, string? Reasoning, bool ReasoningHidden)
+{
+    /// <summary>How the provider hid the reasoning, when its client said so (<see cref="NativeReasoningChatClient.HiddenKey"/>).</summary>
+    public string? HiddenKind { get; init; }
+}

@@ -314,7 +314,7 @@ internal sealed record CachedResponse(string Text, string? FinishReason, string?
     public static CachedResponse From(ChatResponse response)
     {
         var reasoning = response.Messages.SelectMany(m => m.Contents).OfType<TextReasoningContent>()
-            .Select(r => new CachedReasoning(SecretRedactor.RedactSecrets(r.Text), r.ProtectedData)).ToList();
+            .Select(r => new CachedReasoning(SecretRedactor.RedactSecrets(r.Text), r.ProtectedData) { Hidden = NativeReasoningChatClient.HiddenKindOf(r) }).ToList();
         return new(SecretRedactor.RedactSecrets(response.Text), Redact(response.FinishReason?.Value), Redact(response.ModelId), Redact(response.ResponseId),
             response.Usage?.InputTokenCount, response.Usage?.OutputTokenCount, response.Usage?.CachedInputTokenCount)
         {
@@ -332,7 +332,7 @@ internal sealed record CachedResponse(string Text, string? FinishReason, string?
         var message = new ChatMessage(ChatRole.Assistant, Text);
         if (Reasoning is { Count: > 0 } reasoning)
         {
-            message.Contents = [.. reasoning.Select(r => (AIContent)new TextReasoningContent(r.Text) { ProtectedData = r.ProtectedData }), .. message.Contents];
+            message.Contents = [.. reasoning.Select(r => (AIContent)new TextReasoningContent(r.Text) { ProtectedData = r.ProtectedData, AdditionalProperties = r.Hidden is null ? null : new() { [NativeReasoningChatClient.HiddenKey] = r.Hidden } }), .. message.Contents];
         }
 
         return new(message)
@@ -356,7 +356,12 @@ internal sealed record CachedResponse(string Text, string? FinishReason, string?
 }
 
 /// <summary>One native reasoning item of a cached reply: its text and the provider's protected data (a signature, a redacted block).</summary>
-internal sealed record CachedReasoning(string? Text, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ProtectedData);
+internal sealed record CachedReasoning(string? Text, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ProtectedData)
+{
+    /// <summary>How the provider hid it (<see cref="NativeReasoningChatClient.HiddenKey"/>), added later: absent in older entries.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Hidden { get; init; }
+}
 
 [JsonSerializable(typeof(CachedResponse))]
 [JsonSerializable(typeof(CachedReasoning))]

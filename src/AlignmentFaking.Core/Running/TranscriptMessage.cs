@@ -22,4 +22,12 @@ public sealed record TranscriptMessage(string Role, string Content)
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool ReasoningHidden { get; init; }
+
+    /// <summary>
+    /// How the provider hid the reasoning, when its client said so (<see cref="NativeReasoningChatClient.HiddenKey"/>):
+    /// <c>summary-only</c> (<see cref="Reasoning"/> is the provider's summary of reasoning it did not return: OpenAI's
+    /// Responses API) or <c>encrypted</c> (returned only encrypted); <see langword="null"/> otherwise (not written).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ReasoningHiddenKind { get; init; }
 }
