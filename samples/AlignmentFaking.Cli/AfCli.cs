@@ -53,7 +53,7 @@ public static class AfCli
         }
         catch (Exception ex)
         {
-            await stderr.WriteLineAsync("error: " + OneLine(SecretRedaction.Redact(ex.Message))).ConfigureAwait(false);
+            await stderr.WriteLineAsync("error: " + OneLine(SecretRedaction.Redact(MessageOf(ex)))).ConfigureAwait(false);
             return Failure;
         }
     }
@@ -116,6 +116,12 @@ public static class AfCli
 
         return $"error: {OneLine(message)}; see '{path} --help'";
     }
+
+    /// <summary>An exception's message for people: an <see cref="ArgumentException"/>'s without .NET's "(Parameter 'x')" suffix.</summary>
+    internal static string MessageOf(Exception exception) =>
+        exception is ArgumentException { ParamName: { } name } argument
+            ? argument.Message.Replace($" (Parameter '{name}')", string.Empty, StringComparison.Ordinal)
+            : exception.Message;
 
     private static string OneLine(string text) => string.Join(' ', text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

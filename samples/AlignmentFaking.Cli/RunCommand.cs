@@ -59,7 +59,7 @@ internal static class RunCommand
             }
             catch (Exception ex) when (ex is CliException or ArgumentException or RunDirectoryLockedException)
             {
-                await stderr.WriteLineAsync("error: " + SecretRedaction.Redact(ex.Message)).ConfigureAwait(false);
+                await stderr.WriteLineAsync("error: " + SecretRedaction.Redact(AfCli.MessageOf(ex))).ConfigureAwait(false);
                 return AfCli.Failure;
             }
         });

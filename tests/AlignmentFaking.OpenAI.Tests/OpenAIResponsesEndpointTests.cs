@@ -16,7 +16,7 @@ public class OpenAIResponsesEndpointTests
     private const string Reasoner = "o4-mini";
     private const string Plain = "gpt-4o";
 
-    private static bool Waits(TimeSpan timer) => timer < TimeSpan.FromMinutes(10);
+    private static bool Waits(TimeSpan timer) => timer < RetryOptions.DefaultAttemptTimeout;
 
     private static IChatClient Create(OpenAICompatibleTestServer server, ObservedClock clock, string model = Reasoner, string? key = "test-key-0123", List<Exception>? retries = null) =>
         OpenAIResponsesEndpoint.CreateChatClient(new OpenAIEndpointOptions
