@@ -77,7 +77,22 @@ public static class OpenAICompatibleEndpoint
     /// <summary>Creates the client; disposing it disposes its <see cref="HttpClient"/>.</summary>
     /// <param name="options">The endpoint, model, key and resilience.</param>
     /// <exception cref="ArgumentException">An option is invalid (the message names it).</exception>
-    public static IChatClient CreateChatClient(OpenAIEndpointOptions options)
+    public static IChatClient CreateChatClient(OpenAIEndpointOptions options) =>
+        Create(options, (model, credential, clientOptions) =>
+            new OpenAIReasoningChatClient(new OpenAIChoicesChatClient(new ChatClient(model, credential, clientOptions).AsIChatClient())));
+
+    /// <summary>
+    /// The one composition of an OpenAI SDK client over <see cref="ModelHttpClient"/> (the Chat Completions and the
+    /// Responses clients differ only in <paramref name="provider"/> and the reply check): options validated, the key
+    /// registered for redaction and sent only when there is one, the SDK's retries and timeouts off, this package's
+    /// classifier naming the key's variable on a 401.
+    /// </summary>
+    internal static IChatClient Create(
+        OpenAIEndpointOptions options,
+        Func<string, ApiKeyCredential, OpenAIClientOptions, IChatClient> provider,
+        string path = "/chat/completions",
+        string list = "choices",
+        string request = "chat completion")
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -85,6 +100,7 @@ public static class OpenAICompatibleEndpoint
         var model = options.Model!;
         SecretRedaction.Register(options.ApiKey);
         var keyVariable = options.ApiKeyVariable;
+        var apiKey = options.ApiKey;
         return ModelHttpClient.CreateChatClient(
             http =>
             {
@@ -95,14 +111,14 @@ public static class OpenAICompatibleEndpoint
                     RetryPolicy = new ClientRetryPolicy(maxRetries: 0), // ModelHttpClient retries
                     NetworkTimeout = Timeout.InfiniteTimeSpan, // on the real clock, around every retry: ModelHttpClient times attempts
                 };
-                var key = NoKeyPolicy.Apply(clientOptions, options.ApiKey); // without a key, no Authorization header at all
-                return new OpenAIReasoningChatClient(new OpenAIChoicesChatClient(new ChatClient(model, new ApiKeyCredential(key), clientOptions).AsIChatClient()));
+                var key = NoKeyPolicy.Apply(clientOptions, apiKey); // without a key, no Authorization header at all
+                return provider(model, new ApiKeyCredential(key), clientOptions);
             },
             endpoint,
             model,
             options.Resilience,
             ex => Classify(ex, keyVariable),
-            new OpenAIReplyCheck(ProviderMessages.Describe(endpoint), options.EndpointSetting ?? "the endpoint URL").Check);
+            new OpenAIReplyCheck(ProviderMessages.Describe(endpoint), options.EndpointSetting ?? "the endpoint URL", path, list, request).Check);
     }
 
     /// <summary>

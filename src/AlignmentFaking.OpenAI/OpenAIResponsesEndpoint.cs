@@ -79,32 +79,11 @@ public static class OpenAIResponsesEndpoint
     /// <param name="options">The endpoint (the base URL, <c>https://api.openai.com/v1</c>), model, key and resilience.</param>
     /// <returns>The client, calling <c>{endpoint}/responses</c>.</returns>
     /// <exception cref="ArgumentException">An option is invalid (the message names it).</exception>
-    public static IChatClient CreateChatClient(OpenAIEndpointOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        var endpoint = options.Endpoint!;
-        var model = options.Model!;
-        SecretRedaction.Register(options.ApiKey);
-        var keyVariable = options.ApiKeyVariable;
-        var apiKey = options.ApiKey;
-        return ModelHttpClient.CreateChatClient(
-            http =>
-            {
-                var clientOptions = new OpenAIClientOptions
-                {
-                    Endpoint = endpoint,
-                    Transport = new HttpClientPipelineTransport(http),
-                    RetryPolicy = new ClientRetryPolicy(maxRetries: 0), // ModelHttpClient retries
-                    NetworkTimeout = Timeout.InfiniteTimeSpan, // on the real clock, around every retry: ModelHttpClient times attempts
-                };
-                var key = NoKeyPolicy.Apply(clientOptions, apiKey); // without a key, no Authorization header at all
-                return new OpenAIResponsesChatClient(new OpenAIClient(new ApiKeyCredential(key), clientOptions).GetResponsesClient().AsIChatClient(model), model);
-            },
-            endpoint,
-            model,
-            options.Resilience,
-            ex => OpenAICompatibleEndpoint.Classify(ex, keyVariable),
-            new OpenAICompatibleEndpoint.OpenAIReplyCheck(ProviderMessages.Describe(endpoint), options.EndpointSetting ?? "the endpoint URL", "/responses", "output", "Responses API").Check);
-    }
+    public static IChatClient CreateChatClient(OpenAIEndpointOptions options) =>
+        OpenAICompatibleEndpoint.Create(
+            options,
+            (model, credential, clientOptions) => new OpenAIResponsesChatClient(new OpenAIClient(credential, clientOptions).GetResponsesClient().AsIChatClient(model), model),
+            "/responses",
+            "output",
+            "Responses API");
 }
