@@ -53,6 +53,7 @@ public class OpenAIReasoningTests
         Assert.That(call.Temperature, Is.Null, "the effort instead of the temperature");
         Assert.That(call.RawBody, Does.Contain("\"reasoning_effort\":\"low\""));
         Assert.That(sample.Transcript[1].ReasoningHidden, Is.True, "billed, not returned");
+        Assert.That(sample.Transcript[1].ReasoningHiddenKind, Is.EqualTo(NativeReasoningChatClient.NotReturned));
         Assert.That(sample.Transcript[1].Reasoning, Is.Null);
         Assert.That(sample.Calls.Single().ReasoningTokens, Is.EqualTo(100));
         Assert.That(result.Summary.SamplesWithHiddenReasoning, Is.EqualTo(1));

@@ -147,6 +147,7 @@ public class OpenAIResponsesEndpointTests
         var turn = result.Samples[0].Transcript[1];
         Assert.That(turn.Reasoning, Is.Null);
         Assert.That(turn.ReasoningHidden, Is.True);
+        Assert.That(turn.ReasoningHiddenKind, Is.EqualTo(NativeReasoningChatClient.NotReturned));
         Assert.That(result.Samples[0].Calls[0].ReasoningTokens, Is.EqualTo(100));
     }
 

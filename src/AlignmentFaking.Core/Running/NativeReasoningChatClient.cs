@@ -38,6 +38,15 @@ public sealed class NativeReasoningChatClient : DelegatingChatClient
     /// <summary>The <see cref="HiddenKey"/> value of reasoning returned only encrypted: <c>encrypted</c>.</summary>
     public const string Encrypted = "encrypted";
 
+    /// <summary>
+    /// The hidden kind of a reasoning block returned with protected data and no text that no client marked (Anthropic's
+    /// <c>redacted_thinking</c>): <c>redacted</c>.
+    /// </summary>
+    public const string Redacted = "redacted";
+
+    /// <summary>The hidden kind of reasoning billed (reasoning tokens) and not returned at all (OpenAI's reasoning models on Chat Completions): <c>not-returned</c>.</summary>
+    public const string NotReturned = "not-returned";
+
     internal const string ThinkOpen = "<think>";
     internal const string ThinkClose = "</think>";
 
@@ -155,6 +164,7 @@ public sealed class NativeReasoningChatClient : DelegatingChatClient
                 else if (!string.IsNullOrEmpty(thought.ProtectedData))
                 {
                     hidden = true;
+                    kind ??= Redacted;
                 }
             }
         }
@@ -169,6 +179,7 @@ public sealed class NativeReasoningChatClient : DelegatingChatClient
         if (reasoning.Length == 0 && response.Usage?.ReasoningTokenCount is > 0)
         {
             hidden = true;
+            kind ??= NotReturned;
         }
 
         return new NativeReply(text, reasoning.Length == 0 ? null : reasoning.ToString(), hidden) { HiddenKind = kind };

@@ -41,10 +41,10 @@ public class NativeReasoningTests
         Assert.That(NativeReasoningChatClient.Read(thinking), Is.EqualTo(new NativeReply("<OUTPUT>x</OUTPUT>", "first\n\nsecond", false)));
 
         var redacted = new ChatResponse(new ChatMessage(ChatRole.Assistant, [new TextReasoningContent(string.Empty) { ProtectedData = "EncryptedData" }, new TextContent("ok")]));
-        Assert.That(NativeReasoningChatClient.Read(redacted), Is.EqualTo(new NativeReply("ok", null, true)));
+        Assert.That(NativeReasoningChatClient.Read(redacted), Is.EqualTo(new NativeReply("ok", null, true) { HiddenKind = NativeReasoningChatClient.Redacted }));
 
         var billedNotReturned = new ChatResponse(new ChatMessage(ChatRole.Assistant, "ok")) { Usage = new UsageDetails { ReasoningTokenCount = 120 } };
-        Assert.That(NativeReasoningChatClient.Read(billedNotReturned), Is.EqualTo(new NativeReply("ok", null, true)));
+        Assert.That(NativeReasoningChatClient.Read(billedNotReturned), Is.EqualTo(new NativeReply("ok", null, true) { HiddenKind = NativeReasoningChatClient.NotReturned }));
 
         var unsplit = new ChatResponse(new ChatMessage(ChatRole.Assistant, "<think>r</think>\n<OUTPUT>x</OUTPUT>"));
         Assert.That(NativeReasoningChatClient.Read(unsplit), Is.EqualTo(new NativeReply("<OUTPUT>x</OUTPUT>", "r", false)), "split even when no client below did");
