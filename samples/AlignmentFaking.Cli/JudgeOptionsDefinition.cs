@@ -17,7 +17,7 @@ internal sealed class JudgeOptionsDefinition
         OldRetries.InRange(0, 5);
     }
 
-    public Option<string> Provider { get; } = new("--judge-provider") { Description = ProviderNames.Describe("--judge-endpoint") + " Default: openai-compatible.", DefaultValueFactory = _ => ProviderNames.Default };
+    public Option<string> Provider { get; } = new("--judge-provider") { Description = ProviderNames.Describe("--judge-endpoint"), DefaultValueFactory = _ => ProviderNames.Default };
 
     public Option<string?> Endpoint { get; } = new("--judge-endpoint") { Description = "OpenAI-compatible base URL of the judge model. Without it, only a run of the simulated organism can be judged (by the simulated judge)." };
 

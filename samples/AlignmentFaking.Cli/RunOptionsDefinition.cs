@@ -35,9 +35,9 @@ internal sealed class RunOptionsDefinition
         Out = new Option<string?>("--out") { Description = outDescription };
     }
 
-    public Option<string?> Endpoint { get; } = new("--endpoint") { Description = "OpenAI-compatible base URL (DeepInfra, OpenRouter, vLLM, Ollama, LM Studio...). Without it, the simulated model organism runs offline." };
+    public Option<string?> Endpoint { get; } = new("--endpoint") { Description = "The base URL of the --provider (OpenAI-compatible: DeepInfra, OpenRouter, vLLM, Ollama, LM Studio...; anthropic and openai-responses have a default). Without it (and without a provider default), the simulated model organism runs offline." };
 
-    public Option<string> Provider { get; } = new("--provider") { Description = ProviderNames.Describe("--endpoint") + " Default: openai-compatible.", DefaultValueFactory = _ => ProviderNames.Default };
+    public Option<string> Provider { get; } = new("--provider") { Description = ProviderNames.Describe("--endpoint"), DefaultValueFactory = _ => ProviderNames.Default };
 
     public Option<string?> Model { get; } = new("--model") { Description = "Model id at the endpoint (required with --endpoint)." };
 
