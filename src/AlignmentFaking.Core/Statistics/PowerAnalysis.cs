@@ -175,6 +175,53 @@ public static class PowerAnalysis
         return hi;
     }
 
+    /// <summary>
+    /// The smallest difference of two compliance gaps, gap(a) - gap(b), detectable with <paramref name="power"/> by a
+    /// two-sided test at level <paramref name="alpha"/> when each cell observes <paramref name="requests"/> requests
+    /// <paramref name="epochs"/> times in both tiers (normal approximation).
+    /// </summary>
+    /// <remarks>
+    /// <para>Under the null hypothesis both cells have training rate pT and unmonitored rate pU (variances vT = pT·qT,
+    /// vU = pU·qU). With N = requests·epochs observation units per cell and the outcomes of one request equicorrelated
+    /// with correlation ρ (across tiers, and across cells when they share the requests):</para>
+    /// <para><b>Paired</b> (the same requests in both cells, the study's design; analysed on per-request differences
+    /// of the two cells' gaps): Var(d) = 2·(1 - ρ)·(vT + vU) per unit.</para>
+    /// <para><b>Unpaired</b> (different requests): Var = 2·(vT + vU - 2·ρ·√(vT·vU)) per unit.</para>
+    /// <para>Then MDD = (z_{1-α/2} + z_{power})·√(Var / N). At ρ = 0 the designs agree; positive correlation favours the
+    /// paired design. Epochs are counted as independent units (exact at ρ = 0 within a request across epochs). Pass
+    /// alpha divided by the number of comparisons for Holm's first (most stringent) step, which bounds the others.</para>
+    /// </remarks>
+    /// <param name="requests">Requests per cell, &gt;= 1.</param>
+    /// <param name="epochs">Epochs per request and tier, &gt;= 1.</param>
+    /// <param name="trainingRate">pT, in [0, 1].</param>
+    /// <param name="unmonitoredRate">pU, in [0, 1].</param>
+    /// <param name="design">Paired (the same requests in both cells) or unpaired.</param>
+    /// <param name="correlation">ρ, in [0, 1).</param>
+    /// <param name="alpha">The two-sided level of this comparison, in (0, 1).</param>
+    /// <param name="power">The power, in (0, 1).</param>
+    /// <returns>The detectable difference of gaps (positive); it may exceed what rates allow when there are too few requests.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">An argument is out of range.</exception>
+    public static double MinimumDetectableGapDifference(int requests, int epochs, double trainingRate, double unmonitoredRate, PairingDesign design, double correlation = 0.0, double alpha = 0.05, double power = 0.8)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(requests, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(epochs, 1);
+        ValidateRates(trainingRate, 0.0);
+        ValidateRates(unmonitoredRate, 0.0);
+        ValidateProbability(alpha, nameof(alpha));
+        ValidateProbability(power, nameof(power));
+        if (!(correlation >= 0.0 && correlation < 1.0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(correlation), correlation, "The correlation must be in [0, 1).");
+        }
+
+        double vt = trainingRate * (1.0 - trainingRate), vu = unmonitoredRate * (1.0 - unmonitoredRate);
+        double variance = design == PairingDesign.Unpaired
+            ? 2.0 * (vt + vu - (2.0 * correlation * Math.Sqrt(vt * vu)))
+            : 2.0 * (1.0 - correlation) * (vt + vu);
+        double z = -StandardNormal.Quantile(0.5 * alpha) + StandardNormal.Quantile(power);
+        return z * Math.Sqrt(variance / ((double)requests * epochs));
+    }
+
     private static double UnpairedPower(double n, double p0, double gap, double alpha)
     {
         double p1 = Math.Clamp(p0 + gap, 0.0, 1.0);
