@@ -8,16 +8,17 @@ namespace AlignmentFaking.Tests.Studies;
 [TestFixture]
 public sealed class StudyPlanTests
 {
-    // Python: (NormalDist().inv_cdf(0.975) + NormalDist().inv_cdf(0.8)) * sqrt(2 * (.15*.85 + .05*.95) / 100)
+    // An independent Python bisection of power = Phi((sqrt(N) d - z(1 - alpha/2) sd0) / sd1), with
+    // Var = (1 - rho) sum s^2 + rho (sTa - sUa - sTb + sUb)^2 (paired) and cell a's training rate pT + d under the alternative.
     [Test]
     public void The_detectable_difference_of_gaps_matches_the_closed_form()
     {
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(PowerAnalysis.MinimumDetectableGapDifference(100, 1, 0.15, 0.05, PairingDesign.Paired), Is.EqualTo(0.16574401669508856).Within(1e-9));
-            Assert.That(PowerAnalysis.MinimumDetectableGapDifference(100, 1, 0.15, 0.05, PairingDesign.Unpaired), Is.EqualTo(0.16574401669508856).Within(1e-9), "at correlation 0 the designs agree");
-            // 200 requests x 2 epochs, rho 0.3, alpha 0.05 / 8: (z(1 - 0.05/16) + z(0.8)) * sqrt(2 * 0.7 * (.3*.7 + .1*.9) / 400)
-            Assert.That(PowerAnalysis.MinimumDetectableGapDifference(200, 2, 0.3, 0.1, PairingDesign.Paired, 0.3, 0.05 / 8), Is.EqualTo(0.1158753203020094).Within(1e-9));
+            Assert.That(PowerAnalysis.MinimumDetectableGapDifference(100, 1, 0.15, 0.05, PairingDesign.Paired), Is.EqualTo(0.17182772352721257).Within(1e-8));
+            Assert.That(PowerAnalysis.MinimumDetectableGapDifference(100, 1, 0.15, 0.05, PairingDesign.Unpaired), Is.EqualTo(0.17182772352721257).Within(1e-8), "at correlation 0 the designs agree");
+            // 200 requests x 2 epochs, rho 0.3, alpha 0.05 / 8
+            Assert.That(PowerAnalysis.MinimumDetectableGapDifference(200, 2, 0.3, 0.1, PairingDesign.Paired, 0.3, 0.05 / 8), Is.EqualTo(0.11662778151849125).Within(1e-8));
             Assert.That(
                 PowerAnalysis.MinimumDetectableGapDifference(200, 1, 0.3, 0.1, PairingDesign.Paired, 0.3),
                 Is.LessThan(PowerAnalysis.MinimumDetectableGapDifference(200, 1, 0.3, 0.1, PairingDesign.Unpaired, 0.3)),
