@@ -128,6 +128,26 @@ public sealed class StudyComparisonTests
         }
     }
 
+    [Test]
+    public async Task A_cell_is_read_from_a_run_directory_of_the_simulated_organism()
+    {
+        using var dir = new AlignmentFaking.Testing.TempDirectory();
+        var runner = new ExperimentRunner(new AlignmentFaking.Simulation.SimulatedModelOrganism(), new ScenarioBuilder(), new ExperimentOptions { Modes = [ReasoningMode.Cot, ReasoningMode.NoCot] });
+        await using (var session = await ExperimentSession.OpenAsync(runner, AlignmentFaking.Datasets.RequestDataset.FromList(["a", "b", "c"]), new ExperimentSessionOptions { Directory = dir.Path }))
+        {
+            await session.RunAsync();
+        }
+
+        var cell = StudyCellResult.FromRunDirectory(new StudyCellReference { Subject = "sim", Variant = "default", Mode = "no-cot" }, dir.Path);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(cell.Samples, Has.Count.EqualTo(6));
+            Assert.That(cell.Samples.All(s => s.Mode == ReasoningMode.NoCot), Is.True);
+            Assert.That(cell.Complete, Is.True);
+            Assert.That(cell.RunDirectory, Is.EqualTo(dir.Path));
+        }
+    }
+
     private static StudyCellResult Result(string variant, Func<int, bool> trainingComplies, bool judged)
     {
         var samples = new List<ExperimentSample>();
