@@ -207,6 +207,22 @@ public sealed class StudyFileTests
         Assert.That(prompt.EnumerateObject().Select(p => p.Name), Is.EquivalentTo(new[] { "cot", "no-cot" }));
     }
 
+    [Test]
+    public void The_readme_study_file_is_valid()
+    {
+        var readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
+        int section = readme.IndexOf("## Studies (af study)", StringComparison.Ordinal);
+        int start = readme.IndexOf("```jsonc\n", section, StringComparison.Ordinal) + "```jsonc\n".Length;
+        int end = readme.IndexOf("```", start, StringComparison.Ordinal);
+        var study = Study.Parse(readme[start..end], "/tmp", "README.md");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(study.Subjects, Has.Count.EqualTo(4));
+            Assert.That(study.GetCells(), Has.Count.EqualTo(20));
+            Assert.That(study.Dataset.Limit, Is.EqualTo(400));
+        }
+    }
+
     internal static StudyInputs Inputs(int requests = 3) =>
         StudyInputs.FromMemory(
             RequestDataset.FromList(Enumerable.Range(0, requests).Select(i => $"request {i}")),
