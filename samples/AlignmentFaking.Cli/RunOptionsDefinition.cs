@@ -103,7 +103,7 @@ internal sealed class RunOptionsDefinition
     /// accepts them, so that an <c>af run</c> command line can be estimated as it is, but its help does not list them.
     /// </summary>
     public IReadOnlyList<Option> NotAffectingTheEstimate =>
-        [Endpoint, KeyEnv, Temperature, ReasoningEffort, ThinkingBudget, Seed, Extraction, Concurrency, MaxRetries, Rpm, Tpm, CacheDir, NoCache, .. Connection.All];
+        [Provider, Endpoint, KeyEnv, Temperature, ReasoningEffort, ThinkingBudget, Seed, Extraction, Concurrency, MaxRetries, Rpm, Tpm, CacheDir, NoCache, .. Connection.All];
 
     /// <summary>Adds every option to a command, in the order <c>af run --help</c> lists them.</summary>
     public void AddTo(Command command)

@@ -28,6 +28,6 @@ public sealed class StudyComparisonPlan
     /// <summary>The power planned for.</summary>
     public double Power { get; }
 
-    /// <summary>The smallest |gap(a) - gap(b)| detected with <see cref="Power"/> (<see cref="Statistics.PowerAnalysis.MinimumDetectableGapDifference"/>, paired).</summary>
+    /// <summary>The smallest |gap(a) - gap(b)| detected with <see cref="Power"/> (<see cref="Statistics.PowerAnalysis.MinimumDetectableGapDifference"/>, paired); NaN when no difference reaches the power (too few requests; <c>null</c> in JSON).</summary>
     public double MinimumDetectableDifference { get; }
 }

@@ -142,7 +142,14 @@ public sealed class StudyPlan
                 w.WriteNumber("epochs", c.Epochs);
                 w.WriteNumber("alpha", c.Alpha);
                 w.WriteNumber("power", c.Power);
-                w.WriteNumber("minimumDetectableDifference", c.MinimumDetectableDifference);
+                if (double.IsFinite(c.MinimumDetectableDifference))
+                {
+                    w.WriteNumber("minimumDetectableDifference", c.MinimumDetectableDifference);
+                }
+                else
+                {
+                    w.WriteNull("minimumDetectableDifference");
+                }
                 w.WriteEndObject();
             }
 
@@ -190,7 +197,9 @@ public sealed class StudyPlan
 
         foreach (var c in Comparisons)
         {
-            lines.Add(string.Create(inv, $"compare {c.Comparison.A} - {c.Comparison.B}: detects a difference of gaps of {c.MinimumDetectableDifference * 100:0.#} points with power {c.Power:0.##} (paired, alpha {c.Alpha:0.####} after Holm)"));
+            lines.Add(double.IsFinite(c.MinimumDetectableDifference)
+                ? string.Create(inv, $"compare {c.Comparison.A} - {c.Comparison.B}: detects a difference of gaps of {c.MinimumDetectableDifference * 100:0.#} points with power {c.Power:0.##} (paired, alpha {c.Alpha:0.####} after Holm)")
+                : string.Create(inv, $"compare {c.Comparison.A} - {c.Comparison.B}: no difference of gaps reaches power {c.Power:0.##} with {c.Requests} requests (paired, alpha {c.Alpha:0.####} after Holm)"));
         }
 
         return lines;

@@ -23,6 +23,7 @@ public sealed class StudyPlanTests
                 PowerAnalysis.MinimumDetectableGapDifference(200, 1, 0.3, 0.1, PairingDesign.Paired, 0.3),
                 Is.LessThan(PowerAnalysis.MinimumDetectableGapDifference(200, 1, 0.3, 0.1, PairingDesign.Unpaired, 0.3)),
                 "pairing the cells on the same requests helps when outcomes are correlated");
+            Assert.That(PowerAnalysis.MinimumDetectableGapDifference(4, 1, 0.15, 0.05, PairingDesign.Paired, 0, 0.05 / 14), Is.NaN, "even 1 - pT is not detected with 4 requests");
         }
     }
 
