@@ -14,7 +14,7 @@ namespace AlignmentFaking.Statistics;
 /// non-zero differences; above that by its normal approximation z = S / √(Σd²), Σd² being S's exact variance over the
 /// sign patterns. The exact distribution of S is a lattice (d takes few values), which makes the exact test
 /// conservative at large n, as the exact McNemar test is (in simulation, 200 requests: it rejected identical cells in
-/// 2.7% of studies at alpha 0.05 and reached 72% power where 80% was planned); the normal approximation, like the
+/// 3.0% of studies at alpha 0.05 and reached 72% power where 80% was planned); the normal approximation, like the
 /// uncorrected McNemar test, holds the level and the planned power of
 /// <see cref="PowerAnalysis.MinimumDetectableGapDifference"/>. The request-level pairing removes the between-request
 /// variance that an unpaired comparison of two gaps would carry.</para>
