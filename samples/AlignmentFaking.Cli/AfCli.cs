@@ -69,6 +69,7 @@ public static class AfCli
         root.Subcommands.Add(JudgeCommand.Create(stdout, stderr));
         root.Subcommands.Add(ReportCommand.Create(stdout, stderr));
         root.Subcommands.Add(DataCommand.Create(stdout, stderr));
+        root.Subcommands.Add(StudyCommand.Create(stdout, stderr));
         return root;
     }
 

@@ -71,7 +71,9 @@ public class RunJudgeAndBudgetTests
         // answered from the judge cache (the simulated organism writes the same text for many requests).
         Assert.That(judge.CallCount, Is.LessThanOrEqualTo(24 + 12));
         Assert.That(judge.Calls.Count(c => c.N == 3), Is.InRange(1, 12), "one request per CoT sample at most");
-        Assert.That(judge.Calls.All(c => c.N is null or 3), Is.True);
+        // A sample whose votes another sample with the same text has partly cached meanwhile asks only for the missing ones
+        // (n of 1 or 2), a race of concurrent judging under load; never more than the 3 votes.
+        Assert.That(judge.Calls.All(c => c.N is null or (>= 1 and <= 3)), Is.True);
         Assert.That(Directory.Exists(Path.Combine(outDir, "judge-cache")), Is.True);
         var summary = RunDirectory.ReadSummary(outDir);
         Assert.That(summary.Conditions.All(c => c.Judge is { Gap.Test: not null }), Is.True);

@@ -53,7 +53,7 @@ public class UsageErrorTests
     [TestCase("merge --out x", "SHARD_DIR is required; see 'af merge --help'")]
     [TestCase("data import", "FILE is required; see 'af data import --help'")]
     [TestCase("data", "give a command: list, import; see 'af data --help'")]
-    [TestCase("", "give a command: run, merge, estimate, plan, judge, report, data; see 'af --help'")]
+    [TestCase("", "give a command: run, merge, estimate, plan, judge, report, data, study; see 'af --help'")]
     [TestCase("bogus", "unknown command 'bogus'; see 'af --help'")]
     public async Task A_refused_command_line_is_one_line_naming_the_flag_and_what_it_allows(string commandLine, string expected)
     {

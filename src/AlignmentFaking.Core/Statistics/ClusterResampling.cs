@@ -148,6 +148,18 @@ internal static class ClusterResampling
             return double.NaN;
         }
 
+        return SignFlipPValueOfDifferences(differences, replicates, seed, out exact);
+    }
+
+    /// <summary>
+    /// The two-sided sign-flip p-value of the sum of <paramref name="all"/> (zeros dropped): exact over every sign
+    /// pattern up to <see cref="MaxExactSignFlipRequests"/> non-zero differences, else Monte Carlo with the (1 + count) /
+    /// (1 + replicates) correction. 1 when every difference is zero.
+    /// </summary>
+    internal static double SignFlipPValueOfDifferences(IReadOnlyList<double> all, int replicates, long seed, out bool exact)
+    {
+        exact = true;
+        var differences = all.Where(d => d != 0.0).ToList();
         int m = differences.Count;
         if (m == 0)
         {
@@ -205,7 +217,7 @@ internal static class ClusterResampling
         return (1.0 + count) / (1.0 + replicates);
     }
 
-    private static double QuantileType7(double[] sorted, int count, double p)
+    internal static double QuantileType7(double[] sorted, int count, double p)
     {
         double h = (count - 1) * p;
         int lo = (int)Math.Floor(h);
