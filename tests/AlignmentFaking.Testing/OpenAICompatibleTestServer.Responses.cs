@@ -12,100 +12,17 @@ namespace AlignmentFaking.Testing;
 /// </summary>
 public sealed partial class OpenAICompatibleTestServer
 {
-    private async Task HandleResponsesAsync(HttpContext context)
-    {
-        var inFlight = Interlocked.Increment(ref _inFlight);
-        UpdatePeak(inFlight);
-        try
-        {
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
-            await HandleResponsesCoreAsync(context, linked.Token).ConfigureAwait(false);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _inFlight);
-        }
-    }
+    private ApiDialect Responses => _responses ??= new(
+        ResponsesRequestParser.Fill,
+        ResponsesRequestParser.Validate,
+        _ => null,
+        (_, reply, _) => Task.FromResult(reply),
+        (_, _) => { },
+        ApplyResponseAsync);
 
-    private async Task HandleResponsesCoreAsync(HttpContext context, CancellationToken ct)
-    {
-        byte[] bodyBytes;
-        try
-        {
-            using var buffer = new MemoryStream();
-            await context.Request.Body.CopyToAsync(buffer, ct).ConfigureAwait(false);
-            bodyBytes = buffer.ToArray();
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or BadHttpRequestException)
-        {
-            return;
-        }
+    private ApiDialect? _responses;
 
-        var call = new ChatCompletionCall(
-            Interlocked.Increment(ref _sequence),
-            DateTimeOffset.UtcNow,
-            Encoding.UTF8.GetString(bodyBytes),
-            context.Request.Headers.ContainsKey("Authorization"),
-            CopyHeaders(context.Request.Headers));
-        ResponsesRequestParser.Fill(call, bodyBytes);
-        lock (_callsGate)
-        {
-            _calls.Add(call);
-        }
-
-        ScriptedReply reply;
-        var responderFailed = false;
-        if (call.ParseError is not null)
-        {
-            reply = ScriptedReply.Error(400, ResponseWriter.ErrorJson(400, "Could not parse the JSON body: " + call.ParseError, "invalid_request_error", null));
-        }
-        else if (Options.RequiredApiKey is { } key && !IsAuthorized(context.Request.Headers.Authorization.ToString(), key))
-        {
-            reply = ScriptedReply.Error(401, ResponseWriter.ErrorJson(401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"));
-        }
-        else if (call.Body is { } body && ResponsesRequestParser.Validate(body) is { } rejection)
-        {
-            reply = ScriptedReply.Error(400, rejection.ToOpenAIJson());
-        }
-        else
-        {
-            try
-            {
-                reply = await _responder(call, ct).ConfigureAwait(false);
-                ArgumentNullException.ThrowIfNull(reply, "responder result");
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                call.Complete(CallOutcome.Cancelled, null, null);
-                AbortIfStopping(context);
-                return;
-            }
-#pragma warning disable CA1031 // A responder bug becomes a 500 the test can see, not a server crash.
-            catch (Exception e)
-#pragma warning restore CA1031
-            {
-                responderFailed = true;
-                reply = ScriptedReply.Error(500, ResponseWriter.ErrorJson(500, "The test responder threw " + e.GetType().Name + ": " + e.Message, "server_error", null));
-            }
-        }
-
-        call.SetReply(reply);
-        try
-        {
-            var delay = Options.Latency + reply.Delay;
-            if (delay > TimeSpan.Zero)
-            {
-                await Task.Delay(delay, ct).ConfigureAwait(false);
-            }
-
-            await ApplyResponseAsync(context, call, reply, responderFailed ? CallOutcome.ResponderFailed : CallOutcome.Answered, ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException && ct.IsCancellationRequested)
-        {
-            call.Complete(CallOutcome.Cancelled, null, null);
-            AbortIfStopping(context);
-        }
-    }
+    private Task HandleResponsesAsync(HttpContext context) => HandleAsync(context, Responses);
 
     private async Task ApplyResponseAsync(HttpContext context, ChatCompletionCall call, ScriptedReply reply, CallOutcome answered, CancellationToken ct)
     {

@@ -3,6 +3,7 @@ using System.ClientModel.Primitives;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -250,14 +251,46 @@ public sealed partial class OpenAICompatibleTestServer : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private async Task HandleChatCompletionAsync(HttpContext context)
+    /// <summary>How one API differs on the request path: parsing, its rules, checks before the responder, what follows it, billing and the writer.</summary>
+    private sealed record ApiDialect(
+        Action<ChatCompletionCall, byte[]> Fill,
+        Func<JsonElement, RequestRejection?> Validate,
+        Func<ChatCompletionCall, ScriptedReply?> Refuse,
+        Func<ChatCompletionCall, ScriptedReply, CancellationToken, Task<ScriptedReply>> AfterResponder,
+        Action<ChatCompletionCall, ScriptedReply> Bill,
+        Func<HttpContext, ChatCompletionCall, ScriptedReply, CallOutcome, CancellationToken, Task> Apply);
+
+    private ApiDialect ChatCompletions => _chatCompletions ??= new(
+        RequestParser.Fill,
+        RequestParser.Validate, // what the real API refuses never reaches the responder
+        call => call.N is { } n && n > Options.MaxChoices && Options.ChoicesAboveMaximum == ChoiceCapBehavior.Reject
+            ? ScriptedReply.Error(400, ResponseWriter.ErrorJson(400, string.Create(CultureInfo.InvariantCulture, $"Invalid 'n': integer above maximum value. Expected a value <= {Options.MaxChoices}, but got {n} instead."), "invalid_request_error", "integer_above_max_value", "n"))
+            : null,
+        ChoicesAsync,
+        (call, reply) =>
+        {
+            if (reply.Kind == ScriptedReplyKind.Completion)
+            {
+                int prompt = ResponseWriter.PromptTokens(call, reply);
+                call.BilledInputTokens = prompt;
+                call.CachedTokens = Options.PromptCaching ? _promptCache.OpenAICachedTokens(call, prompt) : null;
+            }
+        },
+        ApplyAsync);
+
+    private ApiDialect? _chatCompletions;
+
+    private Task HandleChatCompletionAsync(HttpContext context) => HandleAsync(context, ChatCompletions);
+
+    /// <summary>One request of any API: in flight counted, cancelled with the client or the server's stop.</summary>
+    private async Task HandleAsync(HttpContext context, ApiDialect api)
     {
         var inFlight = Interlocked.Increment(ref _inFlight);
         UpdatePeak(inFlight);
         try
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping.Token);
-            await HandleChatCompletionCoreAsync(context, linked.Token).ConfigureAwait(false);
+            await HandleCoreAsync(context, api, linked.Token).ConfigureAwait(false);
         }
         finally
         {
@@ -265,7 +298,7 @@ public sealed partial class OpenAICompatibleTestServer : IAsyncDisposable
         }
     }
 
-    private async Task HandleChatCompletionCoreAsync(HttpContext context, CancellationToken ct)
+    private async Task HandleCoreAsync(HttpContext context, ApiDialect api, CancellationToken ct)
     {
         byte[] bodyBytes;
         try
@@ -285,12 +318,11 @@ public sealed partial class OpenAICompatibleTestServer : IAsyncDisposable
             Encoding.UTF8.GetString(bodyBytes),
             context.Request.Headers.ContainsKey("Authorization"),
             CopyHeaders(context.Request.Headers));
+        api.Fill(call, bodyBytes);
         lock (_callsGate)
         {
             _calls.Add(call);
         }
-
-        RequestParser.Fill(call, bodyBytes);
 
         ScriptedReply reply;
         var responderFailed = false;
@@ -302,14 +334,13 @@ public sealed partial class OpenAICompatibleTestServer : IAsyncDisposable
         {
             reply = ScriptedReply.Error(401, ResponseWriter.ErrorJson(401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"));
         }
-        else if (call.Body is { } body && RequestParser.Validate(body) is { } rejection)
+        else if (call.Body is { } body && api.Validate(body) is { } rejection)
         {
-            // What the real API refuses never reaches the responder (see RequestParser.Validate).
             reply = ScriptedReply.Error(400, rejection.ToOpenAIJson());
         }
-        else if (call.N is { } n && n > Options.MaxChoices && Options.ChoicesAboveMaximum == ChoiceCapBehavior.Reject)
+        else if (api.Refuse(call) is { } refused)
         {
-            reply = ScriptedReply.Error(400, ResponseWriter.ErrorJson(400, string.Create(CultureInfo.InvariantCulture, $"Invalid 'n': integer above maximum value. Expected a value <= {Options.MaxChoices}, but got {n} instead."), "invalid_request_error", "integer_above_max_value", "n"));
+            reply = refused;
         }
         else
         {
@@ -317,7 +348,7 @@ public sealed partial class OpenAICompatibleTestServer : IAsyncDisposable
             {
                 reply = await _responder(call, ct).ConfigureAwait(false);
                 ArgumentNullException.ThrowIfNull(reply, "responder result");
-                reply = await ChoicesAsync(call, reply, ct).ConfigureAwait(false);
+                reply = await api.AfterResponder(call, reply, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -335,13 +366,7 @@ public sealed partial class OpenAICompatibleTestServer : IAsyncDisposable
         }
 
         call.SetReply(reply);
-        if (reply.Kind == ScriptedReplyKind.Completion)
-        {
-            int prompt = ResponseWriter.PromptTokens(call, reply);
-            call.BilledInputTokens = prompt;
-            call.CachedTokens = Options.PromptCaching ? _promptCache.OpenAICachedTokens(call, prompt) : null;
-        }
-
+        api.Bill(call, reply);
         try
         {
             var delay = Options.Latency + reply.Delay;
@@ -350,7 +375,7 @@ public sealed partial class OpenAICompatibleTestServer : IAsyncDisposable
                 await Task.Delay(delay, ct).ConfigureAwait(false);
             }
 
-            await ApplyAsync(context, call, reply, responderFailed ? CallOutcome.ResponderFailed : CallOutcome.Answered, ct).ConfigureAwait(false);
+            await api.Apply(context, call, reply, responderFailed ? CallOutcome.ResponderFailed : CallOutcome.Answered, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException && ct.IsCancellationRequested)
         {
