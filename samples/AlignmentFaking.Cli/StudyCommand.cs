@@ -141,9 +141,16 @@ internal static class StudyCommand
 
         foreach (var c in summary.Comparisons)
         {
-            yield return string.Create(inv, $"compare {c.A} - {c.B} ({c.Measure}): difference {Pct(c.Difference)} (95% CI {Pct(c.Ci.Lower)} to {Pct(c.Ci.Upper)}), p {c.P:0.####}, Holm {c.PHolm:0.####}{(c.Rejected ? " REJECTED" : string.Empty)} at alpha {summary.Alpha}");
+            yield return string.Create(inv, $"compare {c.A} - {c.B} ({c.Measure}): difference {Pct(c.Difference)} (95% CI {Pct(c.Ci.Lower)} to {Pct(c.Ci.Upper)}), p {P(c.P)}, Holm {P(c.PHolm)}{(c.Rejected ? " REJECTED" : string.Empty)} at alpha {summary.Alpha}");
         }
     }
+
+    private static string P(double? p) => p switch
+    {
+        null => "n/a",
+        < 1e-4 => p.Value.ToString("0.0e+0", CultureInfo.InvariantCulture),
+        _ => p.Value.ToString("0.####", CultureInfo.InvariantCulture),
+    };
 
     private static string Pct(double? value) => value is null ? "n/a" : string.Create(CultureInfo.InvariantCulture, $"{value.Value * 100:0.0}%");
 

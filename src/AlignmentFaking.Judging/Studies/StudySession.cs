@@ -94,8 +94,7 @@ public sealed class StudySession : IAsyncDisposable
     /// <param name="cancellationToken">Cancels the opening.</param>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     /// <exception cref="StudyValidationException">The study cannot run as given: a changed cell (without
-    /// <see cref="StudySessionOptions.NewCells"/>), an unknown provider, a budget without a price, a replace that matches nothing.</exception>
-    /// <exception cref="NotARunDirectoryException">The directory holds something other than a study.</exception>
+    /// <see cref="StudySessionOptions.NewCells"/>), an unknown provider, a budget without a price, a replace that matches nothing, a directory that holds something other than this study.</exception>
     /// <exception cref="RunDirectoryLockedException">Another writer holds the study (or one of its cells).</exception>
     public static async Task<StudySession> OpenAsync(Study study, StudyInputs inputs, StudySessionOptions options, CancellationToken cancellationToken = default)
     {
@@ -685,7 +684,7 @@ public sealed class StudySession : IAsyncDisposable
     {
         if (File.Exists(full))
         {
-            throw new NotARunDirectoryException(full, $"'{full}' is a file, not a study directory");
+            throw new StudyValidationException($"the study directory '{full}' is a file; give a new or empty folder, or the folder of this study");
         }
 
         if (!Directory.Exists(full) || File.Exists(Path.Combine(full, PinFile)))
@@ -696,7 +695,7 @@ public sealed class StudySession : IAsyncDisposable
         var entries = Directory.EnumerateFileSystemEntries(full).Select(Path.GetFileName).Where(n => n is not (RunDirectory.LockFile or Study.FileName)).Take(4).ToList();
         if (entries.Count > 0)
         {
-            throw new NotARunDirectoryException(full, $"'{full}' is not a study directory (no {PinFile}) and is not empty ({string.Join(", ", entries.Take(3))}{(entries.Count > 3 ? ", ..." : string.Empty)}); give an empty or new folder, or the folder of this study");
+            throw new StudyValidationException($"'{full}' is not a study directory (no {PinFile}) and is not empty ({string.Join(", ", entries.Take(3))}{(entries.Count > 3 ? ", ..." : string.Empty)}); nothing was written there. Give a new or empty folder, or the folder of this study");
         }
     }
 
