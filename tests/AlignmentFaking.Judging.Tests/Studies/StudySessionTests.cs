@@ -92,6 +92,25 @@ public sealed class StudySessionTests
     }
 
     [Test]
+    public async Task A_batch_cell_runs_through_the_batch_path_beside_online_cells()
+    {
+        using var dir = new TempDirectory();
+        var study = Study.CreateBuilder("mixed")
+            .WithSystemPrompt(StudySystemPrompt.ForAll("paraphrase"))
+            .AddSubject(new StudySubject { Id = "online" })
+            .AddSubject(new StudySubject { Id = "batched", Batch = true })
+            .InDirectory(dir.Path)
+            .Build();
+        await using var session = await StudySession.OpenAsync(study, Inputs(6), Options(Path.Combine(dir.Path, "study")));
+        var result = await session.RunAsync();
+        Assert.That(result.Status, Is.EqualTo(StudySessionStatus.Complete), string.Join("; ", result.Cells.Select(c => c.Message)));
+        var batched = result.Cells.Single(c => c.Cell.Subject.Id == "batched");
+        Assert.That(File.Exists(Path.Combine(batched.Directory, Running.Batch.BatchExperimentRunner.JournalFile)), Is.True, "the batch cell went through the batch path");
+        Assert.That(RunDirectory.ReadSamples(batched.Directory), Has.Count.EqualTo(12));
+        Assert.That(result.Summary.Comparisons.Single().A.Subject, Is.EqualTo("batched"));
+    }
+
+    [Test]
     public async Task A_second_session_on_the_same_study_directory_is_refused_while_the_first_holds_it()
     {
         using var dir = new TempDirectory();
