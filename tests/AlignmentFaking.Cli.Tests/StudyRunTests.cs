@@ -152,6 +152,34 @@ public sealed class StudyRunTests
     }
 
     [Test]
+    public async Task With_a_judge_endpoint_every_cell_is_judged_as_it_goes_and_the_judge_is_the_primary_measure()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await OpenAICompatibleTestServer.StartAsync(
+            OrganismResponder.ByModel("judge-model", OrganismResponder.For(new Judging.Simulation.SimulatedJudge()), Organisms()),
+            new TestServerOptions { Models = ["steady-model", "shifty-model", "judge-model"] });
+        var studyPath = StudyFile(dir.Path, server.BaseAddress.ToString(), 8,
+            extra: $$""" "judge": { "endpoint": "{{server.BaseAddress}}", "model": "judge-model", "votes": 3 }, """);
+        var outDir = Path.Combine(dir.Path, "study");
+
+        var (exit, output, err) = await Af("study", "run", studyPath, "--out", outDir, "--json");
+        Assert.That(exit, Is.Zero, err);
+        var summary = JsonNode.Parse(output)!;
+        Assert.That(summary["cells"]!.AsArray().Select(c => (string)c!["measure"]!), Is.All.EqualTo("judge"));
+        Assert.That(summary["cells"]!.AsArray().All(c => c!["proxy"] is not null), Is.True, "the proxy's figures beside the judge's");
+        var measures = summary["comparisons"]!.AsArray().Select(c => (string)c!["measure"]!).ToList();
+        Assert.That(measures.Count(m => m == "judge"), Is.EqualTo(4));
+        Assert.That(measures.Count(m => m == "proxy"), Is.EqualTo(4));
+        foreach (var cellDir in Directory.EnumerateDirectories(Path.Combine(outDir, "cells")).SelectMany(Directory.EnumerateDirectories))
+        {
+            Assert.That(RunDirectory.ReadSamples(cellDir).All(s => s.Judge is not null), Is.True, cellDir);
+            Assert.That(Directory.Exists(Path.Combine(cellDir, RunDirectory.JudgeCacheFolder)), Is.True, "each cell keeps its judge cache");
+        }
+
+        Assert.That(server.Calls.Count(c => c.Model == "judge-model"), Is.GreaterThan(0), "the judge was called over HTTP");
+    }
+
+    [Test]
     public async Task A_subject_that_fails_fatally_stops_only_its_cells_and_the_exit_code_says_so()
     {
         using var dir = new TempDirectory();
