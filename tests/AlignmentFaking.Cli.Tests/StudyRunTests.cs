@@ -180,6 +180,27 @@ public sealed class StudyRunTests
     }
 
     [Test]
+    public async Task The_cells_of_a_subject_share_its_limits()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await OpenAICompatibleTestServer.StartAsync(Organisms(), new TestServerOptions { Models = ["steady-model", "shifty-model"], Latency = TimeSpan.FromMilliseconds(20) });
+        var studyPath = WriteStudy(dir.Path, $$"""
+            { "name": "shared-limits",
+              "dataset": { "source": "{{Path.GetFileName(SyntheticDataset(dir.Path, 12))}}" },
+              "systemPrompt": "paraphrase",
+              "subjects": [ { "id": "steady", "endpoint": "{{server.BaseAddress}}", "model": "steady-model", "concurrency": 2 } ],
+              "variants": [ { "id": "v1" }, { "id": "v2", "append": " Two." }, { "id": "v3", "append": " Three." } ],
+            }
+            """);
+
+        var (exit, output, err) = await Af("study", "run", studyPath, "--out", Path.Combine(dir.Path, "study"));
+        Assert.That(exit, Is.Zero, output + err);
+        Assert.That(output, Does.Contain("v1 24/24").And.Contain("v3 24/24"));
+        Assert.That(server.MaxConcurrentRequests, Is.LessThanOrEqualTo(2), "three cells at once never pass the subject's concurrency of 2 together");
+        Assert.That(server.MaxConcurrentRequests, Is.EqualTo(2), "and they use it");
+    }
+
+    [Test]
     public async Task A_subject_that_fails_fatally_stops_only_its_cells_and_the_exit_code_says_so()
     {
         using var dir = new TempDirectory();
@@ -277,6 +298,9 @@ public sealed class StudyRunTests
         var pin = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, StudySession.PinFile)))!;
         Assert.That((string?)pin["studySha256"], Is.EqualTo(Datasets.ContentHash.Sha256File(studyPath)));
         Assert.That((string?)pin["version"], Is.Not.Empty);
+        var neverRead = pin["cells"]!.AsArray().Single(c => (string)c!["id"]! == "shifty/never-read")!;
+        var stored = Path.GetFileNameWithoutExtension(Directory.GetFiles(Path.Combine(outDir, "cells", "shifty", "never-read", RunDirectory.PromptsFolder)).Single());
+        Assert.That((string?)neverRead["systemPromptSha256"]!["cot"], Is.EqualTo(stored), "the pin names each cell's prompt by its SHA-256, the one its run directory holds");
         Assert.That(File.ReadAllText(Path.Combine(outDir, "study.json")), Is.EqualTo(File.ReadAllText(studyPath)), "the study file is pinned byte for byte");
 
         int calls = server.Calls.Count;

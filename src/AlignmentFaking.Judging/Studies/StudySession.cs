@@ -112,8 +112,12 @@ public sealed class StudySession : IAsyncDisposable
         {
             var plan = StudyPlan.Create(study, inputs);
             var notes = new List<string>();
-            var pins = plan.Cells.Select(c => new CellPin(c.Cell.Id, c.Cell.RelativeDirectory, Fingerprint(c.Cell, inputs, study))).ToList();
-            await PinAsync(study, full, options, pins, notes, cancellationToken).ConfigureAwait(false);
+            var pins = plan.Cells.Select(c => new CellPin(
+                c.Cell.Id,
+                c.Cell.RelativeDirectory,
+                Fingerprint(c.Cell, inputs, study),
+                study.ReasoningModes.ToDictionary(m => m.ToName(), m => c.Cell.GetSystemPrompt(inputs, m).Sha256, StringComparer.Ordinal))).ToList();
+            await PinAsync(study, full, options, pins, inputs.Dataset.Sha256, notes, cancellationToken).ConfigureAwait(false);
 
             decimal? budgetUsd = options.BudgetUsd ?? study.BudgetUsd;
             var problems = new List<string>();
@@ -700,7 +704,7 @@ public sealed class StudySession : IAsyncDisposable
     }
 
     /// <summary>Writes the pins; refuses a changed cell unless new cells are allowed (then its old directory moves aside).</summary>
-    private static async Task PinAsync(Study study, string full, StudySessionOptions options, List<CellPin> pins, List<string> notes, CancellationToken cancellationToken)
+    private static async Task PinAsync(Study study, string full, StudySessionOptions options, List<CellPin> pins, string datasetSha, List<string> notes, CancellationToken cancellationToken)
     {
         byte[] studyBytes = options.StudyFile is { } file ? await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false) : Encoding.UTF8.GetBytes(study.ToJson());
         var studySha = Convert.ToHexStringLower(SHA256.HashData(studyBytes));
@@ -768,7 +772,9 @@ public sealed class StudySession : IAsyncDisposable
                 ["id"] = p.Id,
                 ["directory"] = p.Directory.Replace('\\', '/'),
                 ["fingerprint"] = p.Fingerprint,
+                ["systemPromptSha256"] = new JsonObject([.. p.Prompts.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))]),
             })]),
+            ["datasetSha256"] = datasetSha,
             ["history"] = new JsonArray([.. history.Select(h => h?.DeepClone()), entry]),
         };
 
@@ -818,7 +824,7 @@ public sealed class StudySession : IAsyncDisposable
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n", parts))));
     }
 
-    private sealed record CellPin(string Id, string Directory, string Fingerprint);
+    private sealed record CellPin(string Id, string Directory, string Fingerprint, IReadOnlyDictionary<string, string> Prompts);
 
     private sealed record SubjectClient(IChatClient Client, string Kind, string Provider, Uri? Endpoint, string? Key, string? Host);
 
