@@ -149,6 +149,7 @@ public class UsageErrorTests
     /// <summary>Values for the command's required flags (af plan: --gap or --requests), so that the error comes from the flag under test.</summary>
     private static IEnumerable<string> Required(Command command, Option tested) =>
         command.Options.Where(o => o.Required).SelectMany(o => new[] { o.Name, "x" })
+            .Concat(command.Arguments.Select(_ => "x"))
             .Concat(command.Name == "plan" && tested.Name is not ("--gap" or "--requests") ? ["--gap", "0.1"] : []);
 
     private static bool IsNumeric(Type type)
