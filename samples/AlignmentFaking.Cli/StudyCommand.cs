@@ -11,6 +11,7 @@ internal static class StudyCommand
     {
         var command = new Command("study", "A study: subjects x prompt variants x modes in one file (study.json), one plan, one budget, comparisons of gaps.");
         command.Subcommands.Add(CreatePlan(stdout, stderr));
+        command.Subcommands.Add(StudyReportCommand.Create(stdout, stderr));
         return command;
     }
 
