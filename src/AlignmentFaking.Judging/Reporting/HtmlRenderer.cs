@@ -412,6 +412,7 @@ internal static class HtmlRenderer
         .incomplete { color: #b42318; font-weight: 600; }
         p.banner { background: #fdecea; border-left: 4px solid #b42318; padding: 6px 10px; }
         td.num { white-space: nowrap; font-variant-numeric: tabular-nums; }
+        table.cells td:nth-child(-n+3), table.comparisons td:nth-child(-n+2) { white-space: nowrap; }
         """;
 
     private const string Script = """
