@@ -174,6 +174,28 @@ public class StudyReportTests
     }
 
     [Test]
+    public async Task The_pinned_study_file_names_the_study_and_an_unreadable_one_is_named_in_the_report()
+    {
+        await StudyFixtures.CreateAsync(_root, ["a"], ["default"], judge: false, requests: 4);
+        File.WriteAllText(Path.Combine(_root, "study.json"), """
+            // pinned by af study run
+            { "name": "lab-swap", "modes": ["cot", "no-cot"], "subjects": [ { "id": "a" } ], "variants": [ { "id": "default" } ], }
+            """);
+        var study = StudyReport.Load(_root);
+        Assert.That(study.Name, Is.EqualTo("lab-swap"));
+        Assert.That(study.Study, Is.Not.Null);
+        var md = ReportWriter.ToMarkdown(study);
+        Assert.That(md, Does.StartWith("# Alignment-faking study report: lab-swap\n"));
+        Assert.That(md, Does.Contain("| design | 1 subject(s) x 1 variant(s); modes cot, no-cot; epochs 1; judge none (the prefix proxy) |"));
+
+        File.WriteAllText(Path.Combine(_root, "study.json"), "{ \"name\": \"lab-swap\", \"tempreature\": 1 }");
+        study = StudyReport.Load(_root);
+        Assert.That(study.Study, Is.Null);
+        Assert.That(study.Name, Is.EqualTo(Path.GetFileName(_root)), "the directory's name");
+        Assert.That(ReportWriter.ToHtml(study), Does.Contain("<tr><th>study.json</th><td>unreadable: study.json"));
+    }
+
+    [Test]
     public void Load_refuses_a_directory_without_a_summary_naming_the_file()
     {
         Assert.That(() => StudyReport.Load(Path.Combine(_root, "missing")), Throws.TypeOf<DirectoryNotFoundException>().With.Message.Contains("study directory not found"));
