@@ -118,7 +118,7 @@ public sealed class ExperimentSession : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(runner);
         ArgumentNullException.ThrowIfNull(options);
-        if (options.BudgetUsd is not null)
+        if (options.BudgetUsd is not null || options.SharedBudget is not null)
         {
             throw new ArgumentException("a budget does not apply to the batch path (a batch's cost is known only when it completes)", nameof(options));
         }
@@ -233,12 +233,13 @@ public sealed class ExperimentSession : IAsyncDisposable
             Work = plan.Where(k => !run.ExistingSampleIds.Contains(k.SampleId)).ToArray(),
         };
 
-        if (options.BudgetUsd is { } limit)
+        if (options.BudgetUsd is not null || options.SharedBudget is not null)
         {
-            // The budget covers the whole run: what earlier sessions' samples of this plan cost counts as spent.
+            // The budget covers the whole run: what earlier sessions' samples of this plan cost counts as spent (a shared
+            // budget's creator counted it already).
             var planned = plan.Select(k => k.SampleId).ToHashSet(StringComparer.Ordinal);
             var spentBefore = CostEstimator.Actual(RunDirectory.EnumerateSamples(full, includeText: false).Where(x => planned.Contains(x.SampleId)), options.Price).Cost ?? 0m;
-            driver.Options.Budget = new RunBudget(limit, options.Price!, spentBefore);
+            driver.Options.Budget = options.SharedBudget is { } shared ? shared.For(options.Price!) : new RunBudget(options.BudgetUsd!.Value, options.Price!, spentBefore);
             session.SpentBefore = spentBefore;
         }
 

@@ -30,6 +30,14 @@ public sealed class ExperimentSessionOptions
     /// </summary>
     public decimal? BudgetUsd { get; set; }
 
+    /// <summary>
+    /// A cap shared with other sessions (a study's cells): this session's calls draw on it at <see cref="Price"/>, and
+    /// earlier sessions' spending is counted by whoever created it (<see cref="Costs.SharedBudget"/>'s
+    /// <c>alreadySpent</c>). Not with <see cref="BudgetUsd"/>; needs <see cref="Price"/>; online path only. Default:
+    /// <see langword="null"/>.
+    /// </summary>
+    public SharedBudget? SharedBudget { get; set; }
+
     /// <summary>The subject's price, for the budget and the cost estimate; <see langword="null"/> for token counts only. Default: <see langword="null"/>.</summary>
     public ModelPrice? Price { get; set; }
 
@@ -66,6 +74,16 @@ public sealed class ExperimentSessionOptions
         if (BudgetUsd is <= 0)
         {
             throw new ArgumentException($"the budget must be positive (was {BudgetUsd})", nameof(BudgetUsd));
+        }
+
+        if (BudgetUsd is not null && SharedBudget is not null)
+        {
+            throw new ArgumentException("a session takes a budget of its own (BudgetUsd) or a shared one (SharedBudget), not both", nameof(SharedBudget));
+        }
+
+        if (SharedBudget is not null && Price is null)
+        {
+            throw new ArgumentException("a shared budget needs the subject's price (Price)", nameof(Price));
         }
 
         if (BudgetUsd is not null && Price is null)

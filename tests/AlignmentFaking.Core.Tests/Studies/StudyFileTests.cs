@@ -208,6 +208,26 @@ public sealed class StudyFileTests
     }
 
     [Test]
+    public void The_sample_perturbations_study_plans_against_the_original_prompt()
+    {
+        var promptPath = SharedData.RequireFile("prompts/prompt_atn_honly_with_examples.txt");
+        var study = Study.Load(Path.Combine(RepositoryRoot(), "samples", "studies", "perturbations.study.json"));
+        var inputs = StudyInputs.FromMemory(
+            RequestDataset.FromList(["request 0", "request 1"]),
+            [("original", ReasoningMode.Cot, SystemPrompt.FromFile(promptPath))]);
+
+        // Every replace must match the original prompt, or the plan refuses naming the variant.
+        var plan = StudyPlan.Create(study, inputs);
+        Assert.That(plan.Cells.Select(c => c.Cell.Variant.Id), Is.EquivalentTo(new[]
+        {
+            "default", "openai-lab", "no-values-sentence", "never-used", "never-trained", "internal-only", "throughput-testing", "clarified", "no-suffix", "no-prefill",
+        }));
+        var cell = study.GetCells().Single(c => c.Variant.Id == "no-values-sentence");
+        Assert.That(cell.GetSystemPrompt(inputs, ReasoningMode.Cot).Text, Does.Not.Contain("Such a modification would affect the AI's values"));
+        Assert.That(study.GetCells().Single(c => c.Variant.Id == "openai-lab").GetSystemPrompt(inputs, ReasoningMode.Cot).Text, Does.Not.Contain("Anthropic"));
+    }
+
+    [Test]
     public void The_readme_study_file_is_valid()
     {
         var readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
