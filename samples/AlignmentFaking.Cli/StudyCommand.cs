@@ -14,6 +14,7 @@ internal static class StudyCommand
         var command = new Command("study", "A study: subjects x prompt variants x modes in one file (study.json), one plan, one budget, comparisons of gaps.");
         command.Subcommands.Add(CreatePlan(stdout, stderr));
         command.Subcommands.Add(CreateRun(stdout, stderr));
+        command.Subcommands.Add(StudyReportCommand.Create(stdout, stderr));
         return command;
     }
 

@@ -15,7 +15,7 @@ namespace AlignmentFaking.Studies;
 /// both cells the judge's compliance is the primary measure; the proxy's comparison is reported beside it (its own
 /// Holm family).
 /// </summary>
-public sealed class StudySummary
+public sealed partial class StudySummary
 {
     /// <summary>The file name in the study directory: <c>study-summary.json</c>.</summary>
     public const string FileName = "study-summary.json";

@@ -351,14 +351,16 @@ internal static class HtmlRenderer
         _ => "call-failed",
     };
 
-    private static void Head(StringBuilder sb, string title)
+    /// <summary>The page's head (title, the shared inline CSS) up to the opening of <c>main</c>.</summary>
+    internal static void Head(StringBuilder sb, string title)
     {
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
         sb.Append("<title>").Append(Fmt.Html(title)).Append("</title><style>").Append(Css).Append("</style></head><body><main>\n");
     }
 
-    private static void Foot(StringBuilder sb, string version) =>
-        sb.Append("<footer>Written by AlignmentFaking ").Append(Fmt.Html(version)).Append(" (af report). Self-contained: no external assets.</footer></main></body></html>\n");
+    /// <summary>The page's footer, naming the library version and the command that wrote it.</summary>
+    internal static void Foot(StringBuilder sb, string version, string command = "af report") =>
+        sb.Append("<footer>Written by AlignmentFaking ").Append(Fmt.Html(version)).Append(" (").Append(Fmt.Html(command)).Append("). Self-contained: no external assets.</footer></main></body></html>\n");
 
     private const string Css = """
         :root { --refuse: #9ecae1; --comply: #f5b942; --af: #d62728; --ink: #1b1b1b; --muted: #5f6368; --line: #d9dde3; }
@@ -407,6 +409,10 @@ internal static class HtmlRenderer
         .meta { font-size: 12px; color: var(--muted); }
         .pager { margin: 8px 0; } .pager button { padding: 3px 10px; }
         footer { margin-top: 30px; color: var(--muted); font-size: 12px; }
+        .incomplete { color: #b42318; font-weight: 600; }
+        p.banner { background: #fdecea; border-left: 4px solid #b42318; padding: 6px 10px; }
+        td.num { white-space: nowrap; font-variant-numeric: tabular-nums; }
+        table.cells td:nth-child(-n+3), table.comparisons td:nth-child(-n+2) { white-space: nowrap; }
         """;
 
     private const string Script = """

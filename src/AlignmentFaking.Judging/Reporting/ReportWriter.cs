@@ -22,6 +22,15 @@ public static class ReportWriter
     /// <summary>Folder of the per-run reports of a comparison.</summary>
     public const string RunsFolder = "runs";
 
+    /// <summary>File name of the study's Markdown report, in the study directory.</summary>
+    public const string StudyMarkdownFile = "study-report.md";
+
+    /// <summary>File name of the study's HTML report, in the study directory.</summary>
+    public const string StudyHtmlFile = "study-report.html";
+
+    /// <summary>File name of the study's forest plot (the Markdown report shows it; the HTML report has it inline).</summary>
+    public const string ForestPlotFile = "study-forest.svg";
+
     /// <summary>The Markdown report of one run; the chart is referenced as <see cref="ChartFile"/> next to it.</summary>
     /// <param name="run">The run.</param>
     /// <param name="options">Options; defaults when <see langword="null"/>.</param>
@@ -97,6 +106,81 @@ public static class ReportWriter
         await WriteFileAsync(Path.Combine(dir, MarkdownFile), MarkdownRenderer.Comparison(comparison, ChartFile, links.Select(l => l[..^HtmlFile.Length] + MarkdownFile).ToArray()), written, cancellationToken).ConfigureAwait(false);
         await WriteFileAsync(Path.Combine(dir, HtmlFile), HtmlRenderer.Comparison(comparison, links), written, cancellationToken).ConfigureAwait(false);
         return written;
+    }
+
+    /// <summary>The Markdown report of a study; the forest plot is referenced as <see cref="ForestPlotFile"/> next to it.</summary>
+    /// <param name="study">The study.</param>
+    public static string ToMarkdown(StudyReport study)
+    {
+        ArgumentNullException.ThrowIfNull(study);
+        return StudyRenderer.Markdown(study, null, ForestPlotFile);
+    }
+
+    /// <summary>The self-contained HTML report of a study (the forest plot inline, no script).</summary>
+    /// <param name="study">The study.</param>
+    public static string ToHtml(StudyReport study)
+    {
+        ArgumentNullException.ThrowIfNull(study);
+        return StudyRenderer.Html(study, null);
+    }
+
+    /// <summary>
+    /// Writes a study's report into its directory: first each cell's own run report (<c>report.md</c>,
+    /// <c>report.html</c>, <c>chart.svg</c> in the cell's run directory, as for one run) where it is missing or older
+    /// than the cell's samples, then <c>study-report.md</c>, <c>study-report.html</c> and <c>study-forest.svg</c>,
+    /// which link to them. A cell whose run directory is missing or unreadable is reported as such in the study report
+    /// (no link); the study report is still written. Incomplete cells are marked INCOMPLETE.
+    /// </summary>
+    /// <param name="study">The study.</param>
+    /// <param name="options">Options of the cells' reports; defaults when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the writes.</param>
+    /// <returns>The full paths of the files written (the cells' reports first).</returns>
+    public static async Task<IReadOnlyList<string>> WriteStudyAsync(StudyReport study, ReportOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(study);
+        options = Checked(options);
+        var written = new List<string>();
+        var problems = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var dir in study.Summary.Cells.Select(study.GetRunDirectory).OfType<string>().Distinct(StringComparer.Ordinal))
+        {
+            if (!IsStale(dir))
+            {
+                continue;
+            }
+
+            RunReport run;
+            try
+            {
+                run = RunReport.Load(dir);
+            }
+            catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                problems[dir] = ex.Message;
+                continue;
+            }
+
+            await WriteRunAsync(run, dir, options, written, cancellationToken).ConfigureAwait(false);
+        }
+
+        await WriteFileAsync(Path.Combine(study.Directory, ForestPlotFile), ForestPlot.ToSvg(study), written, cancellationToken).ConfigureAwait(false);
+        await WriteFileAsync(Path.Combine(study.Directory, StudyMarkdownFile), StudyRenderer.Markdown(study, problems, ForestPlotFile), written, cancellationToken).ConfigureAwait(false);
+        await WriteFileAsync(Path.Combine(study.Directory, StudyHtmlFile), StudyRenderer.Html(study, problems), written, cancellationToken).ConfigureAwait(false);
+        return written;
+    }
+
+    /// <summary>Whether a run directory's report is missing or older than its samples, manifest or summary.</summary>
+    private static bool IsStale(string dir)
+    {
+        var reports = new[] { HtmlFile, MarkdownFile, ChartFile }.Select(f => new FileInfo(Path.Combine(dir, f))).ToArray();
+        if (reports.Any(f => !f.Exists))
+        {
+            return true;
+        }
+
+        var oldestReport = reports.Min(f => f.LastWriteTimeUtc);
+        return new[] { Storage.RunDirectory.SamplesFile, Storage.RunDirectory.ManifestFile, Storage.RunDirectory.SummaryFile }
+            .Select(f => new FileInfo(Path.Combine(dir, f)))
+            .Any(f => f.Exists && f.LastWriteTimeUtc > oldestReport);
     }
 
     private static async Task WriteRunAsync(RunReport run, string dir, ReportOptions options, List<string> written, CancellationToken cancellationToken)
