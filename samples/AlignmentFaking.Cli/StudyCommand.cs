@@ -81,7 +81,7 @@ internal static class StudyCommand
                     await human.WriteLineAsync(line).ConfigureAwait(false);
                 }
 
-                await human.WriteLineAsync($"study-summary.json written to {result.Directory}").ConfigureAwait(false);
+                await human.WriteLineAsync($"study-summary.json written to {result.Directory}; the report: af study report {result.Directory}").ConfigureAwait(false);
                 if (parse.GetValue(json))
                 {
                     await stdout.WriteLineAsync(result.Summary.ToJson()).ConfigureAwait(false);
