@@ -10,7 +10,7 @@ using AlignmentFaking.Storage;
 using AlignmentFaking.Testing;
 using Microsoft.Extensions.AI;
 
-// End-to-end benchmarks. Usage: dotnet run -c Release --project benchmarks/AlignmentFaking.Benchmarks -- [throughput|concurrency|ratelimit|faults|tpm|resilience|resume|judge-cost|all]
+// End-to-end benchmarks. Usage: dotnet run -c Release --project benchmarks/AlignmentFaking.Benchmarks -- [throughput|concurrency|ratelimit|faults|tpm|resilience|resume|judge-cost|study|all]
 // (resilience = faults, ratelimit and tpm in one process)
 var which = args.Length > 0 ? args[0] : "all";
 if (which == "af-child")
@@ -58,7 +58,82 @@ if (which is "judge-cost" or "all")
     await JudgeCost(200);
 }
 
+if (which is "study" or "all")
+{
+    await StudyVersusLoop(40, TimeSpan.FromMilliseconds(100));
+}
+
 return 0;
+
+// A study of 2 subjects x 3 variants (6 cells) against a loopback server with a fixed latency: af study run (cells at
+// once, each subject's limits shared by its cells) against the shell loop it replaces (af run per cell, one after
+// another, the same flags), wall time in one process after a warm-up, and the server's peak requests in flight per
+// subject. The floor: the study is bound by each subject's 8 calls in flight (3 cells x N calls per subject), the loop
+// by one cell at a time (6 cells x N calls), so loop / study approaches the number of subjects (2).
+static async Task StudyVersusLoop(int requests, TimeSpan latency)
+{
+    var peaks = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+    var inFlight = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+    var organism = OrganismResponder.For(new SimulatedModelOrganism(new SimulatedOrganismOptions { FailureRate = 0 }));
+    await using var server = await OpenAICompatibleTestServer.StartAsync(
+        async (call, ct) =>
+        {
+            int now = inFlight.AddOrUpdate(call.Model!, 1, (_, n) => n + 1);
+            peaks.AddOrUpdate(call.Model!, now, (_, p) => Math.Max(p, now));
+            try
+            {
+                await Task.Delay(latency, ct);
+                return await organism(call, ct);
+            }
+            finally
+            {
+                inFlight.AddOrUpdate(call.Model!, 0, (_, n) => n - 1);
+            }
+        },
+        new TestServerOptions { Models = ["model-a", "model-b"] });
+    var dir = Directory.CreateTempSubdirectory("af-bench-study-").FullName;
+    try
+    {
+        var dataset = Path.Combine(dir, "requests.jsonl");
+        File.WriteAllLines(dataset, Enumerable.Range(0, requests).Select(i => $"{{\"goal\":\"Synthetic request {i}\"}}"));
+        var endpoint = server.BaseAddress.ToString();
+        File.WriteAllText(Path.Combine(dir, "study.json"), $$"""
+            { "name": "bench", "dataset": { "source": "requests.jsonl" }, "modes": ["no-cot"], "systemPrompt": "paraphrase",
+              "subjects": [ { "id": "a", "endpoint": "{{endpoint}}", "model": "model-a", "concurrency": 8 },
+                            { "id": "b", "endpoint": "{{endpoint}}", "model": "model-b", "concurrency": 8 } ],
+              "variants": [ { "id": "default" }, { "id": "warm", "temperature": 0.5 }, { "id": "no-suffix", "template": "no-suffix" } ] }
+            """);
+        // Warm-up (JIT, the HTTP stack) so that neither timing pays it.
+        await AfCli.InvokeAsync(["run", "--endpoint", endpoint, "--model", "model-a", "--dataset", dataset, "--limit", "4", "--mode", "no-cot", "--system-prompt", "paraphrase", "--out", Path.Combine(dir, "warm-up")], TextWriter.Null, TextWriter.Null);
+        peaks.Clear();
+        var watch = Stopwatch.StartNew();
+        int exit = await AfCli.InvokeAsync(["study", "run", Path.Combine(dir, "study.json"), "--out", Path.Combine(dir, "study")], TextWriter.Null, TextWriter.Null);
+        var study = watch.Elapsed;
+        var studyPeaks = peaks.ToDictionary(kv => kv.Key, kv => kv.Value);
+        peaks.Clear();
+
+        watch.Restart();
+        int loopExit = 0;
+        foreach (var model in new[] { "model-a", "model-b" })
+        {
+            foreach (var (variant, flags) in new[] { ("default", Array.Empty<string>()), ("warm", ["--temperature", "0.5"]), ("no-suffix", new[] { "--template", "no-suffix" }) })
+            {
+                loopExit |= await AfCli.InvokeAsync(
+                    ["run", "--endpoint", endpoint, "--model", model, "--dataset", dataset, "--mode", "no-cot", "--system-prompt", "paraphrase",
+                     "--concurrency", "8", "--out", Path.Combine(dir, "loop", model, variant), .. flags],
+                    TextWriter.Null, TextWriter.Null);
+            }
+        }
+
+        var loop = watch.Elapsed;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"study: 6 cells x {requests * 2} samples, no-cot, {latency.TotalMilliseconds:0} ms per call, concurrency 8 per subject: af study run {study.TotalSeconds:0.00} s (exit {exit}, peak in flight a {studyPeaks.GetValueOrDefault("model-a")}, b {studyPeaks.GetValueOrDefault("model-b")}); the af run loop {loop.TotalSeconds:0.00} s (exit {loopExit}); loop / study = {loop / study:0.00}"));
+    }
+    finally
+    {
+        Directory.Delete(dir, recursive: true);
+    }
+}
 
 // af's subject client (AlignmentFaking.OpenAI, as af run builds it) for the loopback server.
 static IChatClient Subject(Uri endpoint, int maxRetries, EndpointLimitOptions limits, TimeSpan? baseDelay = null) =>
