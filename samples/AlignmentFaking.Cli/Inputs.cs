@@ -73,29 +73,7 @@ internal sealed record Inputs(IReadOnlyList<ExperimentRequest> Requests, Dataset
             }
         }
 
-        IReadOnlyList<ExperimentRequest> requests;
-        if (path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase))
-        {
-            requests = await RequestDataset.FromJsonlAsync(path, s.Column ?? "goal", slice, ct).ConfigureAwait(false);
-        }
-        else if (s.Column is not null)
-        {
-            requests = await RequestDataset.FromCsvAsync(path, s.Column, slice, ct).ConfigureAwait(false);
-        }
-        else
-        {
-            requests = await AdvBench.LoadAsync(path, slice, ct).ConfigureAwait(false);
-        }
-
-        return (requests, new DatasetRecord
-        {
-            Name = string.Equals(choice, "advbench", StringComparison.OrdinalIgnoreCase) ? "advbench" : Path.GetFileName(path),
-            Source = path,
-            Sha256 = await ContentHash.Sha256FileAsync(path, ct).ConfigureAwait(false),
-            Offset = slice.Offset,
-            Limit = slice.Limit,
-            Count = requests.Count,
-        });
+        return await RequestDataset.LoadFileAsync(path, s.Column, slice, string.Equals(choice, "advbench", StringComparison.OrdinalIgnoreCase) ? "advbench" : null, ct).ConfigureAwait(false);
     }
 
     private static async Task<SystemPrompt> LoadPromptAsync(RunSettings s, ReasoningMode mode, bool simulated, PinnedResourceCache cache, TextWriter human, CancellationToken ct)

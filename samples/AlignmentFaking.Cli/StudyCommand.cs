@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using AlignmentFaking.Datasets;
 using AlignmentFaking.Diagnostics;
 using AlignmentFaking.Storage;
 using AlignmentFaking.Studies;
@@ -114,7 +115,7 @@ internal static class StudyCommand
                 await human.WriteLineAsync("cancelled: finished samples are kept; rerun the same command to resume.").ConfigureAwait(false);
                 return AfCli.Cancelled;
             }
-            catch (Exception ex) when (ex is StudyValidationException or FileNotFoundException or CliException or ArgumentException or RunDirectoryLockedException or NotARunDirectoryException or InvalidDataException)
+            catch (Exception ex) when (ex is StudyValidationException or FileNotFoundException or CliException or ArgumentException or RunDirectoryLockedException or NotARunDirectoryException or InvalidDataException or DatasetFormatException or PinnedResourceUnavailableException or PinnedResourceHashMismatchException or PinnedResourceCacheException)
             {
                 await stderr.WriteLineAsync("error: " + SecretRedaction.Redact(AfCli.MessageOf(ex))).ConfigureAwait(false);
                 return AfCli.Failure;
@@ -233,7 +234,7 @@ internal static class StudyCommand
             {
                 return AfCli.Cancelled;
             }
-            catch (Exception ex) when (ex is StudyValidationException or FileNotFoundException or CliException)
+            catch (Exception ex) when (ex is StudyValidationException or FileNotFoundException or CliException or DatasetFormatException or PinnedResourceUnavailableException or PinnedResourceHashMismatchException or PinnedResourceCacheException)
             {
                 await stderr.WriteLineAsync("error: " + SecretRedaction.Redact(ex.Message)).ConfigureAwait(false);
                 return AfCli.Failure;

@@ -201,6 +201,24 @@ public sealed class StudyRunTests
     }
 
     [Test]
+    public async Task A_malformed_dataset_row_is_refused_naming_its_file_and_line_before_anything_is_written()
+    {
+        using var dir = new TempDirectory();
+        var studyPath = StudyFile(dir.Path, "http://127.0.0.1:9/v1", 3);
+        File.AppendAllText(Path.Combine(dir.Path, "requests.jsonl"), "{\"goal\": \"fine\"}\n{not json\n");
+        var outDir = Path.Combine(dir.Path, "study");
+        foreach (var command in new[] { "plan", "run" })
+        {
+            var (exit, output, err) = await Af(command == "plan" ? ["study", "plan", studyPath] : ["study", "run", studyPath, "--out", outDir]);
+            Assert.That(exit, Is.EqualTo(AfCli.Failure), command);
+            Assert.That(err, Does.StartWith("error: ").And.Contain("requests.jsonl").And.Contain("line 5"), command);
+            Assert.That(err + output, Does.Not.Contain("   at "), "one line, no stack trace");
+        }
+
+        Assert.That(Directory.Exists(outDir), Is.False, "nothing written");
+    }
+
+    [Test]
     public async Task A_subject_that_fails_fatally_stops_only_its_cells_and_the_exit_code_says_so()
     {
         using var dir = new TempDirectory();

@@ -77,6 +77,53 @@ public static class RequestDataset
         return (slice ?? RequestSlice.All).Apply(ParseJsonl(text, path, field));
     }
 
+    /// <summary>
+    /// Reads a dataset file as <c>af run --dataset PATH</c> does: JSONL (<c>.jsonl</c>, <c>.ndjson</c>; the <paramref name="column"/>
+    /// field, default <c>goal</c>), CSV with a <paramref name="column"/>, or else AdvBench's CSV; with the record the manifest
+    /// keeps (the file's SHA-256, the slice, the count).
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="column">The column or field holding the request; <see langword="null"/> for the format's default.</param>
+    /// <param name="slice">Rows to skip and keep.</param>
+    /// <param name="name">The name recorded (<c>advbench</c>); the file name when <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="DatasetFormatException">A row is malformed (the message names the file and line).</exception>
+    public static async Task<(IReadOnlyList<ExperimentRequest> Requests, Storage.DatasetRecord Record)> LoadFileAsync(
+        string path, string? column, RequestSlice slice, string? name = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(slice);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"dataset file not found: {path}", path);
+        }
+
+        IReadOnlyList<ExperimentRequest> requests;
+        if (path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase))
+        {
+            requests = await FromJsonlAsync(path, column ?? "goal", slice, cancellationToken).ConfigureAwait(false);
+        }
+        else if (column is not null)
+        {
+            requests = await FromCsvAsync(path, column, slice, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            requests = await AdvBench.LoadAsync(path, slice, cancellationToken).ConfigureAwait(false);
+        }
+
+        return (requests, new Storage.DatasetRecord
+        {
+            Name = name ?? Path.GetFileName(path),
+            Source = path,
+            Sha256 = await ContentHash.Sha256FileAsync(path, cancellationToken).ConfigureAwait(false),
+            Offset = slice.Offset,
+            Limit = slice.Limit,
+            Count = requests.Count,
+        });
+    }
+
     /// <summary>Makes requests from in-memory texts; the index of each is its position in <paramref name="texts"/>.</summary>
     /// <param name="texts">The request texts, used as they are.</param>
     /// <param name="slice">Which texts to return; default <see cref="RequestSlice.All"/>.</param>

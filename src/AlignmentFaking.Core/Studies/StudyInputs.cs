@@ -111,34 +111,13 @@ public sealed class StudyInputs
             throw new StudyValidationException($"dataset.source: file not found: {path}");
         }
 
-        IReadOnlyList<ExperimentRequest> requests;
-        if (path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".ndjson", StringComparison.OrdinalIgnoreCase))
-        {
-            requests = await RequestDataset.FromJsonlAsync(path, d.Column ?? "goal", slice, ct).ConfigureAwait(false);
-        }
-        else if (d.Column is not null)
-        {
-            requests = await RequestDataset.FromCsvAsync(path, d.Column, slice, ct).ConfigureAwait(false);
-        }
-        else
-        {
-            requests = await AdvBench.LoadAsync(path, slice, ct).ConfigureAwait(false);
-        }
-
+        var (requests, record) = await RequestDataset.LoadFileAsync(path, d.Column, slice, advbench ? "advbench" : null, ct).ConfigureAwait(false);
         if (requests.Count == 0)
         {
             throw new StudyValidationException($"dataset: no requests in '{d.Source}' after offset {d.Offset}" + (d.Limit is null ? string.Empty : $" limit {d.Limit}"));
         }
 
-        return (requests, new DatasetRecord
-        {
-            Name = advbench ? "advbench" : Path.GetFileName(path),
-            Source = path,
-            Sha256 = await ContentHash.Sha256FileAsync(path, ct).ConfigureAwait(false),
-            Offset = d.Offset,
-            Limit = d.Limit,
-            Count = requests.Count,
-        });
+        return (requests, record);
     }
 
     private static async Task<SystemPrompt> LoadPromptAsync(Study study, string choice, ReasoningMode mode, PinnedResourceCache cache, CancellationToken ct)
