@@ -116,7 +116,7 @@ internal sealed record Inputs(IReadOnlyList<ExperimentRequest> Requests, Dataset
         return await SystemPrompt.FromFileAsync(value, ct).ConfigureAwait(false);
     }
 
-    private static (ReasoningMode? Mode, string Value) Split(string entry)
+    internal static (ReasoningMode? Mode, string Value) Split(string entry)
     {
         if (entry.StartsWith("cot=", StringComparison.OrdinalIgnoreCase))
         {

@@ -400,6 +400,9 @@ internal sealed record RunSettings
 
     public required string[] SystemPrompts { get; init; }
 
+    /// <summary><c>--prefill-text</c>: TEXT for every mode, or cot=TEXT / no-cot=TEXT.</summary>
+    public string[] PrefillTexts { get; init; } = [];
+
     public int Epochs { get; init; }
 
     public float? Temperature { get; init; }
@@ -454,6 +457,19 @@ internal sealed record RunSettings
         foreach (var (mode, prompt) in inputs.Prompts)
         {
             scenarios.WithSystemPrompt(mode, prompt);
+            foreach (var entry in PrefillTexts)
+            {
+                var (target, text) = Inputs.Split(entry);
+                if (text.Length == 0)
+                {
+                    throw new CliException("--prefill-text must not be empty (leave it out for the original's prefill)");
+                }
+
+                if (target is null || target == mode)
+                {
+                    scenarios.WithPrefillText(mode, text);
+                }
+            }
         }
 
         return scenarios;

@@ -67,6 +67,8 @@ internal sealed class RunOptionsDefinition
 
     public Option<long?> Seed { get; } = new("--seed") { Description = "Sampling seed sent to the provider (epoch e sends seed+e); also seeds the simulated organism." };
 
+    public Option<string[]> PrefillText { get; } = new("--prefill-text") { Description = "The prefill's text where --prefill sends one, instead of '<' (CoT) and '<OUTPUT>' (no-CoT); prefix with cot= or no-cot= to set one mode (e.g. cot=\"<SCRATCHPAD_REASONING>However,\"). Default: the original's.", AllowMultipleArgumentsPerToken = false, Arity = ArgumentArity.ZeroOrMore };
+
     public Option<string> Prefill { get; } = new("--prefill") { Description = "original (skip for 'gpt' models), always or never.", DefaultValueFactory = _ => "original" };
 
     public Option<string> Extraction { get; } = new("--extraction") { Description = "original, or after-last-scratchpad (safer).", DefaultValueFactory = _ => "original" };
@@ -112,7 +114,7 @@ internal sealed class RunOptionsDefinition
         Option[] all =
         [
             Provider, Endpoint, Model, KeyEnv, Dataset, Column, Limit, Offset, Mode, SystemPrompt, Epochs, Temperature, MaxTokens, ReasoningEffort, ThinkingBudget, Seed,
-            Prefill, Extraction, Template, Concurrency, MaxRetries, Rpm, Tpm, CacheDir, NoCache, NoPromptCache, Shard, Batch, Out, Json,
+            Prefill, PrefillText, Extraction, Template, Concurrency, MaxRetries, Rpm, Tpm, CacheDir, NoCache, NoPromptCache, Shard, Batch, Out, Json,
         ];
         foreach (var option in all)
         {
@@ -143,6 +145,7 @@ internal sealed class RunOptionsDefinition
                 _ => [ReasoningMode.Cot],
             },
             SystemPrompts = parse.GetValue(SystemPrompt) ?? [],
+            PrefillTexts = parse.GetValue(PrefillText) ?? [],
             Epochs = parse.GetValue(Epochs),
             Temperature = parse.GetValue(Temperature),
             MaxTokens = parse.GetValue(MaxTokens),

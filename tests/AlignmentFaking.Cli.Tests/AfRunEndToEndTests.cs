@@ -181,4 +181,32 @@ public class AfRunEndToEndTests
         Assert.That(changedExit, Is.EqualTo(1));
         Assert.That(changedErr, Does.Contain("options.temperature: was 1, now 0"));
     }
+
+    [Test]
+    public async Task A_prefill_text_is_sent_as_the_assistant_turn_recorded_in_the_manifest_and_a_rerun_with_another_is_refused()
+    {
+        var organism = new SimulatedModelOrganism(new SimulatedOrganismOptions { ModelId = Model });
+        await using var server = await OpenAICompatibleTestServer.StartAsync(OrganismResponder.For(organism), new TestServerOptions { Models = [Model] });
+        var outDir = Path.Combine(_dir, "however");
+        string[] args = ["run", "--endpoint", server.BaseAddress.ToString(), "--model", Model, .. InputArgs(), "--mode", "both", "--out", outDir,
+            "--prefill", "always", "--prefill-text", "cot=<SCRATCHPAD_REASONING>However,"];
+        var (exit, _, err) = await Af(args);
+        Assert.That(exit, Is.Zero, err);
+
+        var prefills = server.Calls.Where(c => c.Messages.Count == 3).Select(c => c.Messages[^1]).ToList();
+        var samples = RunDirectory.ReadSamples(outDir);
+        Assert.That(prefills.Select(m => m.Role), Is.All.EqualTo("assistant"));
+        Assert.That(prefills.Count(m => m.Content == "<SCRATCHPAD_REASONING>However,"), Is.EqualTo(samples.Count(s => s.Mode == ReasoningMode.Cot)), "every CoT conversation starts with the given text");
+        Assert.That(prefills.Count(m => m.Content == ScenarioBuilder.NoCotPrefill), Is.EqualTo(samples.Count(s => s.Mode == ReasoningMode.NoCot)), "the no-CoT prefill stays the original's");
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, RunDirectory.ManifestFile)))!;
+        Assert.That((string?)manifest["options"]!["prefillText"]!["cot"], Is.EqualTo("<SCRATCHPAD_REASONING>However,"));
+        Assert.That(manifest["options"]!["prefillText"]!["no-cot"], Is.Null);
+
+        var (changed, _, changedErr) = await Af([.. args[..^1], "cot=<SCRATCHPAD_REASONING>Hmm,"]);
+        Assert.That(changed, Is.EqualTo(1));
+        Assert.That(changedErr, Does.Contain("options.prefillText"));
+        var (empty, _, emptyErr) = await Af([.. args[..^1], "cot="]);
+        Assert.That(empty, Is.EqualTo(1));
+        Assert.That(emptyErr, Does.Contain("--prefill-text must not be empty"));
+    }
 }

@@ -219,6 +219,30 @@ public sealed class StudyRunTests
     }
 
     [Test]
+    public async Task A_however_prefill_variant_sends_its_text_to_its_cells_only()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await OpenAICompatibleTestServer.StartAsync(Organisms(), new TestServerOptions { Models = ["steady-model", "shifty-model"] });
+        var studyPath = WriteStudy(dir.Path, $$"""
+            { "name": "however",
+              "dataset": { "source": "{{Path.GetFileName(SyntheticDataset(dir.Path, 4))}}" },
+              "systemPrompt": "paraphrase",
+              "subjects": [ { "id": "steady", "endpoint": "{{server.BaseAddress}}", "model": "steady-model" } ],
+              "variants": [ { "id": "default" }, { "id": "however", "prefill": "always", "prefillText": { "cot": "<SCRATCHPAD_REASONING>However," } } ],
+            }
+            """);
+        var (planExit, planJson, planErr) = await Af("study", "plan", studyPath, "--json");
+        Assert.That(planExit, Is.Zero, planErr);
+        var (exit, _, err) = await Af("study", "run", studyPath, "--out", Path.Combine(dir.Path, "study"));
+        Assert.That(exit, Is.Zero, err);
+        var prefills = server.Calls.Where(c => c.Messages.Count == 3).Select(c => c.Messages[^1].Content).ToList();
+        Assert.That(prefills.Count(p => p == "<SCRATCHPAD_REASONING>However,"), Is.EqualTo(8), "the variant's 8 conversations start with its prefill");
+        Assert.That(prefills.Count(p => p == "<"), Is.EqualTo(8), "the default cell keeps the original's");
+        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Path, "study", "cells", "steady", "however", RunDirectory.ManifestFile)))!;
+        Assert.That((string?)manifest["options"]!["prefillText"]!["cot"], Is.EqualTo("<SCRATCHPAD_REASONING>However,"));
+    }
+
+    [Test]
     public async Task A_subject_that_fails_fatally_stops_only_its_cells_and_the_exit_code_says_so()
     {
         using var dir = new TempDirectory();

@@ -110,7 +110,7 @@ public class UsageErrorTests
         var listed = stdout.Split('\n').Where(l => l.StartsWith("  --", StringComparison.Ordinal)).Select(l => l.Trim().Split(' ')[0]).ToArray();
         Assert.That(listed, Is.EqualTo(new[]
         {
-            "--provider", "--model", "--dataset", "--column", "--limit", "--offset", "--mode", "--system-prompt", "--epochs", "--max-tokens", "--prefill", "--template",
+            "--provider", "--model", "--dataset", "--column", "--limit", "--offset", "--mode", "--system-prompt", "--epochs", "--max-tokens", "--prefill", "--prefill-text", "--template",
             "--no-prompt-cache", "--shard", "--batch", "--out", "--json", "--price-input", "--price-cached-input", "--price-output", "--batch-discount", "--tokenizer",
             "--compliance-judge", "--af-judge-votes", "--af-votes-per-request", "--reasoning-tokens", "--cot-tokens", "--no-cot-tokens",
         }));

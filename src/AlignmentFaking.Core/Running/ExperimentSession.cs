@@ -404,6 +404,7 @@ public sealed class ExperimentSession : IAsyncDisposable
                 Extraction = o.Extraction == OutputExtraction.Original ? "original" : "after-last-scratchpad",
                 PrefillPolicy = scenarios.Prefill.ToString().ToLowerInvariant(),
                 PrefillUsed = scenarios.UsesPrefill(modelId) && o.ThinkingBudget is null,
+                PrefillText = scenarios.CustomPrefillTexts is { Count: > 0 } texts ? texts : null,
                 PrefillOffForThinking = ExperimentRunner.PrefillOffForThinking(scenarios, o, modelId),
                 ReasoningEffort = o.ReasoningEffort?.ToString().ToLowerInvariant(),
                 ThinkingBudget = o.ThinkingBudget,

@@ -22,6 +22,8 @@ public sealed class ScenarioBuilder
 
     private SystemPrompt? _cotPrompt;
     private SystemPrompt? _noCotPrompt;
+    private string? _cotPrefillText;
+    private string? _noCotPrefillText;
 
     /// <summary>The user-turn template. Default: <see cref="UserMessageTemplate.Original"/>.</summary>
     public UserMessageTemplate UserTemplate { get; private set; } = UserMessageTemplate.Original;
@@ -75,6 +77,54 @@ public sealed class ScenarioBuilder
         return this;
     }
 
+    /// <summary>
+    /// Sets the text of the prefill for a mode, sent where <see cref="Prefill"/> sends one (to send it to every model,
+    /// use <see cref="PrefillPolicy.Always"/>). The reply is read as this text followed by what the model wrote, as with
+    /// the original's <see cref="CotPrefill"/> and <see cref="NoCotPrefill"/>; e.g. a CoT prefill that starts the
+    /// reasoning: <c>&lt;SCRATCHPAD_REASONING&gt;However,</c>.
+    /// </summary>
+    /// <param name="mode">The mode.</param>
+    /// <param name="text">The prefill; not empty.</param>
+    /// <returns>This builder.</returns>
+    public ScenarioBuilder WithPrefillText(ReasoningMode mode, string text)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(text);
+        if (mode == ReasoningMode.Cot)
+        {
+            _cotPrefillText = text;
+        }
+        else
+        {
+            _noCotPrefillText = text;
+        }
+
+        return this;
+    }
+
+    /// <summary>The prefill text of a mode: the one set with <see cref="WithPrefillText"/>, else the original's.</summary>
+    /// <param name="mode">The mode.</param>
+    public string GetPrefillText(ReasoningMode mode) => mode == ReasoningMode.Cot ? _cotPrefillText ?? CotPrefill : _noCotPrefillText ?? NoCotPrefill;
+
+    /// <summary>The prefill texts set with <see cref="WithPrefillText"/> by mode name (<c>cot</c>, <c>no-cot</c>); empty when the original's are used.</summary>
+    public IReadOnlyDictionary<string, string> CustomPrefillTexts
+    {
+        get
+        {
+            var texts = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            if (_cotPrefillText is not null)
+            {
+                texts[ReasoningMode.Cot.ToName()] = _cotPrefillText;
+            }
+
+            if (_noCotPrefillText is not null)
+            {
+                texts[ReasoningMode.NoCot.ToName()] = _noCotPrefillText;
+            }
+
+            return texts;
+        }
+    }
+
     /// <summary>Whether a prefill is sent to <paramref name="modelId"/> under the current policy.</summary>
     /// <param name="modelId">The subject model id, if known.</param>
     public bool UsesPrefill(string? modelId) => Prefill switch
@@ -92,7 +142,7 @@ public sealed class ScenarioBuilder
     public Scenario Build(ExperimentRequest request, Tier tier, ReasoningMode mode, string? modelId = null)
     {
         ArgumentNullException.ThrowIfNull(request);
-        string? prefill = UsesPrefill(modelId) ? (mode == ReasoningMode.Cot ? CotPrefill : NoCotPrefill) : null;
+        string? prefill = UsesPrefill(modelId) ? GetPrefillText(mode) : null;
         return new Scenario(request, tier, mode, GetSystemPrompt(mode), UserTemplate.Render(request.Text, tier), prefill);
     }
 }

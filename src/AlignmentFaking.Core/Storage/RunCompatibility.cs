@@ -45,6 +45,7 @@ internal static class RunCompatibility
         Compare("options.extraction", a.Extraction, b.Extraction);
         Compare("options.prefillPolicy", a.PrefillPolicy, b.PrefillPolicy);
         Compare("options.prefillUsed", a.PrefillUsed, b.PrefillUsed);
+        Compare("options.prefillText", PrefillTexts(a), PrefillTexts(b));
         Compare("options.reasoningEffort", a.ReasoningEffort, b.ReasoningEffort);
         Compare("options.thinkingBudget", a.ThinkingBudget, b.ThinkingBudget);
         Compare("options.userTemplateSha256", a.UserTemplateSha256, b.UserTemplateSha256);
@@ -56,6 +57,9 @@ internal static class RunCompatibility
         Compare("prompts", promptsWas, promptsNow);
         return differences;
     }
+
+    private static string? PrefillTexts(RunOptionsRecord options) =>
+        options.PrefillText is { Count: > 0 } texts ? string.Join(", ", texts.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}: \"{kv.Value}\"")) : null;
 
     private static string Show<T>(T value) => value switch
     {

@@ -36,6 +36,10 @@ public sealed record RunOptionsRecord
     /// <summary>Whether a prefill was sent to this model.</summary>
     public required bool PrefillUsed { get; init; }
 
+    /// <summary>The prefill texts that replace the original's (<c>&lt;</c>, <c>&lt;OUTPUT&gt;</c>), by mode name; not written when none.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, string>? PrefillText { get; init; }
+
     /// <summary>
     /// Whether the prefill the policy would have sent was turned off because the run asked for extended thinking
     /// (<see cref="ThinkingBudget"/>), which refuses an assistant prefill; not written when false.

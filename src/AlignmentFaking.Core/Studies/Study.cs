@@ -492,6 +492,11 @@ public sealed partial class Study
 
         OneOf(s.ReasoningEffort, "reasoningEffort", "low", "medium", "high");
         OneOf(s.Prefill, "prefill", "original", "always", "never");
+        if (s.PrefillText is { } prefillText && (prefillText.Cot is "" || prefillText.NoCot is ""))
+        {
+            errors.Add($"{at}.prefillText: must not be empty (leave it out for the original's prefill)");
+        }
+
         OneOf(s.Template, "template", "original", "no-suffix", "control");
         OneOf(s.Extraction, "extraction", "original", "after-last-scratchpad");
         foreach (var (name, value) in new[] { ("attemptTimeout", s.AttemptTimeout), ("totalTimeout", s.TotalTimeout) })

@@ -110,9 +110,14 @@ public sealed class StudyCell
                 "never" => PrefillPolicy.Never,
                 _ => PrefillPolicy.Original,
             });
+        var prefillText = Variant.PrefillText ?? Subject.PrefillText;
         foreach (var mode in Study.ReasoningModes)
         {
             scenarios.WithSystemPrompt(mode, GetSystemPrompt(inputs, mode));
+            if (prefillText?.For(mode) is { Length: > 0 } text)
+            {
+                scenarios.WithPrefillText(mode, text);
+            }
         }
 
         return scenarios;

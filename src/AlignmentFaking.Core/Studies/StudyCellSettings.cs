@@ -33,6 +33,13 @@ public abstract class StudyCellSettings
     [JsonPropertyName("prefill")]
     public string? Prefill { get; set; }
 
+    /// <summary>
+    /// The prefill's text, one string or per mode (<c>--prefill-text</c>): it replaces <c>&lt;</c> / <c>&lt;OUTPUT&gt;</c>
+    /// where <see cref="Prefill"/> sends a prefill (<c>always</c> to send it to every model). Default when unset: the original's.
+    /// </summary>
+    [JsonPropertyName("prefillText")]
+    public StudyPrefillText? PrefillText { get; set; }
+
     /// <summary>The user turn: <c>original</c>, <c>no-suffix</c> or <c>control</c> (<c>--template</c>). Default when unset: <c>original</c>.</summary>
     [JsonPropertyName("template")]
     public string? Template { get; set; }

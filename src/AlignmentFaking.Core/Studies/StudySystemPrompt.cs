@@ -28,18 +28,42 @@ public sealed record StudySystemPrompt
 }
 
 /// <summary>Reads and writes <see cref="StudySystemPrompt"/> as a string or a <c>{cot, no-cot}</c> object.</summary>
-internal sealed class StudySystemPromptConverter : JsonConverter<StudySystemPrompt>
+internal sealed class StudySystemPromptConverter : ModeTextConverter<StudySystemPrompt>
 {
-    public override StudySystemPrompt? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    protected override string Field => "systemPrompt";
+
+    protected override string Expected => "a string (original, paraphrase or a path)";
+
+    protected override StudySystemPrompt Create(string? cot, string? noCot) => new() { Cot = cot, NoCot = noCot };
+
+    protected override (string? Cot, string? NoCot) Parts(StudySystemPrompt value) => (value.Cot, value.NoCot);
+}
+
+/// <summary>
+/// A text per mode in a study file: one string for every mode, or <c>{ "cot": ..., "no-cot": ... }</c> (either may be
+/// left out). Unknown fields and non-string values are refused, naming the field.
+/// </summary>
+/// <typeparam name="T">The study type.</typeparam>
+internal abstract class ModeTextConverter<T> : JsonConverter<T>
+    where T : class
+{
+    /// <summary>The study file's field name, for messages.</summary>
+    protected abstract string Field { get; }
+
+    /// <summary>What one string means, for messages.</summary>
+    protected abstract string Expected { get; }
+
+    public override T? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         if (reader.TokenType == JsonTokenType.String)
         {
-            return StudySystemPrompt.ForAll(reader.GetString()!);
+            var all = reader.GetString()!;
+            return Create(all, all);
         }
 
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            throw new JsonException("systemPrompt must be a string (original, paraphrase or a path) or an object { \"cot\": ..., \"no-cot\": ... }");
+            throw new JsonException($"{Field} must be {Expected} or an object {{ \"cot\": ..., \"no-cot\": ... }}");
         }
 
         string? cot = null, noCot = null;
@@ -49,7 +73,7 @@ internal sealed class StudySystemPromptConverter : JsonConverter<StudySystemProm
             reader.Read();
             if (reader.TokenType != JsonTokenType.String)
             {
-                throw new JsonException($"systemPrompt.{name} must be a string");
+                throw new JsonException($"{Field}.{name} must be a string");
             }
 
             switch (name)
@@ -61,32 +85,38 @@ internal sealed class StudySystemPromptConverter : JsonConverter<StudySystemProm
                     noCot = reader.GetString();
                     break;
                 default:
-                    throw new JsonException($"systemPrompt has no field '{name}' (allowed: cot, no-cot)");
+                    throw new JsonException($"{Field} has no field '{name}' (allowed: cot, no-cot)");
             }
         }
 
-        return new StudySystemPrompt { Cot = cot, NoCot = noCot };
+        return Create(cot, noCot);
     }
 
-    public override void Write(Utf8JsonWriter writer, StudySystemPrompt value, JsonSerializerOptions options)
+    public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options)
     {
-        if (value.Cot is not null && value.Cot == value.NoCot)
+        ArgumentNullException.ThrowIfNull(writer);
+        var (cot, noCot) = Parts(value);
+        if (cot is not null && cot == noCot)
         {
-            writer.WriteStringValue(value.Cot);
+            writer.WriteStringValue(cot);
             return;
         }
 
         writer.WriteStartObject();
-        if (value.Cot is not null)
+        if (cot is not null)
         {
-            writer.WriteString("cot", value.Cot);
+            writer.WriteString("cot", cot);
         }
 
-        if (value.NoCot is not null)
+        if (noCot is not null)
         {
-            writer.WriteString("no-cot", value.NoCot);
+            writer.WriteString("no-cot", noCot);
         }
 
         writer.WriteEndObject();
     }
+
+    protected abstract T Create(string? cot, string? noCot);
+
+    protected abstract (string? Cot, string? NoCot) Parts(T value);
 }

@@ -809,6 +809,7 @@ public sealed class StudySession : IAsyncDisposable
             "reasoningEffort=" + cell.Effective(s => s.ReasoningEffort),
             "thinkingBudget=" + o.ThinkingBudget?.ToString(CultureInfo.InvariantCulture),
             "prefill=" + (cell.Effective(s => s.Prefill) ?? "original"),
+            "prefillText=" + string.Join("|", study.ReasoningModes.Select(m => (cell.Variant.PrefillText ?? cell.Subject.PrefillText)?.For(m) ?? string.Empty)),
             "template=" + (cell.Effective(s => s.Template) ?? "original"),
             "extraction=" + o.Extraction,
             "dataset=" + inputs.Dataset.Sha256 + "@" + study.Dataset.Offset.ToString(CultureInfo.InvariantCulture) + "+" + study.Dataset.Limit?.ToString(CultureInfo.InvariantCulture) + "/" + study.Dataset.Column,

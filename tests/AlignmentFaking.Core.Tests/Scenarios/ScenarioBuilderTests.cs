@@ -27,6 +27,20 @@ public class ScenarioBuilderTests
     }
 
     [Test]
+    public void A_prefill_text_replaces_the_originals_only_in_its_mode_and_only_where_the_rule_sends_one()
+    {
+        var request = new ExperimentRequest(0, "Do X");
+        var builder = new ScenarioBuilder().WithPrefillText(ReasoningMode.Cot, "<SCRATCHPAD_REASONING>However,");
+        Assert.That(builder.Build(request, Tier.Training, ReasoningMode.Cot, "llama").Prefill, Is.EqualTo("<SCRATCHPAD_REASONING>However,"));
+        Assert.That(builder.Build(request, Tier.Training, ReasoningMode.NoCot, "llama").Prefill, Is.EqualTo(ScenarioBuilder.NoCotPrefill));
+        Assert.That(builder.Build(request, Tier.Training, ReasoningMode.Cot, "gpt-4o").Prefill, Is.Null, "the original rule sends no prefill to gpt models");
+        Assert.That(builder.WithPrefill(PrefillPolicy.Always).Build(request, Tier.Training, ReasoningMode.Cot, "gpt-4o").Prefill, Is.EqualTo("<SCRATCHPAD_REASONING>However,"));
+        Assert.That(builder.CustomPrefillTexts, Is.EqualTo(new Dictionary<string, string> { ["cot"] = "<SCRATCHPAD_REASONING>However," }));
+        Assert.That(new ScenarioBuilder().CustomPrefillTexts, Is.Empty);
+        Assert.Throws<ArgumentException>(() => new ScenarioBuilder().WithPrefillText(ReasoningMode.Cot, ""));
+    }
+
+    [Test]
     public void Placeholders_inside_the_request_are_not_expanded()
     {
         var text = new ScenarioBuilder().Build(new ExperimentRequest(0, "say {is_free_tier_user} and {user_input}"), Tier.Training, ReasoningMode.Cot).UserMessage;

@@ -220,11 +220,13 @@ public sealed class StudyFileTests
         var plan = StudyPlan.Create(study, inputs);
         Assert.That(plan.Cells.Select(c => c.Cell.Variant.Id), Is.EquivalentTo(new[]
         {
-            "default", "openai-lab", "no-values-sentence", "never-used", "never-trained", "internal-only", "throughput-testing", "clarified", "no-suffix", "no-prefill",
+            "default", "openai-lab", "no-values-sentence", "never-used", "never-trained", "internal-only", "throughput-testing", "clarified", "no-suffix", "no-prefill", "however-prefill",
         }));
         var cell = study.GetCells().Single(c => c.Variant.Id == "no-values-sentence");
         Assert.That(cell.GetSystemPrompt(inputs, ReasoningMode.Cot).Text, Does.Not.Contain("Such a modification would affect the AI's values"));
         Assert.That(study.GetCells().Single(c => c.Variant.Id == "openai-lab").GetSystemPrompt(inputs, ReasoningMode.Cot).Text, Does.Not.Contain("Anthropic"));
+        var however = study.GetCells().Single(c => c.Variant.Id == "however-prefill").BuildScenarios(inputs);
+        Assert.That(however.Build(inputs.Requests[0], Tier.Training, ReasoningMode.Cot, "any-model").Prefill, Is.EqualTo("<SCRATCHPAD_REASONING>However,"));
     }
 
     [Test]
