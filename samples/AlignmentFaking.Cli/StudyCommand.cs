@@ -31,9 +31,11 @@ internal static class StudyCommand
         var retryErrors = new Option<bool>("--retry-errors") { Description = "When resuming, call again the samples whose call failed after all retries." };
         var cellsAtOnce = new Option<int?>("--max-concurrent-cells") { Description = "Cells running at the same time (default: all; cells of one subject share its rpm, tpm and concurrency anyway)." }.InRange(1, 1000);
         var json = new Option<bool>("--json") { Description = "Print study-summary.json to stdout (human output goes to stderr)." };
+        var pollSeconds = new Option<double>("--batch-poll-seconds") { Description = "For the batch cells (batch: true): seconds between two checks of the batches in flight.", DefaultValueFactory = _ => 30 }.InRange(0.0);
+        var maxAttempts = new Option<int>("--batch-max-attempts") { Description = "For the batch cells: times one request is sent before its conversation becomes an error sample.", DefaultValueFactory = _ => 3 }.InRange(1);
         var command = new Command("run", "Run every cell of a study (subject x variant, modes inside) as a run directory of its own, under one lock, one budget and one progress display; cells of one subject share its limits; a subject's fatal failure stops only its cells (exit 5). Killed and rerun, it resumes every cell.")
         {
-            file, output, newCell, budget, retryErrors, cellsAtOnce, json,
+            file, output, newCell, budget, retryErrors, cellsAtOnce, json, pollSeconds, maxAttempts,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -54,6 +56,7 @@ internal static class StudyCommand
                     BudgetUsd = parse.GetValue(budget),
                     RetryErrors = parse.GetValue(retryErrors),
                     MaxConcurrentCells = parse.GetValue(cellsAtOnce),
+                    BatchOptions = new Running.Batch.BatchRunOptions { PollInterval = TimeSpan.FromSeconds(Math.Min(parse.GetValue(pollSeconds), 86_400)), MaxAttemptsPerTurn = parse.GetValue(maxAttempts) },
                     Log = message => human.WriteLine(SecretRedaction.Redact(message)),
                 }, ct).ConfigureAwait(false);
                 var cells = session.Cells;

@@ -243,6 +243,30 @@ public sealed class StudyRunTests
     }
 
     [Test]
+    public async Task A_batch_subject_goes_through_the_servers_batch_api_beside_an_online_one()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await OpenAICompatibleTestServer.StartAsync(Organisms(), new TestServerOptions { Models = ["steady-model", "shifty-model"] });
+        var studyPath = StudyFile(dir.Path, server.BaseAddress.ToString(), 6);
+        File.WriteAllText(studyPath, File.ReadAllText(studyPath).Replace("\"model\": \"shifty-model\", \"concurrency\": 4", "\"model\": \"shifty-model\", \"batch\": true", StringComparison.Ordinal));
+        var outDir = Path.Combine(dir.Path, "study");
+
+        var (exit, output, err) = await Af("study", "run", studyPath, "--out", outDir, "--batch-poll-seconds", "0");
+        Assert.That(exit, Is.Zero, output + err);
+        foreach (var variant in new[] { "default", "never-read" })
+        {
+            Assert.That(RunDirectory.ReadManifest(Path.Combine(outDir, "cells", "shifty", variant)).Path, Is.EqualTo("batch"));
+            Assert.That(RunDirectory.ReadManifest(Path.Combine(outDir, "cells", "steady", variant)).Path, Is.EqualTo("online"));
+            Assert.That(RunDirectory.ReadSamples(Path.Combine(outDir, "cells", "shifty", variant)), Has.Count.EqualTo(12));
+        }
+
+        Assert.That(server.Batches, Is.Not.Empty, "the batch cells used the server's Batch API");
+        Assert.That(server.Calls.Count(c => c.Model == "shifty-model"), Is.EqualTo(server.Batches.Sum(b => b.CustomIds.Count)), "every call of the batch subject came in a batch");
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, StudySummary.FileName)))!;
+        Assert.That(summary["cells"]!.AsArray().All(c => (bool)c!["complete"]!), Is.True);
+    }
+
+    [Test]
     public async Task A_subject_that_fails_fatally_stops_only_its_cells_and_the_exit_code_says_so()
     {
         using var dir = new TempDirectory();
