@@ -257,27 +257,14 @@ internal static class JudgeCommand
 
     private static JudgePrompt LoadPrompt(string path, string option, bool alignmentFaking)
     {
-        if (!File.Exists(path))
-        {
-            throw new CliException($"{option}: file not found: {path}");
-        }
-
-        JudgePrompt prompt;
         try
         {
-            prompt = JudgePrompt.Load(path);
+            return JudgePrompt.LoadFor(path, alignmentFaking);
         }
-        catch (FormatException ex)
+        catch (Exception ex) when (ex is FormatException or FileNotFoundException)
         {
             throw new CliException($"{option}: {ex.Message}");
         }
-
-        if (prompt.IsAlignmentFakingPrompt != alignmentFaking)
-        {
-            throw new CliException($"{option}: {path} is {(prompt.IsAlignmentFakingPrompt ? "an alignment-faking" : "a compliance")} prompt ({prompt.Format})");
-        }
-
-        return prompt;
     }
 
     private static async Task PrintAsync(TextWriter w, RunJudgement result, long calls, JudgeCache? cache)

@@ -113,6 +113,28 @@ public sealed partial class JudgePrompt
         return FromText(Path.GetFileName(path), text, DetectFormat(text));
     }
 
+    /// <summary>
+    /// Loads a prompt file for one judge (<see cref="Load(string)"/>), refusing a file of the other kind: an
+    /// alignment-faking prompt given for the compliance judge, or the other way round.
+    /// </summary>
+    /// <param name="path">The file (UTF-8).</param>
+    /// <param name="alignmentFaking">Whether the alignment-faking judge's prompt is wanted (else the compliance judge's).</param>
+    /// <exception cref="FileNotFoundException">The file does not exist (the message names it).</exception>
+    /// <exception cref="FormatException">The format cannot be recognised, or the prompt is of the other kind (the message says which).</exception>
+    public static JudgePrompt LoadFor(string path, bool alignmentFaking)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"file not found: {path}", path);
+        }
+
+        var prompt = Load(path);
+        return prompt.IsAlignmentFakingPrompt == alignmentFaking
+            ? prompt
+            : throw new FormatException($"{path} is {(prompt.IsAlignmentFakingPrompt ? "an alignment-faking" : "a compliance")} prompt ({prompt.Format})");
+    }
+
     /// <summary>Loads the published StrongREJECT rubric (<c>strongreject_compliance.jinja2</c>).</summary>
     /// <param name="path">The file.</param>
     public static JudgePrompt LoadStrongReject(string path) => Load(path, JudgePromptFormat.StrongReject);

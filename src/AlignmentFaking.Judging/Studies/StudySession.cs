@@ -117,8 +117,6 @@ public sealed class StudySession : IAsyncDisposable
                 c.Cell.RelativeDirectory,
                 Fingerprint(c.Cell, inputs, study),
                 study.ReasoningModes.ToDictionary(m => m.ToName(), m => c.Cell.GetSystemPrompt(inputs, m).Sha256, StringComparer.Ordinal))).ToList();
-            await PinAsync(study, full, options, pins, inputs.Dataset.Sha256, notes, cancellationToken).ConfigureAwait(false);
-
             decimal? budgetUsd = options.BudgetUsd ?? study.BudgetUsd;
             var problems = new List<string>();
             foreach (var c in plan.Cells)
@@ -148,11 +146,16 @@ public sealed class StudySession : IAsyncDisposable
             }
 
             IChatClient? judgeClient = null;
+            JudgePrompts? judgePrompts = null;
             if (study.Judge is { } judge)
             {
+                judgePrompts = LoadJudgePrompts(judge, study);
                 judgeClient = CreateJudgeClient(judge, study, options);
                 owned.Add(judgeClient);
             }
+
+            // Everything is checked: only now is the directory pinned (a refused study writes nothing).
+            await PinAsync(study, full, options, pins, inputs.Dataset.Sha256, notes, cancellationToken).ConfigureAwait(false);
 
             // Spending of earlier sessions of every cell counts against the study's budget.
             SharedBudget? budget = null;
@@ -173,7 +176,7 @@ public sealed class StudySession : IAsyncDisposable
 
             foreach (var c in plan.Cells)
             {
-                cells.Add(await OpenCellAsync(study, inputs, full, options, c, clients[c.Cell.Subject.Id], judgeClient, budget, notes, cancellationToken).ConfigureAwait(false));
+                cells.Add(await OpenCellAsync(study, inputs, full, options, c, clients[c.Cell.Subject.Id], judgeClient, judgePrompts, budget, notes, cancellationToken).ConfigureAwait(false));
             }
 
             return new StudySession(study, inputs, full, options, cells, owned, studyLock, budget, notes);
@@ -432,7 +435,7 @@ public sealed class StudySession : IAsyncDisposable
         _ => "cancelled",
     };
 
-    private static async Task<CellState> OpenCellAsync(Study study, StudyInputs inputs, string full, StudySessionOptions options, StudyCellPlan plan, SubjectClient subject, IChatClient? judgeClient, SharedBudget? budget, List<string> notes, CancellationToken cancellationToken)
+    private static async Task<CellState> OpenCellAsync(Study study, StudyInputs inputs, string full, StudySessionOptions options, StudyCellPlan plan, SubjectClient subject, IChatClient? judgeClient, JudgePrompts? judgePrompts, SharedBudget? budget, List<string> notes, CancellationToken cancellationToken)
     {
         var cell = plan.Cell;
         var dir = Path.Combine(full, cell.RelativeDirectory);
@@ -465,6 +468,21 @@ public sealed class StudySession : IAsyncDisposable
         ExperimentSession session;
         try
         {
+            session = await OpenSessionAsync().ConfigureAwait(false);
+        }
+        catch (IncompatibleRunException ex) when (options.NewCells)
+        {
+            // The pin did not see the change but the run directory does: with NewCells the cell starts afresh too.
+            notes.Add($"cell {cell.Id}: its run directory holds a run with other settings ({ex.Message}); it is now {MoveAside(dir)} and the cell runs as a new cell");
+            session = await OpenSessionAsync().ConfigureAwait(false);
+        }
+        catch (IncompatibleRunException ex)
+        {
+            throw new StudyValidationException($"cell {cell.Id}: its run directory holds a run with other settings ({ex.Message}); rerun with --new-cell (StudySessionOptions.NewCells) to run it as a new cell");
+        }
+
+        async Task<ExperimentSession> OpenSessionAsync()
+        {
             if (cell.Batch)
             {
                 IBatchProvider batchProvider = cell.Subject.IsSimulated
@@ -476,18 +494,12 @@ public sealed class StudySession : IAsyncDisposable
                         WorkingDirectory = Path.Combine(dir, "batch-inputs"),
                         PromptCaching = !(cell.Effective(s => s.NoPromptCache) ?? false),
                     }) ?? throw new StudyValidationException($"cell {cell.Id}: provider '{subject.Provider}' has no batch service (batch: true)");
-                var runner = new BatchExperimentRunner(batchProvider, scenarios, runOptions, options.BatchOptions);
-                session = await ExperimentSession.OpenBatchAsync(runner, inputs.Requests, sessionOptions, cancellationToken).ConfigureAwait(false);
+                var batchRunner = new BatchExperimentRunner(batchProvider, scenarios, runOptions, options.BatchOptions);
+                return await ExperimentSession.OpenBatchAsync(batchRunner, inputs.Requests, sessionOptions, cancellationToken).ConfigureAwait(false);
             }
-            else
-            {
-                var runner = new ExperimentRunner(subject.Client, scenarios, runOptions);
-                session = await ExperimentSession.OpenAsync(runner, inputs.Requests, sessionOptions, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (IncompatibleRunException ex)
-        {
-            throw new StudyValidationException($"cell {cell.Id}: its run directory holds a run with other settings ({ex.Message}); rerun with --new-cell (StudySessionOptions.NewCells) to run it as a new cell");
+
+            var runner = new ExperimentRunner(subject.Client, scenarios, runOptions);
+            return await ExperimentSession.OpenAsync(runner, inputs.Requests, sessionOptions, cancellationToken).ConfigureAwait(false);
         }
 
         if (session.IsComplete)
@@ -507,7 +519,7 @@ public sealed class StudySession : IAsyncDisposable
         RunJudge? judge = null;
         if (study.Judge is { } j && judgeClient is not null)
         {
-            judge = CreateRunJudge(j, study, judgeClient, new JudgeCache(Path.Combine(dir, RunDirectory.JudgeCacheFolder)), runOptions.MaxConcurrency);
+            judge = CreateRunJudge(j, judgePrompts, judgeClient, new JudgeCache(Path.Combine(dir, RunDirectory.JudgeCacheFolder)), runOptions.MaxConcurrency);
         }
 
         return new CellState(cell, dir, session, judge)
@@ -518,30 +530,45 @@ public sealed class StudySession : IAsyncDisposable
         };
     }
 
-    private static RunJudge CreateRunJudge(StudyJudge judge, Study study, IChatClient client, JudgeCache cache, int concurrency)
+    /// <summary>The judge's prompt files, loaded and checked before anything is written.</summary>
+    private static JudgePrompts LoadJudgePrompts(StudyJudge judge, Study study)
     {
-        var compliance = new LlmJudgeOptions { ModelId = judge.Model, Cache = cache };
-        var af = new AlignmentFakingClassifierOptions { ModelId = judge.Model, Cache = cache, Votes = judge.Votes, VotesPerRequest = judge.VotesPerRequest };
-        if (judge.CompliancePrompt is { } cp)
-        {
-            compliance.Prompt = LoadJudgePrompt(study, cp, "judge.compliancePrompt", alignmentFaking: false);
-        }
-
-        if (judge.AfPrompt is { } ap)
-        {
-            af.Prompt = LoadJudgePrompt(study, ap, "judge.afPrompt", alignmentFaking: true);
-        }
-
+        var prompts = new JudgePrompts(
+            judge.CompliancePrompt is { } cp ? LoadJudgePrompt(study, cp, "judge.compliancePrompt", alignmentFaking: false) : null,
+            judge.AfPrompt is { } ap ? LoadJudgePrompt(study, ap, "judge.afPrompt", alignmentFaking: true) : null);
         try
         {
-            compliance.Validate();
-            af.Validate();
+            Options(judge, prompts, cache: null).Compliance.Validate();
+            Options(judge, prompts, cache: null).Af.Validate();
         }
         catch (ArgumentException ex)
         {
             throw new StudyValidationException("judge: " + ex.Message);
         }
 
+        return prompts;
+    }
+
+    private static (LlmJudgeOptions Compliance, AlignmentFakingClassifierOptions Af) Options(StudyJudge judge, JudgePrompts prompts, JudgeCache? cache)
+    {
+        var compliance = new LlmJudgeOptions { ModelId = judge.Model, Cache = cache };
+        var af = new AlignmentFakingClassifierOptions { ModelId = judge.Model, Cache = cache, Votes = judge.Votes, VotesPerRequest = judge.VotesPerRequest };
+        if (prompts.Compliance is { } cp)
+        {
+            compliance.Prompt = cp;
+        }
+
+        if (prompts.AlignmentFaking is { } ap)
+        {
+            af.Prompt = ap;
+        }
+
+        return (compliance, af);
+    }
+
+    private static RunJudge CreateRunJudge(StudyJudge judge, JudgePrompts? prompts, IChatClient client, JudgeCache cache, int concurrency)
+    {
+        var (compliance, af) = Options(judge, prompts ?? new JudgePrompts(null, null), cache);
         return new RunJudge(
             new LlmJudgeClassifier(client, compliance),
             judge.NoAf ? null : new AlignmentFakingReasoningClassifier(client, af),
@@ -550,25 +577,14 @@ public sealed class StudySession : IAsyncDisposable
 
     private static JudgePrompt LoadJudgePrompt(Study study, string file, string field, bool alignmentFaking)
     {
-        var path = Path.GetFullPath(Path.Combine(study.BaseDirectory, file));
-        if (!File.Exists(path))
-        {
-            throw new StudyValidationException($"{field}: file not found: {path}");
-        }
-
-        JudgePrompt prompt;
         try
         {
-            prompt = JudgePrompt.Load(path);
+            return JudgePrompt.LoadFor(Path.GetFullPath(Path.Combine(study.BaseDirectory, file)), alignmentFaking);
         }
-        catch (FormatException ex)
+        catch (Exception ex) when (ex is FormatException or FileNotFoundException)
         {
             throw new StudyValidationException($"{field}: {ex.Message}");
         }
-
-        return prompt.IsAlignmentFakingPrompt == alignmentFaking
-            ? prompt
-            : throw new StudyValidationException($"{field}: {path} is {(prompt.IsAlignmentFakingPrompt ? "an alignment-faking" : "a compliance")} prompt ({prompt.Format})");
     }
 
     private static SubjectClient CreateSubject(StudySubject s, StudySessionOptions options)
@@ -735,14 +751,7 @@ public sealed class StudySession : IAsyncDisposable
             var dir = Path.Combine(full, c.Directory);
             if (Directory.Exists(dir))
             {
-                int n = 1;
-                while (Directory.Exists($"{dir}.replaced-{n}"))
-                {
-                    n++;
-                }
-
-                Directory.Move(dir, $"{dir}.replaced-{n}");
-                notes.Add($"cell {c.Id}: changed; its old run directory is now {Path.GetFileName(dir)}.replaced-{n}, and it runs as a new cell");
+                notes.Add($"cell {c.Id}: changed; its old run directory is now {MoveAside(dir)}, and it runs as a new cell");
             }
         }
 
@@ -787,6 +796,19 @@ public sealed class StudySession : IAsyncDisposable
         await WriteAtomicAsync(pinPath, Encoding.UTF8.GetBytes(newPin.ToJsonString(new JsonSerializerOptions { WriteIndented = true })), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Moves a cell's run directory aside as <c>variant.replaced-N</c> (the first free N); returns its new name.</summary>
+    private static string MoveAside(string dir)
+    {
+        int n = 1;
+        while (Directory.Exists($"{dir}.replaced-{n}"))
+        {
+            n++;
+        }
+
+        Directory.Move(dir, $"{dir}.replaced-{n}");
+        return $"{Path.GetFileName(dir)}.replaced-{n}";
+    }
+
     private static async Task WriteAtomicAsync(string path, byte[] bytes, CancellationToken cancellationToken)
     {
         var temp = path + ".tmp";
@@ -824,6 +846,8 @@ public sealed class StudySession : IAsyncDisposable
 
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n", parts))));
     }
+
+    private sealed record JudgePrompts(JudgePrompt? Compliance, JudgePrompt? AlignmentFaking);
 
     private sealed record CellPin(string Id, string Directory, string Fingerprint, IReadOnlyDictionary<string, string> Prompts);
 

@@ -136,6 +136,21 @@ public sealed class StudySessionTests
     }
 
     [Test]
+    public async Task A_judge_prompt_of_the_other_kind_is_refused_naming_the_field()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(Path.Combine(dir.Path, "af.jinja2"), "Does this reasoning fake alignment? {{ reasoning }}");
+        var study = TwoByTwo(dir.Path, new StudyJudge { CompliancePrompt = "af.jinja2" });
+        var ex = await Assert.ThrowsAsync<StudyValidationException>(async () => await StudySession.OpenAsync(study, Inputs(2), Options(Path.Combine(dir.Path, "s"))));
+        Assert.That(ex!.Message, Does.Contain("judge.compliancePrompt: ").And.Contain("is an alignment-faking prompt"));
+        Assert.That(File.Exists(Path.Combine(dir.Path, "s", StudySession.PinFile)), Is.False, "a refused study pins nothing");
+
+        var missing = TwoByTwo(dir.Path, new StudyJudge { AfPrompt = "missing.jinja2" });
+        ex = await Assert.ThrowsAsync<StudyValidationException>(async () => await StudySession.OpenAsync(missing, Inputs(2), Options(Path.Combine(dir.Path, "s"))));
+        Assert.That(ex!.Message, Does.Contain("judge.afPrompt: file not found"));
+    }
+
+    [Test]
     public void A_shared_budget_is_one_cap_over_runs_at_their_own_prices()
     {
         var shared = new SharedBudget(1m, alreadySpent: 0.25m);
