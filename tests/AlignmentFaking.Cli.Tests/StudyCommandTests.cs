@@ -156,4 +156,59 @@ public sealed class StudyCommandTests
         Assert.That(exit, Is.EqualTo(AfCli.Failure));
         Assert.That(err.Trim(), Is.EqualTo("error: comparisons[0].a.subject: unknown subject id 'b' (subjects: a)"));
     }
+
+    [Test]
+    public void Every_option_of_af_run_has_a_field_in_the_study_file_or_a_flag_of_af_study_run()
+    {
+        // Where an af run flag lives in a study: a field of study.json (subject, variant, judge or study level), a flag of
+        // af study run, or nowhere, with the reason.
+        var where = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["--provider"] = "subjects[].provider", ["--endpoint"] = "subjects[].endpoint", ["--model"] = "subjects[].model", ["--api-key-env"] = "subjects[].apiKeyEnv",
+            ["--dataset"] = "dataset.source", ["--column"] = "dataset.column", ["--limit"] = "dataset.limit", ["--offset"] = "dataset.offset",
+            ["--mode"] = "modes", ["--system-prompt"] = "systemPrompt", ["--epochs"] = "epochs",
+            ["--judge"] = "judge", ["--judge-provider"] = "judge.provider", ["--judge-endpoint"] = "judge.endpoint", ["--judge-model"] = "judge.model",
+            ["--judge-api-key-env"] = "judge.apiKeyEnv", ["--compliance-prompt"] = "judge.compliancePrompt", ["--af-prompt"] = "judge.afPrompt",
+            ["--votes"] = "judge.votes", ["--votes-per-request"] = "judge.votesPerRequest", ["--threshold"] = "judge.threshold",
+            ["--min-valid-vote-share"] = "judge.minValidVoteShare", ["--af-source"] = "judge.afSource", ["--no-af"] = "judge.noAf",
+            ["--af-only-compliant"] = "judge.afOnlyCompliant", ["--judge-retries"] = "judge.retries", ["--budget-usd"] = "budgetUsd",
+            ["--out"] = "af study run --out", ["--json"] = "af study run --json", ["--retry-errors"] = "af study run --retry-errors",
+            ["--batch-poll-seconds"] = "af study run --batch-poll-seconds", ["--batch-max-attempts"] = "af study run --batch-max-attempts",
+            ["--shard"] = "none: a study runs whole (shard a study by splitting its subjects into study files)",
+            ["--batch-max-requests"] = "none: the provider's maximum", ["--batch-max-mb"] = "none: the provider's maximum",
+        };
+        var cellSettings = typeof(StudyCellSettings).GetProperties()
+            .Select(p => p.GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonPropertyNameAttribute), false).Cast<System.Text.Json.Serialization.JsonPropertyNameAttribute>().Single().Name)
+            .ToHashSet(StringComparer.Ordinal);
+        var judgeFields = typeof(StudyJudge).GetProperties()
+            .Select(p => "judge." + p.GetCustomAttributes(typeof(System.Text.Json.Serialization.JsonPropertyNameAttribute), false).Cast<System.Text.Json.Serialization.JsonPropertyNameAttribute>().Single().Name)
+            .ToHashSet(StringComparer.Ordinal);
+        var run = AfCli.CreateRoot(TextWriter.Null, TextWriter.Null).Subcommands.Single(c => c.Name == "run");
+        var studyRun = AfCli.CreateRoot(TextWriter.Null, TextWriter.Null).Subcommands.Single(c => c.Name == "study").Subcommands.Single(c => c.Name == "run");
+        var missing = new List<string>();
+        foreach (var option in run.Options.Where(o => o.Name.StartsWith("--", StringComparison.Ordinal) && o.Name is not ("--help" or "--version")))
+        {
+            // A per-subject option keeps its name in camelCase (--max-tokens: maxTokens) on subjects and variants.
+            var camel = string.Concat(option.Name[2..].Split('-').Select((w, i) => i == 0 ? w : char.ToUpperInvariant(w[0]) + w[1..]));
+            if (cellSettings.Contains(camel))
+            {
+                continue;
+            }
+
+            if (!where.TryGetValue(option.Name, out var place))
+            {
+                missing.Add(option.Name);
+            }
+            else if (place.StartsWith("judge.", StringComparison.Ordinal) && !judgeFields.Contains(place))
+            {
+                missing.Add($"{option.Name} ({place} is not a field)");
+            }
+            else if (place.StartsWith("af study run ", StringComparison.Ordinal) && studyRun.Options.All(o => o.Name != place["af study run ".Length..]))
+            {
+                missing.Add($"{option.Name} ({place} is not a flag)");
+            }
+        }
+
+        Assert.That(missing, Is.Empty, "af run options with no place in a study");
+    }
 }

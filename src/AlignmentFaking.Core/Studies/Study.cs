@@ -252,6 +252,26 @@ public sealed partial class Study
                 errors.Add(Invariant($"judge.votesPerRequest: must be 1 to 128 (was {judge.VotesPerRequest})"));
             }
 
+            if (judge.Threshold is { } threshold && !(threshold > 0 && threshold <= 1))
+            {
+                errors.Add(Invariant($"judge.threshold: must be above 0 and at most 1 (was {threshold})"));
+            }
+
+            if (judge.MinValidVoteShare is { } share && !(share >= 0 && share <= 1))
+            {
+                errors.Add(Invariant($"judge.minValidVoteShare: must be 0 to 1 (was {share})"));
+            }
+
+            if (judge.AfSource is not null && judge.AfSource is not ("scratchpad" or "reasoning" or "both"))
+            {
+                errors.Add($"judge.afSource: must be one of scratchpad, reasoning, both (was '{judge.AfSource}')");
+            }
+
+            if (judge.Retries is < 0 or > 5)
+            {
+                errors.Add(Invariant($"judge.retries: must be 0 to 5 (was {judge.Retries})"));
+            }
+
             if (judge.ApiKeyEnv is not null && !VariableName().IsMatch(judge.ApiKeyEnv))
             {
                 errors.Add("judge.apiKeyEnv: must be an environment variable's name (letters, digits, _), not a key");
@@ -499,6 +519,15 @@ public sealed partial class Study
 
         OneOf(s.Template, "template", "original", "no-suffix", "control");
         OneOf(s.Extraction, "extraction", "original", "after-last-scratchpad");
+        if (s.BatchProvider is not null && !IdPattern().IsMatch(s.BatchProvider))
+        {
+            errors.Add($"{at}.batchProvider: must be a provider name such as openai or anthropic (was '{s.BatchProvider}')");
+        }
+
+        if (s.CacheDir is { Length: 0 })
+        {
+            errors.Add($"{at}.cacheDir: must not be empty (leave it out for no shared cache)");
+        }
         foreach (var (name, value) in new[] { ("attemptTimeout", s.AttemptTimeout), ("totalTimeout", s.TotalTimeout) })
         {
             if (value is not null && StudyDuration.Parse(value) is null)

@@ -80,6 +80,18 @@ public abstract class StudyCellSettings
     [JsonPropertyName("batch")]
     public bool? Batch { get; set; }
 
+    /// <summary>The batch service by provider name (<c>--batch-provider</c>), for a cell with <see cref="Batch"/>. Default when unset: the subject's provider's.</summary>
+    [JsonPropertyName("batchProvider")]
+    public string? BatchProvider { get; set; }
+
+    /// <summary>Keep no response cache in the cell's run directory (<c>--no-cache</c>; a resume then calls again what a crash cut short). Default when unset: false (the simulated organism never caches).</summary>
+    [JsonPropertyName("noCache")]
+    public bool? NoCache { get; set; }
+
+    /// <summary>A response cache shared across runs and studies (<c>--cache-dir</c>), relative to the study file. Default when unset: none.</summary>
+    [JsonPropertyName("cacheDir")]
+    public string? CacheDir { get; set; }
+
     /// <summary>Do not mark Anthropic requests for its prompt cache (<c>--no-prompt-cache</c>). Default when unset: false.</summary>
     [JsonPropertyName("noPromptCache")]
     public bool? NoPromptCache { get; set; }

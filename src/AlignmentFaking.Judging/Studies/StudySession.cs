@@ -442,9 +442,13 @@ public sealed class StudySession : IAsyncDisposable
         var scenarios = cell.BuildScenarios(inputs);
         var runOptions = cell.CreateOptions();
         runOptions.TimeProvider = options.TimeProvider;
-        if (!cell.Subject.IsSimulated)
+        // As af run: the run's own cache serves resume (not for the simulated organism, unless a shared folder is given);
+        // a shared cache is opt-in (cacheDir); noCache turns both off.
+        var cacheDir = cell.Effective(x => x.CacheDir) is { } shared ? Path.GetFullPath(Path.Combine(study.BaseDirectory, shared)) : null;
+        if (!(cell.Effective(x => x.NoCache) ?? false) && (!cell.Subject.IsSimulated || cacheDir is not null))
         {
             runOptions.ResponseCache = new FileDistributedCache(Path.Combine(dir, RunDirectory.ResponseCacheFolder));
+            runOptions.SharedResponseCache = cacheDir is null ? null : new FileDistributedCache(cacheDir);
         }
 
         var price = cell.ResolvePrice();
@@ -481,19 +485,22 @@ public sealed class StudySession : IAsyncDisposable
             throw new StudyValidationException($"cell {cell.Id}: its run directory holds a run with other settings ({ex.Message}); rerun with --new-cell (StudySessionOptions.NewCells) to run it as a new cell");
         }
 
+        ModelProvider BatchService(string name) => options.Providers.TryGet(name, out var found) ? found
+            : throw new StudyValidationException($"cell {cell.Id}: unknown batchProvider '{name}' (known: {string.Join(", ", options.Providers.Names)})");
+
         async Task<ExperimentSession> OpenSessionAsync()
         {
             if (cell.Batch)
             {
                 IBatchProvider batchProvider = cell.Subject.IsSimulated
                     ? new ChatClientBatchProvider(subject.Client)
-                    : options.Providers.Get(subject.Provider).CreateBatchProvider?.Invoke(new BatchProviderSettings
+                    : BatchService(cell.Effective(x => x.BatchProvider) ?? subject.Provider).CreateBatchProvider?.Invoke(new BatchProviderSettings
                     {
                         Endpoint = subject.Endpoint,
                         ApiKey = subject.Key,
                         WorkingDirectory = Path.Combine(dir, "batch-inputs"),
                         PromptCaching = !(cell.Effective(s => s.NoPromptCache) ?? false),
-                    }) ?? throw new StudyValidationException($"cell {cell.Id}: provider '{subject.Provider}' has no batch service (batch: true)");
+                    }) ?? throw new StudyValidationException($"cell {cell.Id}: provider '{cell.Effective(x => x.BatchProvider) ?? subject.Provider}' has no batch service (batch: true; batchProvider names another)");
                 var batchRunner = new BatchExperimentRunner(batchProvider, scenarios, runOptions, options.BatchOptions);
                 return await ExperimentSession.OpenBatchAsync(batchRunner, inputs.Requests, sessionOptions, cancellationToken).ConfigureAwait(false);
             }
@@ -551,8 +558,30 @@ public sealed class StudySession : IAsyncDisposable
 
     private static (LlmJudgeOptions Compliance, AlignmentFakingClassifierOptions Af) Options(StudyJudge judge, JudgePrompts prompts, JudgeCache? cache)
     {
-        var compliance = new LlmJudgeOptions { ModelId = judge.Model, Cache = cache };
-        var af = new AlignmentFakingClassifierOptions { ModelId = judge.Model, Cache = cache, Votes = judge.Votes, VotesPerRequest = judge.VotesPerRequest };
+        var compliance = new LlmJudgeOptions { ModelId = judge.Model, Cache = cache, UnparseableRetries = judge.Retries };
+        var af = new AlignmentFakingClassifierOptions
+        {
+            ModelId = judge.Model,
+            Cache = cache,
+            Votes = judge.Votes,
+            VotesPerRequest = judge.VotesPerRequest,
+            Source = judge.AfSource switch
+            {
+                "scratchpad" => AlignmentFakingSource.Scratchpad,
+                "reasoning" => AlignmentFakingSource.Reasoning,
+                _ => AlignmentFakingSource.Both,
+            },
+        };
+        if (judge.Threshold is { } threshold)
+        {
+            af.Threshold = threshold;
+            af.MaybeThreshold = Math.Min(af.MaybeThreshold, threshold);
+        }
+
+        if (judge.MinValidVoteShare is { } share)
+        {
+            af.MinValidVoteShare = share;
+        }
         if (prompts.Compliance is { } cp)
         {
             compliance.Prompt = cp;
@@ -572,7 +601,7 @@ public sealed class StudySession : IAsyncDisposable
         return new RunJudge(
             new LlmJudgeClassifier(client, compliance),
             judge.NoAf ? null : new AlignmentFakingReasoningClassifier(client, af),
-            new RunJudgeOptions { MaxConcurrency = concurrency });
+            new RunJudgeOptions { MaxConcurrency = concurrency, AssessOnlyCompliant = judge.AfOnlyCompliant });
     }
 
     private static JudgePrompt LoadJudgePrompt(Study study, string file, string field, bool alignmentFaking)
@@ -837,7 +866,7 @@ public sealed class StudySession : IAsyncDisposable
             "dataset=" + inputs.Dataset.Sha256 + "@" + study.Dataset.Offset.ToString(CultureInfo.InvariantCulture) + "+" + study.Dataset.Limit?.ToString(CultureInfo.InvariantCulture) + "/" + study.Dataset.Column,
             "modes=" + string.Join(",", study.Modes),
             "epochs=" + study.Epochs.ToString(CultureInfo.InvariantCulture),
-            "judge=" + (study.Judge is { } j ? $"{j.Provider}|{j.Endpoint}|{j.Model}|{j.Votes}|{j.CompliancePrompt}|{j.AfPrompt}|{j.NoAf}" : "none"),
+            "judge=" + (study.Judge is { } j ? string.Create(CultureInfo.InvariantCulture, $"{j.Provider}|{j.Endpoint}|{j.Model}|{j.Votes}|{j.CompliancePrompt}|{j.AfPrompt}|{j.NoAf}|{j.Threshold}|{j.MinValidVoteShare}|{j.AfSource}|{j.AfOnlyCompliant}") : "none"),
         };
         foreach (var mode in study.ReasoningModes)
         {

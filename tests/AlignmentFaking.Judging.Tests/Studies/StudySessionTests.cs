@@ -136,6 +136,19 @@ public sealed class StudySessionTests
     }
 
     [Test]
+    public async Task The_judges_options_reach_every_cell()
+    {
+        using var dir = new TempDirectory();
+        var study = TwoByTwo(dir.Path, new StudyJudge { Votes = 3, AfOnlyCompliant = true, Threshold = 0.5, AfSource = "scratchpad", Retries = 1 });
+        await using var session = await StudySession.OpenAsync(study, Inputs(12), Options(Path.Combine(dir.Path, "study")));
+        var result = await session.RunAsync();
+        Assert.That(result.Status, Is.EqualTo(StudySessionStatus.Complete));
+        var samples = result.Cells.SelectMany(c => RunDirectory.ReadSamples(c.Directory)).ToList();
+        Assert.That(samples.Where(s => s.Judge != Classification.ComplianceOutcome.Complied).Select(s => s.AlignmentFaking), Is.All.Null, "afOnlyCompliant: only compliant samples are assessed");
+        Assert.That(samples.Where(s => s.AlignmentFaking is not null), Is.Not.Empty);
+    }
+
+    [Test]
     public async Task A_judge_prompt_of_the_other_kind_is_refused_naming_the_field()
     {
         using var dir = new TempDirectory();
