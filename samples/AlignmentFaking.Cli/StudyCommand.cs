@@ -68,7 +68,11 @@ internal static class StudyCommand
 
                 if (session.Budget is { } b)
                 {
-                    await human.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"budget ${b.LimitUsd} for every cell together (${b.Spent:0.####} spent before this session)")).ConfigureAwait(false);
+                    var expected = session.Plan.Expected.SubjectCost ?? 0m;
+                    var warning = expected > b.LimitUsd
+                        ? string.Create(CultureInfo.InvariantCulture, $"; the plan expects ${expected:0.##} for the subjects' calls of the whole study, more than the budget: it will stop before the end (af study plan shows each cell's estimate)")
+                        : string.Create(CultureInfo.InvariantCulture, $"; the plan expects ${expected:0.##} for the subjects' calls of the whole study");
+                    await human.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"budget ${b.LimitUsd} for every cell together (${b.Spent:0.####} spent before this session){warning}")).ConfigureAwait(false);
                 }
 
                 var printer = new StudyProgressPrinter(human);

@@ -409,6 +409,7 @@ public sealed class StudyRunTests
         var (exit, output, err) = await Af("study", "run", studyPath, "--out", outDir);
         Assert.That(exit, Is.EqualTo(RunCommand.BudgetExhausted), output + err);
         Assert.That(output, Does.Contain("the study's budget of $1"));
+        Assert.That(output, Does.Contain("more than the budget: it will stop before the end"), "the plan's expected cost is said before anything runs");
         decimal spent = 0;
         foreach (var cellDir in Directory.EnumerateDirectories(Path.Combine(outDir, "cells")).SelectMany(Directory.EnumerateDirectories))
         {

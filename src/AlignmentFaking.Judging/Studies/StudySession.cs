@@ -52,8 +52,9 @@ public sealed class StudySession : IAsyncDisposable
     private IDisposable? _lock;
     private bool _ran;
 
-    private StudySession(Study study, StudyInputs inputs, string fullPath, StudySessionOptions options, List<CellState> cells, List<IDisposable> owned, IDisposable studyLock, SharedBudget? budget, IReadOnlyList<string> notes)
+    private StudySession(Study study, StudyInputs inputs, StudyPlan plan, string fullPath, StudySessionOptions options, List<CellState> cells, List<IDisposable> owned, IDisposable studyLock, SharedBudget? budget, IReadOnlyList<string> notes)
     {
+        Plan = plan;
         Study = study;
         Inputs = inputs;
         FullPath = fullPath;
@@ -73,6 +74,9 @@ public sealed class StudySession : IAsyncDisposable
 
     /// <summary>The study directory (full path).</summary>
     public string FullPath { get; }
+
+    /// <summary>The study's plan (<c>af study plan</c>'s figures: every cell's estimate, the totals, the comparisons' detectable differences).</summary>
+    public StudyPlan Plan { get; }
 
     /// <summary>The study's budget over every cell, when it has one (earlier sessions' spending counted as spent).</summary>
     public SharedBudget? Budget { get; }
@@ -179,7 +183,7 @@ public sealed class StudySession : IAsyncDisposable
                 cells.Add(await OpenCellAsync(study, inputs, full, options, c, clients[c.Cell.Subject.Id], judgeClient, judgePrompts, budget, notes, cancellationToken).ConfigureAwait(false));
             }
 
-            return new StudySession(study, inputs, full, options, cells, owned, studyLock, budget, notes);
+            return new StudySession(study, inputs, plan, full, options, cells, owned, studyLock, budget, notes);
         }
         catch
         {
@@ -533,7 +537,7 @@ public sealed class StudySession : IAsyncDisposable
         {
             Done = session.DoneBefore,
             State = session.IsComplete ? "done" : "waiting",
-            BatchReservation = cell.Batch && budget is not null ? plan.Estimate.Expected.Cost : null,
+            BatchReservation = cell.Batch && budget is not null ? plan.Estimate.Expected.SubjectCost ?? 0m : null,
         };
     }
 
