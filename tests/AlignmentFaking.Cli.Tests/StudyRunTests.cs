@@ -353,6 +353,37 @@ public sealed class StudyRunTests
     }
 
     [Test]
+    public async Task Cancelled_it_exits_130_writes_the_summary_of_what_it_has_and_a_rerun_completes()
+    {
+        using var dir = new TempDirectory();
+        await using var server = await OpenAICompatibleTestServer.StartAsync(Organisms(), new TestServerOptions { Models = ["steady-model", "shifty-model"], Latency = TimeSpan.FromMilliseconds(20) });
+        var studyPath = StudyFile(dir.Path, server.BaseAddress.ToString(), 30);
+        var outDir = Path.Combine(dir.Path, "study");
+        using var cts = new CancellationTokenSource();
+        using var stdout = new StringWriter();
+        var run = AfCli.InvokeAsync(["study", "run", studyPath, "--out", outDir], stdout, TextWriter.Null, cts.Token);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline && server.Calls.Count < 30)
+        {
+            await Task.Delay(10);
+        }
+
+        await cts.CancelAsync();
+        Assert.That(await run, Is.EqualTo(AfCli.Cancelled), stdout.ToString());
+        Assert.That(stdout.ToString(), Does.Contain("rerun the same command to resume"));
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, StudySummary.FileName)))!;
+        Assert.That(summary["cells"]!.AsArray().Any(c => !(bool)c!["complete"]!), Is.True, "the summary of a cancelled study says which cells are incomplete");
+
+        var (exit, output, err) = await Af("study", "run", studyPath, "--out", outDir);
+        Assert.That(exit, Is.Zero, output + err);
+        foreach (var cellDir in Directory.EnumerateDirectories(Path.Combine(outDir, "cells")).SelectMany(Directory.EnumerateDirectories))
+        {
+            var samples = RunDirectory.ReadSamples(cellDir);
+            Assert.That(samples.Select(s => s.SampleId).Distinct().Count(), Is.EqualTo(samples.Count).And.EqualTo(60), cellDir);
+        }
+    }
+
+    [Test]
     public async Task A_changed_cell_is_refused_by_name_unless_new_cell_and_a_rerun_of_a_complete_study_calls_nothing()
     {
         using var dir = new TempDirectory();
