@@ -193,7 +193,7 @@ public sealed class AnthropicBatchProvider : IBatchProvider
         ArgumentNullException.ThrowIfNull(job);
         var results = new List<BatchItemResult>(job.Total);
         using var response = await _client.WithRawResponse.Messages.Batches.ResultsStreaming(job.Id, new BatchResultsParams(), cancellationToken).ConfigureAwait(false);
-        using var reader = new StreamReader(await response.ReadAsStream(cancellationToken).ConfigureAwait(false), Encoding.UTF8);
+        using var reader = new StreamReader(BoundedResults.Wrap(await response.ReadAsStream(cancellationToken).ConfigureAwait(false), Limits.MaxResultBytes), Encoding.UTF8);
         int number = 0;
         while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
         {

@@ -37,15 +37,22 @@ public sealed class OpenAIBatchProvider : IBatchProvider
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         SecretRedaction.Register(apiKey);
+        Limits = limits ?? BatchLimits.OpenAI;
+#pragma warning disable CA2000 // the handlers are owned (and disposed) by the HttpClient, which the transport owns
+        var http = new HttpClient(BoundedResults.Handler(Limits.MaxResultBytes, new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }), disposeHandler: true)
+        {
+            Timeout = Timeout.InfiniteTimeSpan, // the client's NetworkTimeout below
+        };
+#pragma warning restore CA2000
         var clientOptions = new OpenAIClientOptions
         {
             Endpoint = endpoint,
             NetworkTimeout = TimeSpan.FromMinutes(10), // uploads and downloads of up to 200 MB
+            Transport = new HttpClientPipelineTransport(http), // results files bounded by Limits.MaxResultBytes
         };
         var client = new OpenAIClient(new ApiKeyCredential(NoKeyPolicy.Apply(clientOptions, apiKey)), clientOptions);
         _files = client.GetOpenAIFileClient();
         _batches = client.GetBatchClient();
-        Limits = limits ?? BatchLimits.OpenAI;
     }
 
     /// <inheritdoc />

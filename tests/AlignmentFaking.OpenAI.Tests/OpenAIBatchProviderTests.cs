@@ -55,6 +55,34 @@ public class OpenAIBatchProviderTests
     }
 
     [Test]
+    public async Task A_results_file_larger_than_the_limit_fails_with_ReplyTooLarge_and_one_within_it_is_read()
+    {
+        // A hostile endpoint pads the output file; the limit stops the read (the SDK buffers downloads in memory).
+        await using var server = await BatchKit.StartAsync(options: new TestServerOptions
+        {
+            Models = [BatchKit.Model],
+            BatchRetrievalsBeforeCompletion = 0,
+            RewriteBatchOutput = (_, text) => text + new string(' ', 300_000) + "\n",
+        });
+        BatchRequest[] requests = [new("a#t1#a1", [new ChatMessage(ChatRole.User, "hello")], new ChatOptions { ModelId = BatchKit.Model })];
+        async Task<BatchJob> RunAsync(OpenAIBatchProvider provider)
+        {
+            var job = await provider.CreateAsync(await provider.UploadAsync(requests, "in.jsonl", CancellationToken.None), new Dictionary<string, string>(), CancellationToken.None);
+            return await provider.GetAsync(job.Id, CancellationToken.None);
+        }
+
+        var bounded = new OpenAIBatchProvider(server.BaseAddress, "test-key", BatchLimits.OpenAI with { MaxResultBytes = 64 * 1024 });
+        var done = await RunAsync(bounded);
+        var ex = await Assert.ThrowsAsync<Running.ReplyTooLargeException>(async () => await bounded.DownloadResultsAsync(done, CancellationToken.None));
+        Assert.That(ex!.LimitBytes, Is.EqualTo(64 * 1024));
+
+        var roomy = new OpenAIBatchProvider(server.BaseAddress, "test-key", BatchLimits.OpenAI with { MaxResultBytes = 1024 * 1024 });
+        var results = await roomy.DownloadResultsAsync(await RunAsync(roomy), CancellationToken.None);
+        Assert.That(results.Select(r => r.CustomId), Is.EqualTo(new[] { "a#t1#a1" }));
+        Assert.That(BatchLimits.OpenAI.MaxResultBytes, Is.EqualTo(BatchLimits.DefaultMaxResultBytes));
+    }
+
+    [Test]
     public void Error_lines_become_failed_items_with_the_reason()
     {
         var expired = OpenAIBatchProvider.ParseResult("{\"id\":\"r\",\"custom_id\":\"x#t1#a1\",\"response\":null,\"error\":{\"code\":\"batch_expired\",\"message\":\"too late\"}}");

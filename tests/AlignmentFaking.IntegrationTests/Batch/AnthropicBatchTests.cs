@@ -104,6 +104,21 @@ public class AnthropicBatchTests
     }
 
     [Test]
+    public async Task A_results_stream_larger_than_the_limit_fails_with_ReplyTooLarge()
+    {
+        await using var server = await BatchKit.StartAsync(options: new TestServerOptions
+        {
+            Models = [Claude],
+            BatchRetrievalsBeforeCompletion = 0,
+            RewriteBatchOutput = (_, text) => text + new string(' ', 300_000) + "\n",
+        });
+        var provider = new AnthropicBatchProvider(server.RootAddress, "test-key", Path.Combine(_dir, "inputs"), AnthropicBatchProvider.AnthropicLimits with { MaxResultBytes = 64 * 1024 });
+        var file = await provider.UploadAsync([new BatchRequest("a#t1#a1", [new ChatMessage(ChatRole.User, "hi")], new ChatOptions { ModelId = Claude })], "in", CancellationToken.None);
+        var job = await provider.GetAsync((await provider.CreateAsync(file, new Dictionary<string, string>(), CancellationToken.None)).Id, CancellationToken.None);
+        await Assert.ThatAsync(async () => await provider.DownloadResultsAsync(job, CancellationToken.None), Throws.InstanceOf<Running.ReplyTooLargeException>());
+    }
+
+    [Test]
     public async Task Anthropic_recovery_confirms_an_ended_batch_by_its_result_ids_and_never_takes_a_known_or_older_one()
     {
         await using var server = await BatchKit.StartAsync(options: new TestServerOptions { Models = [Claude], BatchRetrievalsBeforeCompletion = 0 });
