@@ -24,6 +24,10 @@ internal static class BatchApiErrors
     {
         switch (exception)
         {
+            case Running.ReplyTooLargeException big:
+                return string.Create(CultureInfo.InvariantCulture, $"a results file passed the limit of {big.LimitBytes / (1024.0 * 1024.0):0.#} MiB (BatchLimits.MaxResultBytes); nothing more of it was read");
+            case { InnerException: Running.ReplyTooLargeException wrapped }:
+                return Describe(wrapped, keyVariable);
             case ClientResultException { Status: > 0 } result:
                 return WithStatus(result.Status, result.GetRawResponse()?.Content?.ToString(), keyVariable);
             case ClientResultException result:

@@ -33,6 +33,8 @@ public class BatchApiErrorsTests
         var html = new global::Anthropic.Exceptions.Anthropic4xxException { StatusCode = (HttpStatusCode)418, ResponseBody = "<html>\n<body>teapot " + key + "</body>" };
         Assert.That(BatchApiErrors.Describe(html, "K"), Is.EqualTo("HTTP 418: <html>"));
         Assert.That(BatchApiErrors.Describe(new System.Text.Json.JsonException("'<' is an invalid start of a value."), "K"), Does.StartWith("unreadable reply"));
+        Assert.That(BatchApiErrors.Describe(new Running.ReplyTooLargeException(64 * 1024 * 1024), "K"), Does.StartWith("a results file passed the limit of 64 MiB"));
+        Assert.That(BatchApiErrors.Describe(new InvalidOperationException("wrapped", new Running.ReplyTooLargeException(1024 * 1024)), "K"), Does.StartWith("a results file passed the limit of 1 MiB"));
         Assert.That(BatchApiErrors.Describe(new InvalidOperationException("a bug"), "K"), Is.Null, "not a provider failure: surfaces as a bug");
 
         // A batch status that is not a batch object is an unreadable reply, not an InvalidOperationException.
