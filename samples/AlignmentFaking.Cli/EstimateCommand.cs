@@ -230,7 +230,7 @@ internal static class EstimateCommand
 
         if (e.Price is { } price)
         {
-            var cached = price.CachedInput is null ? "no caching discount" : string.Create(inv, $"cached ${price.CachedInput:0.####}");
+            var cached = price.CachedInput is null ? "no caching discount" : string.Create(inv, $"cached ${price.CachedInput:0.####}{(price.CacheWriteInput is { } write ? $", cache write ${write:0.####}" : string.Empty)}");
             await w.WriteLineAsync(string.Create(inv, $"price per 1M tokens: input ${price.Input:0.####}, {cached}, output ${price.Output:0.####}{(e.Batch ? $", batch discount {price.BatchDiscount * 100:0.#}%" : string.Empty)} ({price.Source ?? "user"})")).ConfigureAwait(false);
         }
         else
@@ -243,6 +243,11 @@ internal static class EstimateCommand
         {
             var cost = row.Cost is null ? "n/a" : row.Cost.Value.ToString("0.00##", inv);
             await w.WriteLineAsync(string.Create(inv, $"{name,-9}{row.Calls,10:N0}{row.InputTokens,16:N0}{row.CachedInputTokens,14:N0}{row.OutputTokens,15:N0}{row.JudgeCalls,13:N0}{cost,14}")).ConfigureAwait(false);
+        }
+
+        if (e.Expected.CacheWriteInputTokens + e.Expected.JudgeCacheWriteInputTokens > 0)
+        {
+            await w.WriteLineAsync(string.Create(inv, $"prompt-cache writes (input billed at the write rate, in the cost above): low {e.Low.CacheWriteInputTokens + e.Low.JudgeCacheWriteInputTokens:N0}, expected {e.Expected.CacheWriteInputTokens + e.Expected.JudgeCacheWriteInputTokens:N0}, high {e.High.CacheWriteInputTokens + e.High.JudgeCacheWriteInputTokens:N0} tokens (judges {e.Expected.JudgeCacheWriteInputTokens:N0} expected); --no-prompt-cache prices the run without caching")).ConfigureAwait(false);
         }
 
         await w.WriteLineAsync("Output lengths and turn counts are assumptions (expected: 1.53 calls per CoT conversation; see --cot-tokens); built-in prices are list prices as of "

@@ -73,6 +73,10 @@ public sealed class CostEstimator
         var modelId = options.ModelId;
         bool caches = price?.CachedInput is not null;
         bool judgeCaches = (judgePrice ?? price)?.CachedInput is not null;
+
+        // A provider that bills cache writes (Anthropic: 1.25x) writes every marked prefix the cache does not hold.
+        bool writes = caches && price?.CacheWriteInput is not null;
+        bool judgeWrites = judgeCaches && (judgePrice ?? price)?.CacheWriteInput is not null;
         var tallies = new Tally[3];
         var scenarioList = new[] { Assumptions.Low, Assumptions.Expected, Assumptions.High };
         var prompts = new List<PromptTokens>(options.Modes.Count);
@@ -98,7 +102,7 @@ public sealed class CostEstimator
                     bool afJudged = mode == ReasoningMode.Cot && Assumptions.AlignmentFakingJudgeVotes > 0 && Assumptions.AlignmentFakingJudgeTiers.Contains(tier);
                     for (int s = 0; s < 3; s++)
                     {
-                        AddConversation(ref tallies[s], scenarioList[s], conversation, mode, options, caches, judgeCaches, afJudged, options.Epochs);
+                        AddConversation(ref tallies[s], scenarioList[s], conversation, mode, options, new CacheBilling(caches, writes, judgeCaches, judgeWrites), afJudged, options.Epochs);
                     }
                 }
             }
@@ -151,14 +155,16 @@ public sealed class CostEstimator
         return tally.ToActual(price, batch);
     }
 
-    private void AddConversation(ref Tally tally, OutputScenario scenario, in Conversation c, ReasoningMode mode, ExperimentOptions options, bool caches, bool judgeCaches, bool afJudged, int epochs)
+    private void AddConversation(ref Tally tally, OutputScenario scenario, in Conversation c, ReasoningMode mode, ExperimentOptions options, CacheBilling billing, bool afJudged, int epochs)
     {
+        bool caches = billing.Caches;
         long reasoning = Assumptions.ReasoningTokensPerCall; // billed as output, never sent back
         int cap = options.MaxOutputTokens ?? int.MaxValue;
         var t = Tokenizer;
         long minimumPrefix = Assumptions.MinimumCachedPrefixTokens;
         double hit = caches ? scenario.CacheHitRate : 0;
-        double calls = 0, input = 0, cached = 0, output = 0, meanCalls;
+        double miss = billing.Writes ? 1 - hit : 0;
+        double calls = 0, input = 0, cached = 0, written = 0, output = 0, meanCalls;
         long perCall;
         if (mode == ReasoningMode.NoCot)
         {
@@ -166,6 +172,7 @@ public sealed class CostEstimator
             calls = 1;
             input = c.System + c.User + c.PrefillMessage + t.TokensPerReply;
             cached = c.System >= minimumPrefix ? c.System * hit : 0;
+            written = c.System >= minimumPrefix ? c.System * miss : 0;
             output = perCall + reasoning;
             meanCalls = 1;
         }
@@ -184,17 +191,19 @@ public sealed class CostEstimator
                     continue;
                 }
 
-                double convInput = 0, convCached = 0;
+                double convInput = 0, convCached = 0, convWritten = 0;
                 for (int k = 1; k <= turns; k++)
                 {
                     convInput += c.System + c.User + ((k - 1) * step) + c.PrefillMessage + t.TokensPerReply;
                     long prefix = k == 1 ? c.System : c.System + c.User + ((k - 2) * step);
                     convCached += prefix >= minimumPrefix ? prefix * hit : 0;
+                    convWritten += prefix >= minimumPrefix ? prefix * miss : 0;
                 }
 
                 calls += share * turns;
                 input += share * convInput;
                 cached += share * convCached;
+                written += share * convWritten;
                 output += share * turns * (perCall + reasoning);
                 meanCalls += share * turns;
             }
@@ -203,14 +212,18 @@ public sealed class CostEstimator
         tally.Calls += calls * epochs;
         tally.Input += input * epochs;
         tally.Cached += cached * epochs;
+        tally.Written += written * epochs;
         tally.Output += output * epochs;
 
         long final = Math.Min(scenario.FinalOutputTokens, perCall);
         var a = Assumptions;
         if (a.ComplianceJudge)
         {
+            // Sent once per sample: where the provider bills writes, a marked prompt past the minimum is written, never read.
+            double prompt = a.ComplianceJudgePromptTokens + c.RequestText + final + t.TokensPerMessage + t.TokensPerReply;
             tally.JudgeCalls += epochs;
-            tally.JudgeInput += epochs * (double)(a.ComplianceJudgePromptTokens + c.RequestText + final + t.TokensPerMessage + t.TokensPerReply);
+            tally.JudgeInput += epochs * prompt;
+            tally.JudgeWritten += billing.JudgeWrites && prompt >= minimumPrefix ? epochs * prompt : 0;
             tally.JudgeOutput += epochs * (double)a.ComplianceJudgeOutputTokens;
         }
 
@@ -230,10 +243,11 @@ public sealed class CostEstimator
             int perRequest = Math.Min(votes, a.AlignmentFakingJudgeVotesPerRequest);
             int requests = (votes + perRequest - 1) / perRequest;
             double prompt = a.AlignmentFakingJudgePromptTokens + scratchpad + t.TokensPerMessage + t.TokensPerReply;
-            double judgeHit = judgeCaches ? scenario.CacheHitRate : 0;
+            double judgeHit = billing.JudgeCaches ? scenario.CacheHitRate : 0;
             tally.JudgeCalls += epochs * (double)requests;
             tally.JudgeInput += epochs * requests * prompt;
             tally.JudgeCached += prompt >= minimumPrefix ? epochs * (requests - 1) * prompt * judgeHit : 0;
+            tally.JudgeWritten += billing.JudgeWrites && prompt >= minimumPrefix ? epochs * prompt * (1 + ((requests - 1) * (1 - judgeHit))) : 0;
             tally.JudgeOutput += epochs * (double)votes * a.AlignmentFakingJudgeOutputTokens;
         }
     }
@@ -250,6 +264,9 @@ public sealed class CostEstimator
         return folded;
     }
 
+    /// <summary>Whether the subject's and the judges' prices bill cached reads, and cache writes.</summary>
+    private readonly record struct CacheBilling(bool Caches, bool Writes, bool JudgeCaches, bool JudgeWrites);
+
     private readonly record struct Conversation(long System, long User, long PrefillText, long PrefillMessage, long Next, long RequestText);
 
     private struct Tally
@@ -257,10 +274,12 @@ public sealed class CostEstimator
         public double Calls;
         public double Input;
         public double Cached;
+        public double Written;
         public double Output;
         public double JudgeCalls;
         public double JudgeInput;
         public double JudgeCached;
+        public double JudgeWritten;
         public double JudgeOutput;
 
         public readonly ScenarioEstimate ToEstimate(double inputFactor, ModelPrice? price, ModelPrice? judgePrice, bool batch)
@@ -271,17 +290,21 @@ public sealed class CostEstimator
             long judgeInput = Round(JudgeInput * inputFactor);
             long judgeCached = Math.Min(judgeInput, Round(JudgeCached * inputFactor));
             long judgeOutput = Round(JudgeOutput);
-            decimal? subject = price?.Cost(input, cached, output, batch);
-            decimal? judge = JudgeCalls == 0 ? (price is null ? null : 0m) : judgePrice?.Cost(judgeInput, judgeCached, judgeOutput, batch);
+            long written = Math.Min(input - cached, Round(Written * inputFactor));
+            long judgeWritten = Math.Min(judgeInput - judgeCached, Round(JudgeWritten * inputFactor));
+            decimal? subject = price?.CostWithCacheWrites(input, cached, written, output, batch);
+            decimal? judge = JudgeCalls == 0 ? (price is null ? null : 0m) : judgePrice?.CostWithCacheWrites(judgeInput, judgeCached, judgeWritten, judgeOutput, batch);
             return new ScenarioEstimate
             {
                 Calls = Round(Calls),
                 InputTokens = input,
                 CachedInputTokens = cached,
+                CacheWriteInputTokens = written,
                 OutputTokens = output,
                 JudgeCalls = Round(JudgeCalls),
                 JudgeInputTokens = judgeInput,
                 JudgeCachedInputTokens = judgeCached,
+                JudgeCacheWriteInputTokens = judgeWritten,
                 JudgeOutputTokens = judgeOutput,
                 SubjectCost = subject,
                 JudgeCost = judge,

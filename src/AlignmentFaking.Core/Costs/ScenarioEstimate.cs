@@ -12,6 +12,9 @@ public sealed record ScenarioEstimate
     /// <summary>The part of <see cref="InputTokens"/> expected to be read from the provider's cache.</summary>
     public required long CachedInputTokens { get; init; }
 
+    /// <summary>The part of <see cref="InputTokens"/> written to the provider's prompt cache (billed at the price's cache-write rate; Anthropic only).</summary>
+    public long CacheWriteInputTokens { get; init; }
+
     /// <summary>Output tokens of the subject.</summary>
     public required long OutputTokens { get; init; }
 
@@ -23,6 +26,9 @@ public sealed record ScenarioEstimate
 
     /// <summary>The part of <see cref="JudgeInputTokens"/> expected to be read from the provider's cache.</summary>
     public long JudgeCachedInputTokens { get; init; }
+
+    /// <summary>The part of <see cref="JudgeInputTokens"/> written to the provider's prompt cache (Anthropic only).</summary>
+    public long JudgeCacheWriteInputTokens { get; init; }
 
     /// <summary>Output tokens of judges.</summary>
     public long JudgeOutputTokens { get; init; }

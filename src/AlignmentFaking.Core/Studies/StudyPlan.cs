@@ -246,7 +246,7 @@ public sealed class StudyPlan
 
     private ScenarioEstimate Sum(Func<StudyCellPlan, ScenarioEstimate> row)
     {
-        long calls = 0, input = 0, cached = 0, output = 0, judgeCalls = 0, judgeInput = 0, judgeCached = 0, judgeOutput = 0;
+        long calls = 0, input = 0, cached = 0, written = 0, output = 0, judgeCalls = 0, judgeInput = 0, judgeCached = 0, judgeWritten = 0, judgeOutput = 0;
         decimal? subject = 0m, judge = 0m, cost = 0m;
         foreach (var c in Cells)
         {
@@ -254,10 +254,12 @@ public sealed class StudyPlan
             calls += r.Calls;
             input += r.InputTokens;
             cached += r.CachedInputTokens;
+            written += r.CacheWriteInputTokens;
             output += r.OutputTokens;
             judgeCalls += r.JudgeCalls;
             judgeInput += r.JudgeInputTokens;
             judgeCached += r.JudgeCachedInputTokens;
+            judgeWritten += r.JudgeCacheWriteInputTokens;
             judgeOutput += r.JudgeOutputTokens;
             subject += r.SubjectCost;
             judge += r.JudgeCost;
@@ -269,10 +271,12 @@ public sealed class StudyPlan
             Calls = calls,
             InputTokens = input,
             CachedInputTokens = cached,
+            CacheWriteInputTokens = written,
             OutputTokens = output,
             JudgeCalls = judgeCalls,
             JudgeInputTokens = judgeInput,
             JudgeCachedInputTokens = judgeCached,
+            JudgeCacheWriteInputTokens = judgeWritten,
             JudgeOutputTokens = judgeOutput,
             SubjectCost = subject,
             JudgeCost = judge,

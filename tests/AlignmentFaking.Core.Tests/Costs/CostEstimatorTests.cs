@@ -137,6 +137,31 @@ public class CostEstimatorTests
     }
 
     [Test]
+    public void A_price_that_bills_cache_writes_writes_every_prefix_the_cache_misses()
+    {
+        // As above (prefixes 102 and 114, 0.5 each), hit rate 0.75: read 0.75 x 159 = 119, written 0.25 x 159 = 40.
+        // price 1 / read 0.1 / write 1.25 / output 2: (193 - 119 - 40) + 119 x 0.1 + 40 x 1.25 + 30 x 2 = 155.9 per million.
+        var assumptions = Same(Scenario([0.5, 0.5], hit: 0.75));
+        assumptions.MinimumCachedPrefixTokens = 0;
+        var price = new ModelPrice { Input = 1m, CachedInput = 0.1m, CacheWriteInput = 1.25m, Output = 2m };
+        var options = new ExperimentOptions { Tiers = [Tier.Training], ModelId = "m" };
+        var estimate = new CostEstimator(OnePerChar, assumptions).Estimate(Scenarios(), options, OneRequest, price);
+        Assert.That(estimate.Expected.CachedInputTokens, Is.EqualTo(119));
+        Assert.That(estimate.Expected.CacheWriteInputTokens, Is.EqualTo(40));
+        Assert.That(estimate.Expected.SubjectCost, Is.EqualTo(0.0001559m));
+
+        // A provider without a write rate (OpenAI) writes nothing it bills.
+        var openAi = new CostEstimator(OnePerChar, assumptions).Estimate(Scenarios(), options, OneRequest, price with { CacheWriteInput = null });
+        Assert.That(openAi.Expected.CacheWriteInputTokens, Is.Zero);
+
+        // A compliance judge's prompt is sent once per sample: past the minimum it is written and never read.
+        assumptions.ComplianceJudge = true;
+        var judged = new CostEstimator(OnePerChar, assumptions).Estimate(Scenarios(), options, OneRequest, price);
+        Assert.That(judged.Expected.JudgeCacheWriteInputTokens, Is.EqualTo(461));
+        Assert.That(judged.Expected.JudgeCost, Is.EqualTo(((461 * 1.25m) + (250 * 2m)) / 1_000_000m));
+    }
+
+    [Test]
     public void Judges_add_calls_per_sample_and_the_votes_of_a_sample_in_one_request_with_n()
     {
         // Two calls always (output 2 x 20 = 40, final 5: scratchpad 35). Tiers training and unmonitored.
