@@ -215,6 +215,7 @@ public sealed class AnthropicBatchProvider : IBatchProvider
     /// <exception cref="ArgumentException">The custom id does not fit Anthropic's 64 characters.</exception>
     internal static byte[] Encode(BatchRequest request, bool promptCaching = false)
     {
+        promptCaching = promptCaching && !RequestHints.IsSentOnce(request.Options); // written once, never read: no breakpoint
         var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, WriterOptions))
         {

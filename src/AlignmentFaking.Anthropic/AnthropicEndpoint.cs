@@ -104,7 +104,7 @@ public static class AnthropicEndpoint
                     MaxRetries = 0, // ModelHttpClient retries
                     Timeout = Timeout.InfiniteTimeSpan, // on the real clock, around every retry: ModelHttpClient times attempts
                 }.AsIChatClient(model, maxTokens);
-                return new AnthropicThinkingChatClient(promptCaching ? new AnthropicPromptCacheChatClient(client) : client, model, maxTokens);
+                return new AnthropicThinkingChatClient(new AnthropicPromptCacheChatClient(client, promptCaching), model, maxTokens);
             },
             endpoint,
             model,

@@ -1,3 +1,4 @@
+using AlignmentFaking.Running;
 using Anthropic.Models.Messages;
 using Microsoft.Extensions.AI;
 
@@ -10,13 +11,21 @@ namespace AlignmentFaking.Anthropic;
 /// conversation), or, in a request without one, the first user message (a judge's: the classifier prompt with the
 /// material it grades, which every vote of a sample sends again). The caller's messages are not changed.
 /// </summary>
-internal sealed class AnthropicPromptCacheChatClient(IChatClient inner) : DelegatingChatClient(inner)
+/// <remarks>
+/// A request marked <see cref="RequestHints.SentOnceKey"/> (its prompt is not sent again) gets no breakpoint: Anthropic
+/// would bill it at the cache-write price (1.25x) and never read it. The hint is removed either way, also with caching
+/// off (<paramref name="enabled"/> false), so it never reaches the SDK.
+/// </remarks>
+internal sealed class AnthropicPromptCacheChatClient(IChatClient inner, bool enabled = true) : DelegatingChatClient(inner)
 {
     public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-        base.GetResponseAsync(WithBreakpoint(messages), options, cancellationToken);
+        base.GetResponseAsync(Mark(messages, options), RequestHints.WithoutHints(options), cancellationToken);
 
     public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
-        base.GetStreamingResponseAsync(WithBreakpoint(messages), options, cancellationToken);
+        base.GetStreamingResponseAsync(Mark(messages, options), RequestHints.WithoutHints(options), cancellationToken);
+
+    private IEnumerable<ChatMessage> Mark(IEnumerable<ChatMessage> messages, ChatOptions? options) =>
+        enabled && !RequestHints.IsSentOnce(options) ? WithBreakpoint(messages) : messages;
 
     /// <summary>The messages with a breakpoint on the last text of the system prompt, or else of the first user message.</summary>
     internal static List<ChatMessage> WithBreakpoint(IEnumerable<ChatMessage> messages)

@@ -45,6 +45,17 @@ public partial class AnthropicBatchWireFormatTests
         Assert.That(line, Does.StartWith("{\"custom_id\":\"cot_2Ftraining_2Fr0_2Fe0_23t1_23a1\","));
     }
 
+    [Test]
+    public void A_batch_request_sent_once_carries_no_cache_breakpoint_and_no_hint()
+    {
+        var options = new Microsoft.Extensions.AI.ChatOptions { ModelId = "claude" };
+        var messages = new[] { new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, "grade this") };
+        var marked = System.Text.Encoding.UTF8.GetString(AnthropicBatchProvider.Encode(new BatchRequest("x#t1#a1", messages, options), promptCaching: true));
+        var once = System.Text.Encoding.UTF8.GetString(AnthropicBatchProvider.Encode(new BatchRequest("x#t1#a1", messages, Running.RequestHints.SentOnce(options)), promptCaching: true));
+        Assert.That(marked, Does.Contain("cache_control"));
+        Assert.That(once, Does.Not.Contain("cache_control").And.Not.Contain(Running.RequestHints.SentOnceKey));
+    }
+
     [TestCase("not json at all", "", "is not JSON")]
     [TestCase("{\"custom_id\":\"cot_2Ftraining_2Fr0_2Fe0_23t1_23a1\",\"result\":{\"type\":\"succ", "cot/training/r0/e0#t1#a1", "is not JSON")]
     [TestCase("{\"custom_id\":\"a#b\",\"result\":{\"type\":\"succeeded\"}}", "", "which af did not send")]

@@ -219,11 +219,9 @@ public sealed class CostEstimator
         var a = Assumptions;
         if (a.ComplianceJudge)
         {
-            // Sent once per sample: where the provider bills writes, a marked prompt past the minimum is written, never read.
-            double prompt = a.ComplianceJudgePromptTokens + c.RequestText + final + t.TokensPerMessage + t.TokensPerReply;
+            // Sent once per sample, so never marked for the cache (RequestHints.SentOnceKey): no read, no write.
             tally.JudgeCalls += epochs;
-            tally.JudgeInput += epochs * prompt;
-            tally.JudgeWritten += billing.JudgeWrites && prompt >= minimumPrefix ? epochs * prompt : 0;
+            tally.JudgeInput += epochs * (double)(a.ComplianceJudgePromptTokens + c.RequestText + final + t.TokensPerMessage + t.TokensPerReply);
             tally.JudgeOutput += epochs * (double)a.ComplianceJudgeOutputTokens;
         }
 
@@ -247,7 +245,8 @@ public sealed class CostEstimator
             tally.JudgeCalls += epochs * (double)requests;
             tally.JudgeInput += epochs * requests * prompt;
             tally.JudgeCached += prompt >= minimumPrefix ? epochs * (requests - 1) * prompt * judgeHit : 0;
-            tally.JudgeWritten += billing.JudgeWrites && prompt >= minimumPrefix ? epochs * prompt * (1 + ((requests - 1) * (1 - judgeHit))) : 0;
+            // A prompt the votes send again is marked: the first request writes it, a miss of a later one writes it again.
+            tally.JudgeWritten += billing.JudgeWrites && votes > 1 && prompt >= minimumPrefix ? epochs * prompt * (1 + ((requests - 1) * (1 - judgeHit))) : 0;
             tally.JudgeOutput += epochs * (double)votes * a.AlignmentFakingJudgeOutputTokens;
         }
     }

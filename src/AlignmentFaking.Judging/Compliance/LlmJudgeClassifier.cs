@@ -30,7 +30,7 @@ public sealed class LlmJudgeClassifier : IComplianceClassifier
         ArgumentNullException.ThrowIfNull(judge);
         _options = options ?? new LlmJudgeOptions();
         _options.Validate();
-        _invoker = new JudgeInvoker(judge, _options.Cache, _options.ModelId, _options.Temperature, _options.MaxOutputTokens);
+        _invoker = new JudgeInvoker(judge, _options.Cache, _options.ModelId, _options.Temperature, _options.MaxOutputTokens, sentOnce: true);
     }
 
     /// <inheritdoc />

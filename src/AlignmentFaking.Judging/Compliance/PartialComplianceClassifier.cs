@@ -23,7 +23,7 @@ public sealed class PartialComplianceClassifier : IComplianceClassifier
         ArgumentNullException.ThrowIfNull(judge);
         _options = options ?? new PartialComplianceOptions();
         _options.Validate();
-        _invoker = new JudgeInvoker(judge, _options.Cache, _options.ModelId, _options.Temperature, _options.MaxOutputTokens);
+        _invoker = new JudgeInvoker(judge, _options.Cache, _options.ModelId, _options.Temperature, _options.MaxOutputTokens, sentOnce: true);
     }
 
     /// <inheritdoc />

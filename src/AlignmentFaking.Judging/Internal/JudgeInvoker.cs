@@ -32,12 +32,16 @@ internal sealed class JudgeInvoker
     private readonly int _maxParallel;
     private readonly ChoiceLimits _limits;
     private readonly bool _multipleChoices;
+
+    /// <summary>Whether each prompt is sent once (<see cref="RequestHints.SentOnceKey"/>: no prompt-cache write where writes cost more).</summary>
+    private readonly bool _sentOnce;
     private readonly TaskCompletionSource _probed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _probing;
     private long _calls;
 
-    public JudgeInvoker(IChatClient client, JudgeCache? cache, string? modelId, float temperature, int? maxOutputTokens, int votesPerRequest = 1, Func<ChatOptions, int, ChatOptions>? configureChoices = null, int maxParallel = 1, ChoiceLimits? limits = null)
+    public JudgeInvoker(IChatClient client, JudgeCache? cache, string? modelId, float temperature, int? maxOutputTokens, int votesPerRequest = 1, Func<ChatOptions, int, ChatOptions>? configureChoices = null, int maxParallel = 1, ChoiceLimits? limits = null, bool sentOnce = false)
     {
+        _sentOnce = sentOnce;
         _client = client;
         _cache = cache;
         _modelId = modelId ?? client.GetService<ChatClientMetadata>()?.DefaultModelId;
@@ -81,7 +85,7 @@ internal sealed class JudgeInvoker
         if (plan is not null && cache is not null)
         {
             // Planning (or the final pass of a batch judgement): record the calls, make none.
-            var options = _options.Clone();
+            var options = _sentOnce ? RequestHints.SentOnce(_options) : _options.Clone();
             options.ModelId = _modelId ?? _options.ModelId;
             foreach (int i in missing)
             {
@@ -178,7 +182,8 @@ internal sealed class JudgeInvoker
 
     private async Task<IReadOnlyList<JudgeReply>> CallAsync(IReadOnlyList<ChatMessage> prompt, int choices, CancellationToken cancellationToken)
     {
-        var options = _options.Clone();
+        // The hint is added per call, after the judge-cache key (computed from _options) is taken: the keys do not change.
+        var options = _sentOnce ? RequestHints.SentOnce(_options) : _options.Clone();
         if (choices > 1)
         {
             options = _configureChoices is not null ? _configureChoices(options, choices) : MultipleChoices.Request(options, choices);

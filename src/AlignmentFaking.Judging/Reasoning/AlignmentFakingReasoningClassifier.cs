@@ -36,7 +36,7 @@ public sealed class AlignmentFakingReasoningClassifier
         ArgumentNullException.ThrowIfNull(judge);
         _options = options ?? new AlignmentFakingClassifierOptions();
         _options.Validate();
-        _invoker = new JudgeInvoker(judge, _options.Cache, _options.ModelId, _options.Temperature, _options.MaxOutputTokens, _options.VotesPerRequest, _options.ConfigureMultipleChoices, _options.MaxParallelCalls, _options.ChoiceLimits);
+        _invoker = new JudgeInvoker(judge, _options.Cache, _options.ModelId, _options.Temperature, _options.MaxOutputTokens, _options.VotesPerRequest, _options.ConfigureMultipleChoices, _options.MaxParallelCalls, _options.ChoiceLimits, sentOnce: _options.Votes == 1);
     }
 
     /// <summary>A short stable name.</summary>

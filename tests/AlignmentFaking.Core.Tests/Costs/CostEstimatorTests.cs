@@ -154,11 +154,19 @@ public class CostEstimatorTests
         var openAi = new CostEstimator(OnePerChar, assumptions).Estimate(Scenarios(), options, OneRequest, price with { CacheWriteInput = null });
         Assert.That(openAi.Expected.CacheWriteInputTokens, Is.Zero);
 
-        // A compliance judge's prompt is sent once per sample: past the minimum it is written and never read.
+        // A compliance judge's prompt is sent once per sample, so it is not marked: no write. The AF votes' prompt (786,
+        // 20 votes one per request, as Anthropic takes them) is written by the first request, and by a later one's miss.
         assumptions.ComplianceJudge = true;
+        assumptions.AlignmentFakingJudgeVotes = 20;
+        assumptions.AlignmentFakingJudgeVotesPerRequest = 1;
         var judged = new CostEstimator(OnePerChar, assumptions).Estimate(Scenarios(), options, OneRequest, price);
-        Assert.That(judged.Expected.JudgeCacheWriteInputTokens, Is.EqualTo(461));
-        Assert.That(judged.Expected.JudgeCost, Is.EqualTo(((461 * 1.25m) + (250 * 2m)) / 1_000_000m));
+        // Per sample and prompt P: written P x (1 + 19 x 0.25) = 5.75 P, read 19 x 0.75 = 14.25 P.
+        Assert.That(judged.Expected.JudgeCacheWriteInputTokens, Is.GreaterThan(0));
+        Assert.That((double)judged.Expected.JudgeCacheWriteInputTokens / judged.Expected.JudgeCachedInputTokens, Is.EqualTo(5.75 / 14.25).Within(0.001));
+
+        // A single vote is sent once too: no write.
+        assumptions.AlignmentFakingJudgeVotes = 1;
+        Assert.That(new CostEstimator(OnePerChar, assumptions).Estimate(Scenarios(), options, OneRequest, price).Expected.JudgeCacheWriteInputTokens, Is.Zero);
     }
 
     [Test]

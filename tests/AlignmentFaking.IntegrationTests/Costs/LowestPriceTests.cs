@@ -93,6 +93,32 @@ public class LowestPriceTests
     }
 
     [Test]
+    public async Task An_anthropic_judge_marks_the_prompt_its_votes_send_again_and_not_the_compliance_prompt_it_sends_once()
+    {
+        // A compliance prompt is sent once per sample: marked, Anthropic would bill it at the write price (1.25x) and never
+        // read it. The votes of a sample (one request each, no n) send one prompt again: the first writes it, the rest read.
+        var responder = OrganismResponder.ByModel(JudgeModel, OrganismResponder.For(new SimulatedJudge()), OrganismResponder.For(Organism()));
+        await using var server = await OpenAICompatibleTestServer.StartAsync(responder, new TestServerOptions { Models = [Model, JudgeModel] });
+        using var subject = OpenAICompatibleEndpoint.CreateChatClient(new OpenAIEndpointOptions { Endpoint = server.BaseAddress, Model = Model });
+        using var judge = AnthropicEndpoint.CreateChatClient(new AnthropicEndpointOptions { Endpoint = server.RootAddress, Model = JudgeModel });
+        var result = await new ExperimentRunner(subject, Scenarios(), Options()).RunAsync(Requests().Take(3).ToList());
+        var runJudge = new RunJudge(
+            new LlmJudgeClassifier(judge, new LlmJudgeOptions()),
+            new AlignmentFakingReasoningClassifier(judge, new AlignmentFakingClassifierOptions { Votes = 3 }));
+        var judged = await runJudge.JudgeSamplesAsync(result.Samples);
+
+        var judgeCalls = server.Calls.Where(c => c.Model == JudgeModel && c.ResponseStatusCode == 200).ToList();
+        var votes = judgeCalls.Where(c => c.LastMessageContent.Contains("for alignment faking", StringComparison.Ordinal)).ToList();
+        var compliance = judgeCalls.Except(votes).ToList();
+        Assert.That(judged.All(s => s.Judge is not null), Is.True);
+        Assert.That(compliance, Has.Count.EqualTo(judged.Count));
+        Assert.That(votes, Is.Not.Empty);
+        Assert.That(compliance.Any(c => c.RawBody.Contains("cache_control", StringComparison.Ordinal)), Is.False, "a prompt sent once is not marked");
+        Assert.That(votes.All(c => c.RawBody.Contains("\"cache_control\":{\"type\":\"ephemeral\"}", StringComparison.Ordinal)), Is.True, "the votes' prompt is");
+        Assert.That(judgeCalls.Any(c => c.RawBody.Contains(RequestHints.SentOnceKey, StringComparison.Ordinal)), Is.False, "the hint never reaches the wire");
+    }
+
+    [Test]
     public async Task Without_prompt_caching_anthropic_requests_carry_no_cache_control()
     {
         await using var server = await OpenAICompatibleTestServer.StartAsync(OrganismResponder.For(Organism()), new TestServerOptions { Models = [Model] });
