@@ -203,8 +203,13 @@ internal static class StudyCommand
         private static string Line(StudyProgress p)
         {
             var eta = p.EstimatedRemaining is { } left ? $", ETA {(left.TotalHours >= 1 ? $"{(int)left.TotalHours}h{left.Minutes:00}m" : $"{left.Minutes}m{left.Seconds:00}s")}" : string.Empty;
-            var cells = string.Join(" | ", p.Cells.Select(c => $"{c.Cell} {c.Completed}/{c.Total}{(c.State is "running" or "waiting" ? string.Empty : " " + c.State)}"));
+            // Up to 6 cells each by name; more as counts by state, with the running ones named.
+            var cells = p.Cells.Count <= 6
+                ? string.Join(" | ", p.Cells.Select(Cell))
+                : string.Join(", ", p.Cells.GroupBy(c => c.State).Select(g => $"{g.Count()} {g.Key}")) + " | running: " + string.Join(" | ", p.Cells.Where(c => c.State == "running").Take(6).Select(Cell));
             return string.Create(CultureInfo.InvariantCulture, $"{cells} || total {p.Completed}/{p.Total}{eta}");
+
+            static string Cell(StudyCellProgress c) => $"{c.Cell} {c.Completed}/{c.Total}{(c.State is "running" or "waiting" ? string.Empty : " " + c.State)}";
         }
     }
 
