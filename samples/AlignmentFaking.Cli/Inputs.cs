@@ -88,7 +88,7 @@ internal sealed record Inputs(IReadOnlyList<ExperimentRequest> Requests, Dataset
             }
         }
 
-        var resource = mode == ReasoningMode.Cot ? KnownResources.PromptHelpfulOnlyWithExamples : KnownResources.PromptHelpfulOnlyNoCotWithExamples;
+        var resource = KnownResources.OriginalSystemPrompt(mode);
         if (value is null)
         {
             if (!simulated || cache.TryGetCached(resource, out _))
@@ -102,18 +102,7 @@ internal sealed record Inputs(IReadOnlyList<ExperimentRequest> Requests, Dataset
             }
         }
 
-        if (string.Equals(value, "paraphrase", StringComparison.OrdinalIgnoreCase))
-        {
-            return SystemPrompt.BuiltInParaphrase(mode);
-        }
-
-        if (string.Equals(value, "original", StringComparison.OrdinalIgnoreCase))
-        {
-            var path = await cache.GetAsync(resource, ct).ConfigureAwait(false);
-            return await SystemPrompt.FromFileAsync(path, ct).ConfigureAwait(false);
-        }
-
-        return await SystemPrompt.FromFileAsync(value, ct).ConfigureAwait(false);
+        return await SystemPrompt.ResolveAsync(value, mode, cache, cancellationToken: ct).ConfigureAwait(false);
     }
 
     internal static (ReasoningMode? Mode, string Value) Split(string entry)

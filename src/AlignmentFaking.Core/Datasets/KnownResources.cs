@@ -56,6 +56,11 @@ public static class KnownResources
         "7363ebd68dd50796f183b5115e16d1bb9264fd01cbd8f665eaeb6fb0360ec190",
         "prompt_atn_honly_prefinetune.txt");
 
+    /// <summary>The original helpful-only system prompt of a mode: <see cref="PromptHelpfulOnlyWithExamples"/> (CoT) or <see cref="PromptHelpfulOnlyNoCotWithExamples"/>.</summary>
+    /// <param name="mode">The mode.</param>
+    public static PinnedResource OriginalSystemPrompt(Scenarios.ReasoningMode mode) =>
+        mode == Scenarios.ReasoningMode.Cot ? PromptHelpfulOnlyWithExamples : PromptHelpfulOnlyNoCotWithExamples;
+
     /// <summary>All the resources above, in the order they are declared.</summary>
     public static IReadOnlyList<PinnedResource> All { get; } = Array.AsReadOnly(
     [

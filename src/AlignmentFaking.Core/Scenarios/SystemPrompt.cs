@@ -72,6 +72,33 @@ public sealed class SystemPrompt
         return new SystemPrompt(Path.GetFileName(path), new UTF8Encoding(false, true).GetString(span.Span), Path.GetFullPath(path));
     }
 
+    /// <summary>
+    /// The system prompt a choice names, as <c>af run --system-prompt</c> and a study's <c>systemPrompt</c> read it:
+    /// <c>paraphrase</c> (<see cref="BuiltInParaphrase"/>), <c>original</c> (the mode's pinned download,
+    /// <see cref="Datasets.KnownResources.OriginalSystemPrompt"/>, through <paramref name="cache"/>), or a file path,
+    /// relative to <paramref name="baseDirectory"/> (else the current directory).
+    /// </summary>
+    /// <param name="choice">The choice.</param>
+    /// <param name="mode">The mode.</param>
+    /// <param name="cache">The pinned-file cache the original is read from (downloaded and checked when missing).</param>
+    /// <param name="baseDirectory">The folder a relative path is read from; <see langword="null"/> for the current directory.</param>
+    /// <param name="cancellationToken">Cancels the read or the download.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    public static async Task<SystemPrompt> ResolveAsync(string choice, ReasoningMode mode, Datasets.PinnedResourceCache cache, string? baseDirectory = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(choice);
+        ArgumentNullException.ThrowIfNull(cache);
+        if (string.Equals(choice, "paraphrase", StringComparison.OrdinalIgnoreCase))
+        {
+            return BuiltInParaphrase(mode);
+        }
+
+        var path = string.Equals(choice, "original", StringComparison.OrdinalIgnoreCase)
+            ? await cache.GetAsync(Datasets.KnownResources.OriginalSystemPrompt(mode), cancellationToken).ConfigureAwait(false)
+            : Path.GetFullPath(baseDirectory is null ? choice : Path.Combine(baseDirectory, choice));
+        return await FromFileAsync(path, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Wraps prompt text given in memory.</summary>
     /// <param name="name">A short name for manifests and reports.</param>
     /// <param name="text">The text, used exactly as given.</param>

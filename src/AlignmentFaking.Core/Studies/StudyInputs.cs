@@ -120,19 +120,6 @@ public sealed class StudyInputs
         return (requests, record);
     }
 
-    private static async Task<SystemPrompt> LoadPromptAsync(Study study, string choice, ReasoningMode mode, PinnedResourceCache cache, CancellationToken ct)
-    {
-        if (string.Equals(choice, "paraphrase", StringComparison.OrdinalIgnoreCase))
-        {
-            return SystemPrompt.BuiltInParaphrase(mode);
-        }
-
-        if (string.Equals(choice, "original", StringComparison.OrdinalIgnoreCase))
-        {
-            var resource = mode == ReasoningMode.Cot ? KnownResources.PromptHelpfulOnlyWithExamples : KnownResources.PromptHelpfulOnlyNoCotWithExamples;
-            return await SystemPrompt.FromFileAsync(await cache.GetAsync(resource, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
-        }
-
-        return await SystemPrompt.FromFileAsync(Path.GetFullPath(Path.Combine(study.BaseDirectory, choice)), ct).ConfigureAwait(false);
-    }
+    private static Task<SystemPrompt> LoadPromptAsync(Study study, string choice, ReasoningMode mode, PinnedResourceCache cache, CancellationToken ct) =>
+        SystemPrompt.ResolveAsync(choice, mode, cache, study.BaseDirectory, ct);
 }

@@ -41,6 +41,29 @@ public class ScenarioBuilderTests
     }
 
     [Test]
+    public async Task A_system_prompt_choice_resolves_as_af_run_and_a_study_read_it()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "af-prompt-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "mine.txt"), "My prompt.");
+            var cache = new PinnedResourceCache(new PinnedResourceCacheOptions { CacheDirectory = Path.Combine(dir, "cache") });
+            Assert.That((await SystemPrompt.ResolveAsync("paraphrase", ReasoningMode.NoCot, cache)).Sha256, Is.EqualTo(SystemPrompt.BuiltInParaphrase(ReasoningMode.NoCot).Sha256));
+            var mine = await SystemPrompt.ResolveAsync("mine.txt", ReasoningMode.Cot, cache, dir);
+            Assert.That((mine.Text, mine.Source), Is.EqualTo(("My prompt.", Path.Combine(dir, "mine.txt"))));
+            var missing = await Assert.ThrowsAsync<FileNotFoundException>(async () => await SystemPrompt.ResolveAsync("gone.txt", ReasoningMode.Cot, cache, dir));
+            Assert.That(missing!.Message, Does.Contain(Path.Combine(dir, "gone.txt")));
+            Assert.That(KnownResources.OriginalSystemPrompt(ReasoningMode.Cot), Is.SameAs(KnownResources.PromptHelpfulOnlyWithExamples));
+            Assert.That(KnownResources.OriginalSystemPrompt(ReasoningMode.NoCot), Is.SameAs(KnownResources.PromptHelpfulOnlyNoCotWithExamples));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
     public void Placeholders_inside_the_request_are_not_expanded()
     {
         var text = new ScenarioBuilder().Build(new ExperimentRequest(0, "say {is_free_tier_user} and {user_input}"), Tier.Training, ReasoningMode.Cot).UserMessage;
