@@ -11,13 +11,12 @@ internal static class ReportCommand
     {
         var runs = new Option<string[]>("--run") { Description = "A run directory (repeat for a comparison of several runs).", Required = true, Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false };
         var output = new Option<string?>("--out") { Description = "Where to write report.md, report.html and chart.svg. Default: the run directory for one run; required for several." };
-        var pageSize = new Option<int>("--page-size") { Description = "Rows per page of the HTML sample table.", DefaultValueFactory = _ => 100 }.InRange(1);
-        var noTranscripts = new Option<bool>("--no-transcripts") { Description = "Do not embed transcripts in report.html (smaller file for very large runs)." };
-        var maxChars = new Option<int>("--max-message-chars") { Description = "Characters kept of each transcript message in report.html.", DefaultValueFactory = _ => 20_000 }.InRange(100);
+        var flags = new ReportFlags();
         var command = new Command("report", "Write a report of a run (report.md, self-contained report.html, chart.svg), or a comparison table and chart of several runs.")
         {
-            runs, output, pageSize, noTranscripts, maxChars,
+            runs, output,
         };
+        flags.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var dirs = parse.GetValue(runs) ?? [];
@@ -34,13 +33,7 @@ internal static class ReportCommand
                     throw new ArgumentException("--out DIR is required with several --run directories");
                 }
 
-                var options = new ReportOptions
-                {
-                    PageSize = parse.GetValue(pageSize),
-                    IncludeTranscripts = !parse.GetValue(noTranscripts),
-                    MaxMessageChars = parse.GetValue(maxChars),
-                };
-                options.Validate();
+                var options = flags.Bind(parse);
                 var reports = dirs.Select(RunReport.Load).ToArray();
                 var written = await ReportWriter.WriteAsync(reports, outDir ?? dirs[0], options, ct).ConfigureAwait(false);
                 foreach (var c in reports.SelectMany(r => r.Summary.Conditions.Select(c => (r, c))))

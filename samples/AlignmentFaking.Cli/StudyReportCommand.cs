@@ -15,16 +15,18 @@ internal static class StudyReportCommand
     public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var directory = new Argument<string>("DIR") { Description = "The study directory (study-summary.json, cells/SUBJECT/VARIANT run directories)." };
-        var command = new Command("report", "Write the study's report: study-report.md, a self-contained study-report.html (cell table, forest plot of the gaps, comparisons with Holm-adjusted p-values, links to each cell's report) and study-forest.svg; each cell's own report is (re)written where missing or older than its samples.")
+        var command = new Command("report", "Write the study's report: study-report.md, a self-contained study-report.html (cell table, forest plot of the gaps, comparisons with Holm-adjusted p-values, links to each cell's report) and study-forest.svg; each cell's own report is (re)written where missing or older than its samples, or every one when a report flag is given.")
         {
             directory,
         };
+        var flags = new ReportFlags();
+        flags.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             try
             {
                 var study = StudyReport.Load(parse.GetValue(directory)!);
-                var written = await ReportWriter.WriteStudyAsync(study, null, ct).ConfigureAwait(false);
+                var written = await ReportWriter.WriteStudyAsync(study, flags.AnyGiven(parse) ? flags.Bind(parse) : null, ct).ConfigureAwait(false);
                 var summary = study.Summary;
                 int incomplete = summary.Cells.Count(c => !c.Complete);
                 await stdout.WriteLineAsync(string.Create(

@@ -94,6 +94,14 @@ public sealed class StudyReportCommandTests
         Assert.That(exit, Is.EqualTo(AfCli.Success));
         Assert.That(stdout.Split('\n').Count(l => l.StartsWith("wrote ", StringComparison.Ordinal)), Is.EqualTo(3));
 
+        // A report flag rewrites every cell's report with it (4 cells x 3 files, then the study's 3).
+        (exit, stdout, stderr) = await Af("study", "report", study, "--no-transcripts");
+        Assert.That(exit, Is.EqualTo(AfCli.Success), stderr);
+        Assert.That(stdout.Split('\n').Count(l => l.StartsWith("wrote ", StringComparison.Ordinal)), Is.EqualTo((4 * 3) + 3));
+        (exit, _, stderr) = await Af("study", "report", study, "--page-size", "0");
+        Assert.That(exit, Is.EqualTo(AfCli.Failure));
+        Assert.That(stderr, Does.Contain("--page-size"));
+
         // An incomplete cell is reported as such; the report is still written.
         var incomplete = new StudySummary { Alpha = summary.Alpha, Cells = [summary.Cells[0] with { Complete = false }, .. summary.Cells.Skip(1)], Comparisons = summary.Comparisons };
         await incomplete.WriteAsync(study);

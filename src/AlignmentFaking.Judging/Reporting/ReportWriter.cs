@@ -132,18 +132,22 @@ public static class ReportWriter
     /// (no link); the study report is still written. Incomplete cells are marked INCOMPLETE.
     /// </summary>
     /// <param name="study">The study.</param>
-    /// <param name="options">Options of the cells' reports; defaults when <see langword="null"/>.</param>
+    /// <param name="options">
+    /// Options of the cells' reports: given, every cell's report is written with them; <see langword="null"/>, the
+    /// defaults, and only missing or stale cell reports are written.
+    /// </param>
     /// <param name="cancellationToken">Cancels the writes.</param>
     /// <returns>The full paths of the files written (the cells' reports first).</returns>
     public static async Task<IReadOnlyList<string>> WriteStudyAsync(StudyReport study, ReportOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(study);
+        bool every = options is not null;
         options = Checked(options);
         var written = new List<string>();
         var problems = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var dir in study.Summary.Cells.Select(study.GetRunDirectory).OfType<string>().Distinct(StringComparer.Ordinal))
         {
-            if (!IsStale(dir))
+            if (!every && !IsStale(dir))
             {
                 continue;
             }
