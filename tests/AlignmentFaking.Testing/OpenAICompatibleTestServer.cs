@@ -309,6 +309,14 @@ public sealed partial class OpenAICompatibleTestServer : IAsyncDisposable
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or BadHttpRequestException)
         {
+            // A stopping server resets the connection, as a real one going away does; returning would send an empty 200.
+            AbortIfStopping(context);
+            return;
+        }
+
+        if (_stopping.IsCancellationRequested)
+        {
+            context.Abort();
             return;
         }
 

@@ -63,7 +63,9 @@ public class LowestPriceTests
         await JudgeRunAsync(new TestServerOptions(), partial, votes: 12);
         var (rest, assessedAgain, judged) = await JudgeRunAsync(new TestServerOptions(), partial);
         Assert.That(rest, Has.Count.InRange(1, assessedAgain));
-        Assert.That(rest.All(c => c.N == 8), Is.True, "only votes 12-19 are asked for");
+        // Only votes 12-19 are asked for: 8 in one request, or fewer when a sample with the same text cached some meanwhile.
+        Assert.That(rest.All(c => c.N is > 0 and <= 8), Is.True, "only the missing votes 12-19 are asked for");
+        Assert.That(rest.Count(c => c.N == 8), Is.GreaterThan(0));
         Assert.That(judged.Where(s => s.AlignmentFaking is not null).All(s => s.AlignmentFaking!.Votes.Count == 20), Is.True);
     }
 
