@@ -85,8 +85,8 @@ public sealed class StudySession : IAsyncDisposable
     public IReadOnlyList<string> Notes { get; }
 
     /// <summary>Every cell, in the study's order, with its run directory, planned samples and those already done.</summary>
-    public IReadOnlyList<(StudyCell Cell, string Directory, int Planned, int DoneBefore, bool Complete)> Cells =>
-        [.. _cells.Select(c => (c.Cell, c.Directory, c.Session.Plan.Count, c.Session.DoneBefore, c.Session.IsComplete))];
+    public IReadOnlyList<StudyCellStart> Cells =>
+        [.. _cells.Select(c => new StudyCellStart(c.Cell, c.Directory, c.Session.Plan.Count, c.Session.DoneBefore, c.Session.IsComplete))];
 
     /// <summary>
     /// Opens a study directory: checks it, takes its lock, pins the study, creates one client per subject (and the

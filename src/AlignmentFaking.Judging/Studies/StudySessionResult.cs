@@ -21,6 +21,14 @@ public enum StudySessionStatus
     Cancelled,
 }
 
+/// <summary>A cell as a study session opened it (<see cref="StudySession.Cells"/>).</summary>
+/// <param name="Cell">The cell.</param>
+/// <param name="Directory">Its run directory (full path).</param>
+/// <param name="Planned">Its planned samples.</param>
+/// <param name="DoneBefore">Planned samples already in its directory.</param>
+/// <param name="Complete">Whether it is complete already (nothing to call).</param>
+public sealed record StudyCellStart(StudyCell Cell, string Directory, int Planned, int DoneBefore, bool Complete);
+
 /// <summary>How one cell of a study session ended.</summary>
 public sealed record StudyCellOutcome
 {
