@@ -122,7 +122,7 @@ internal static class StudyCommand
                 await human.WriteLineAsync("cancelled: finished samples are kept; rerun the same command to resume.").ConfigureAwait(false);
                 return AfCli.Cancelled;
             }
-            catch (Exception ex) when (ex is StudyValidationException or FileNotFoundException or CliException or ArgumentException or RunDirectoryLockedException or NotARunDirectoryException or InvalidDataException or DatasetFormatException or PinnedResourceUnavailableException or PinnedResourceHashMismatchException or PinnedResourceCacheException)
+            catch (Exception ex) when (IsInputError(ex) || ex is ArgumentException or RunDirectoryLockedException or NotARunDirectoryException or InvalidDataException)
             {
                 await stderr.WriteLineAsync("error: " + SecretRedaction.Redact(AfCli.MessageOf(ex))).ConfigureAwait(false);
                 return AfCli.Failure;
@@ -137,6 +137,11 @@ internal static class StudyCommand
         });
         return command;
     }
+
+    /// <summary>A study file, its dataset or its prompts cannot be read: one line, exit 1.</summary>
+    private static bool IsInputError(Exception ex) =>
+        ex is StudyValidationException or FileNotFoundException or CliException or DatasetFormatException
+            or PinnedResourceUnavailableException or PinnedResourceHashMismatchException or PinnedResourceCacheException;
 
     /// <summary>The cells' gaps and the comparisons, as lines.</summary>
     internal static IEnumerable<string> DescribeSummary(StudySummary summary)
@@ -246,7 +251,7 @@ internal static class StudyCommand
             {
                 return AfCli.Cancelled;
             }
-            catch (Exception ex) when (ex is StudyValidationException or FileNotFoundException or CliException or DatasetFormatException or PinnedResourceUnavailableException or PinnedResourceHashMismatchException or PinnedResourceCacheException)
+            catch (Exception ex) when (IsInputError(ex))
             {
                 await stderr.WriteLineAsync("error: " + SecretRedaction.Redact(ex.Message)).ConfigureAwait(false);
                 return AfCli.Failure;

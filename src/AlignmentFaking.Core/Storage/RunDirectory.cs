@@ -787,28 +787,7 @@ public sealed class RunDirectory : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Replaces a file atomically (temporary file, then a move); nothing is written when it already holds these bytes.</summary>
-    internal static async Task WriteAtomicAsync(string path, byte[] bytes, CancellationToken cancellationToken)
-    {
-        if (File.Exists(path) && new FileInfo(path).Length == bytes.Length
-            && (await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false)).AsSpan().SequenceEqual(bytes))
-        {
-            return;
-        }
-
-        var temp = path + ".tmp";
-        try
-        {
-            await File.WriteAllBytesAsync(temp, bytes, cancellationToken).ConfigureAwait(false);
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp); // a full disk or a cancellation leaves no temporary file behind
-            }
-        }
-    }
+    internal static Task WriteAtomicAsync(string path, byte[] bytes, CancellationToken cancellationToken) => Internal.AtomicFile.WriteAsync(path, bytes, cancellationToken);
 
     /// <summary>Writes a file through a temporary file flushed to disk and moved over it; the temporary file never stays behind.</summary>
     private static async Task WriteThroughTempAsync(string path, Func<FileStream, Task> write, CancellationToken cancellationToken)

@@ -118,7 +118,7 @@ public sealed partial class StudySummary
     /// <summary>The summary as JSON (<c>study-summary.json</c>).</summary>
     public string ToJson() => JsonSerializer.Serialize(this, StudySummaryJsonContext.Default.StudySummary);
 
-    /// <summary>Writes <c>study-summary.json</c> into a folder (atomically: a temporary file, then a rename).</summary>
+    /// <summary>Writes <c>study-summary.json</c> into a folder (atomically: a temporary file, then a rename; nothing is written when it holds this summary already).</summary>
     /// <param name="directory">The study directory.</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     /// <returns>The file's path.</returns>
@@ -127,9 +127,7 @@ public sealed partial class StudySummary
         ArgumentException.ThrowIfNullOrEmpty(directory);
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, FileName);
-        var temp = path + ".tmp";
-        await File.WriteAllTextAsync(temp, ToJson(), cancellationToken).ConfigureAwait(false);
-        File.Move(temp, path, overwrite: true);
+        await Internal.AtomicFile.WriteAsync(path, System.Text.Encoding.UTF8.GetBytes(ToJson()), cancellationToken).ConfigureAwait(false);
         return path;
     }
 

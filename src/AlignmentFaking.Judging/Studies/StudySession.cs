@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using AlignmentFaking.Costs;
 using AlignmentFaking.Diagnostics;
+using AlignmentFaking.Internal;
 using AlignmentFaking.Judging.Caching;
 using AlignmentFaking.Judging.Compliance;
 using AlignmentFaking.Judging.Reasoning;
@@ -389,21 +390,12 @@ public sealed class StudySession : IAsyncDisposable
         {
             var result = await cell.Session.RunAsync(cell.Judge, progress, cancellationToken).ConfigureAwait(false);
             cell.Done = result.Kept;
-            return new StudyCellOutcome
-            {
-                Cell = cell.Cell,
-                Directory = cell.Directory,
-                Status = result.Status,
-                Message = SecretRedaction.Redact(result.Message),
-                Planned = result.Planned,
-                Kept = result.Kept,
-                Errors = result.ErrorCount,
-            };
+            return Outcome(cell, result.Status, SecretRedaction.Redact(result.Message), result.Kept) with { Errors = result.ErrorCount };
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // Anything else a cell throws (a batch service's refusal, a disk error) stops its subject, not the study.
-            return Outcome(cell, ExperimentSessionStatus.Fatal, SecretRedaction.Redact(ex.Message).Split('\n')[0], cell.Done) with { SubjectFailed = true };
+            return Outcome(cell, ExperimentSessionStatus.Fatal, SecretRedaction.Redact(ex.Message).Split('\n')[0], cell.Done);
         }
         finally
         {
@@ -417,7 +409,7 @@ public sealed class StudySession : IAsyncDisposable
     private static StudyCellOutcome Stopped(CellState cell, System.Collections.Concurrent.ConcurrentDictionary<string, string> failed, CancellationToken cancellationToken) =>
         cancellationToken.IsCancellationRequested
             ? Outcome(cell, ExperimentSessionStatus.Cancelled, "cancelled", cell.Done)
-            : Outcome(cell, ExperimentSessionStatus.Fatal, $"stopped: subject '{cell.Cell.Subject.Id}' failed ({(failed.TryGetValue(cell.Cell.Subject.Id, out var why) ? why : "fatal")})", cell.Done) with { SubjectFailed = true };
+            : Outcome(cell, ExperimentSessionStatus.Fatal, $"stopped: subject '{cell.Cell.Subject.Id}' failed ({(failed.TryGetValue(cell.Cell.Subject.Id, out var why) ? why : "fatal")})", cell.Done);
 
     private static StudyCellOutcome Outcome(CellState cell, ExperimentSessionStatus status, string message, int kept) => new()
     {
@@ -798,12 +790,17 @@ public sealed class StudySession : IAsyncDisposable
         var pinnedCopy = Path.Combine(pinsDir, $"study-{studySha[..16]}.json");
         if (!File.Exists(pinnedCopy))
         {
-            await WriteAtomicAsync(pinnedCopy, studyBytes, cancellationToken).ConfigureAwait(false);
+            await AtomicFile.WriteAsync(pinnedCopy, studyBytes, cancellationToken).ConfigureAwait(false);
         }
 
-        await WriteAtomicAsync(Path.Combine(full, Study.FileName), studyBytes, cancellationToken).ConfigureAwait(false);
-        var history = old?["history"] as JsonArray ?? [];
-        var entry = new JsonObject { ["studySha256"] = studySha, ["version"] = version, ["openedAt"] = options.TimeProvider.GetUtcNow().ToString("o", CultureInfo.InvariantCulture) };
+        await AtomicFile.WriteAsync(Path.Combine(full, Study.FileName), studyBytes, cancellationToken).ConfigureAwait(false);
+        // A session adds to the history only when the study file or the package version changed since the last one.
+        var history = (old?["history"] as JsonArray ?? []).Select(h => h?.DeepClone()).ToList();
+        if (history.LastOrDefault() is not JsonObject last || last["studySha256"]?.GetValue<string>() != studySha || last["version"]?.GetValue<string>() != version)
+        {
+            history.Add(new JsonObject { ["studySha256"] = studySha, ["version"] = version, ["openedAt"] = options.TimeProvider.GetUtcNow().ToString("o", CultureInfo.InvariantCulture) });
+        }
+
         var newPin = new JsonObject
         {
             ["name"] = study.Name,
@@ -817,7 +814,7 @@ public sealed class StudySession : IAsyncDisposable
                 ["systemPromptSha256"] = new JsonObject([.. p.Prompts.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))]),
             })]),
             ["datasetSha256"] = datasetSha,
-            ["history"] = new JsonArray([.. history.Select(h => h?.DeepClone()), entry]),
+            ["history"] = new JsonArray([.. history]),
         };
 
         // Cells pinned before but no longer in the study stay in the pin (and on disk).
@@ -826,7 +823,7 @@ public sealed class StudySession : IAsyncDisposable
             ((JsonArray)newPin["cells"]!).Add(new JsonObject { ["id"] = id, ["fingerprint"] = fp, ["inStudy"] = false });
         }
 
-        await WriteAtomicAsync(pinPath, Encoding.UTF8.GetBytes(newPin.ToJsonString(new JsonSerializerOptions { WriteIndented = true })), cancellationToken).ConfigureAwait(false);
+        await AtomicFile.WriteAsync(pinPath, Encoding.UTF8.GetBytes(newPin.ToJsonString(new JsonSerializerOptions { WriteIndented = true })), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Moves a cell's run directory aside as <c>variant.replaced-N</c> (the first free N); returns its new name.</summary>
@@ -840,13 +837,6 @@ public sealed class StudySession : IAsyncDisposable
 
         Directory.Move(dir, $"{dir}.replaced-{n}");
         return $"{Path.GetFileName(dir)}.replaced-{n}";
-    }
-
-    private static async Task WriteAtomicAsync(string path, byte[] bytes, CancellationToken cancellationToken)
-    {
-        var temp = path + ".tmp";
-        await File.WriteAllBytesAsync(temp, bytes, cancellationToken).ConfigureAwait(false);
-        File.Move(temp, path, overwrite: true);
     }
 
     /// <summary>The SHA-256 of what makes a cell's results: model, prompts, dataset, modes, sampling, judge.</summary>

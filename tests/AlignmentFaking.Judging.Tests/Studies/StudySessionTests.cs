@@ -111,6 +111,29 @@ public sealed class StudySessionTests
     }
 
     [Test]
+    public async Task A_rerun_of_a_complete_study_changes_no_file()
+    {
+        using var dir = new TempDirectory();
+        var study = TwoByTwo(dir.Path);
+        var studyDir = Path.Combine(dir.Path, "study");
+        await using (var first = await StudySession.OpenAsync(study, Inputs(4), Options(studyDir)))
+        {
+            Assert.That((await first.RunAsync()).Status, Is.EqualTo(StudySessionStatus.Complete));
+        }
+
+        var before = Directory.EnumerateFiles(studyDir, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => f, f => (File.GetLastWriteTimeUtc(f), Convert.ToHexString(File.ReadAllBytes(f))));
+        await using (var again = await StudySession.OpenAsync(study, Inputs(4), Options(studyDir)))
+        {
+            Assert.That((await again.RunAsync()).Status, Is.EqualTo(StudySessionStatus.Complete));
+        }
+
+        var after = Directory.EnumerateFiles(studyDir, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => f, f => (File.GetLastWriteTimeUtc(f), Convert.ToHexString(File.ReadAllBytes(f))));
+        Assert.That(after, Is.EquivalentTo(before), "no file written, added or removed (the pin's history grows only when the study file or the version changes)");
+    }
+
+    [Test]
     public async Task A_second_session_on_the_same_study_directory_is_refused_while_the_first_holds_it()
     {
         using var dir = new TempDirectory();
